@@ -1,0 +1,83 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/recgate/recgate/graph"
+)
+
+var (
+	// ErrGateClosed is returned by Stream.Acquire and Writer.Write when the
+	// machine is not in a Graph-confirmed recording: the media must not be
+	// persisted.
+	ErrGateClosed = errors.New("fsm: persist gate closed: Graph has not confirmed recording; drop the media, do not persist it")
+	// ErrStreamBusy is returned by Stream.Acquire when the stream already holds
+	// a lease: a Stream serves one writer at a time; give each goroutine its
+	// own Stream.
+	ErrStreamBusy = errors.New("fsm: stream already holds a lease: release it first, or use one Stream per goroutine")
+	// ErrLeaseHeld is returned by Stream.Close while a lease is held.
+	ErrLeaseHeld = errors.New("fsm: stream still holds a lease: release it before closing the stream")
+	// ErrStreamClosed is returned by Acquire on a closed Stream.
+	ErrStreamClosed = errors.New("fsm: stream closed")
+
+	// ErrNotPermitted matches every *TransitionError.
+	ErrNotPermitted = errors.New("fsm: trigger not permitted in this state")
+	// ErrSuperseded: a Stop, Fail or CallEnded arrived after this Start (or
+	// while its Graph request was in flight). A late confirmation never opens
+	// the gate; the newer request wins.
+	ErrSuperseded = errors.New("fsm: superseded by a later Stop, Fail or CallEnded; the gate stays closed")
+	// ErrCallEnded: the call is over; no request is sent and the gate stays
+	// closed for good.
+	ErrCallEnded = errors.New("fsm: call ended; nothing more is sent and the gate stays closed")
+	// ErrStaleUpdate: an operation update that does not belong to the pending
+	// recording attempt (another clientContext, or no attempt is pending). It
+	// is ignored.
+	ErrStaleUpdate = errors.New("fsm: operation update does not match the pending recording attempt; ignored")
+	// ErrNotConfirmed matches every *RequestError: Graph did not give the
+	// reply the transition needed.
+	ErrNotConfirmed = errors.New("fsm: Graph did not confirm the request")
+)
+
+// TransitionError says a trigger is not permitted in the machine's current
+// state. Nothing was sent and nothing changed.
+type TransitionError struct {
+	State   State
+	Trigger Trigger
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("fsm: %s is not permitted in state %s; nothing was sent and the state is unchanged", e.Trigger, e.State)
+}
+
+// Is matches ErrNotPermitted, and ErrCallEnded when the state is Ended.
+func (e *TransitionError) Is(target error) bool {
+	return target == ErrNotPermitted || (target == ErrCallEnded && e.State == Ended)
+}
+
+// RequestError says the Graph request a transition depends on did not get
+// the reply it needed: an HTTP or transport error, a failed operation, or an
+// unknown status. The gate stays closed. Err is the cause (find a
+// *graph.Error or *graph.OperationError with errors.As).
+type RequestError struct {
+	CallID        string
+	Trigger       Trigger
+	Status        graph.Status
+	ClientContext string
+	// State is the state the machine is in after the refusal.
+	State State
+	// Operation is Graph's reply, if there was one.
+	Operation graph.Operation
+	Err       error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("fsm: call %s: %s (status %s, clientContext %q) not confirmed, machine stays in %s with the gate closed: %v",
+		e.CallID, e.Trigger, e.Status, e.ClientContext, e.State, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Is matches ErrNotConfirmed.
+func (e *RequestError) Is(target error) bool { return target == ErrNotConfirmed }

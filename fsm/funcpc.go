@@ -1,0 +1,5 @@
+package fsm
+
+import "reflect"
+
+func funcPC(fn any) uintptr { return reflect.ValueOf(fn).Pointer() }

@@ -1,0 +1,226 @@
+package fsm
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The gate's state is one word, so that "is it open for this epoch" and
+// "close it and move to the next epoch" are single atomic operations: a
+// Graph reply that races with Stop can never open a gate Stop has closed.
+const (
+	gateOpenBit   = 1 << 0
+	gateEndedBit  = 1 << 1
+	gateEpochUnit = 1 << 2
+)
+
+// Gate is the persist gate: the one thing every media write goes through.
+// It is open only while the machine is in a Graph-confirmed recording.
+//
+// Writers never ask "is it open?" and then write: that check-then-write
+// would race with Stop. They take a Lease from their Stream, write, and
+// release it. Stop closes the gate and waits for every lease before it
+// reports notRecording, so no byte is persisted after Graph is told.
+//
+// A Gate belongs to one Machine (Machine.Gate); only the machine opens it.
+type Gate struct {
+	word atomic.Uint64
+
+	mu      sync.Mutex
+	streams map[*Stream]struct{}
+}
+
+func newGate() *Gate { return &Gate{streams: make(map[*Stream]struct{})} }
+
+// IsOpen reports whether the gate is open now. It is a snapshot for status
+// displays and metrics; to write, take a lease (Stream.Acquire), which is
+// the only race-free way.
+func (g *Gate) IsOpen() bool { return g.word.Load()&gateOpenBit != 0 }
+
+func (g *Gate) epoch() uint64 { return g.word.Load() / gateEpochUnit }
+
+func (g *Gate) ended() bool { return g.word.Load()&gateEndedBit != 0 }
+
+// open opens the gate for the attempt made in epoch, unless a close (or the
+// end of the call) has happened since.
+func (g *Gate) open(epoch uint64) bool {
+	closed := epoch * gateEpochUnit
+	return g.word.CompareAndSwap(closed, closed|gateOpenBit)
+}
+
+// close closes the gate and starts a new epoch, so that no attempt made
+// before it can open the gate again.
+func (g *Gate) close() { g.closeWith(0) }
+
+// end closes the gate for good.
+func (g *Gate) end() { g.closeWith(gateEndedBit) }
+
+func (g *Gate) closeWith(extra uint64) {
+	for {
+		old := g.word.Load()
+		next := (old/gateEpochUnit+1)*gateEpochUnit | old&gateEndedBit | extra
+		if g.word.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// drain waits until no stream holds a lease. The gate must be closed first,
+// so no new lease can be taken while it waits.
+func (g *Gate) drain(ctx context.Context) error {
+	g.mu.Lock()
+	streams := make([]*Stream, 0, len(g.streams))
+	for s := range g.streams {
+		streams = append(streams, s)
+	}
+	g.mu.Unlock()
+	for _, s := range streams {
+		if err := s.waitIdle(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// heldLeases counts the streams holding a lease now (a snapshot, for tests
+// and the checker).
+func (g *Gate) heldLeases() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for s := range g.streams {
+		if s.word.Load()&1 == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// NewStream registers a lease holder, typically one per media stream (or
+// per writing goroutine). Close it when the stream ends.
+func (g *Gate) NewStream() *Stream {
+	s := &Stream{gate: g}
+	g.mu.Lock()
+	g.streams[s] = struct{}{}
+	g.mu.Unlock()
+	return s
+}
+
+// Stream holds leases on the gate for one writer at a time. Its counter sits
+// on a cache line of its own, so writers on many streams never contend with
+// each other: taking a lease reads the shared gate word but writes only the
+// stream's own line.
+type Stream struct {
+	_    [64]byte
+	word atomic.Uint64 // generation*2 + held: odd while a lease is held
+	_    [56]byte
+	gate   *Gate
+	closed atomic.Bool
+}
+
+// Acquire takes a lease if the gate is open. Hold it for exactly one write
+// and Release it right after; Stop waits for it. The error is ErrGateClosed
+// when the media must not be persisted, ErrStreamBusy if this stream already
+// holds a lease. It does not allocate.
+func (s *Stream) Acquire() (Lease, error) {
+	old := s.word.Load()
+	if old&1 == 1 {
+		return Lease{}, ErrStreamBusy
+	}
+	if !s.word.CompareAndSwap(old, old+1) {
+		return Lease{}, ErrStreamBusy
+	}
+	// The lease is visible before the gate is checked; Stop closes the gate
+	// before it looks at the leases. So either this check sees the gate
+	// closed, or Stop's drain sees this lease and waits for it.
+	if s.gate.word.Load()&gateOpenBit == 0 || s.closed.Load() {
+		s.word.Store(old + 2)
+		if s.closed.Load() {
+			return Lease{}, ErrStreamClosed
+		}
+		return Lease{}, ErrGateClosed
+	}
+	return Lease{s: s, gen: old + 1}, nil
+}
+
+// Close unregisters the stream from the gate. It fails with ErrLeaseHeld
+// while a lease is held.
+func (s *Stream) Close() error {
+	s.closed.Store(true)
+	if s.word.Load()&1 == 1 {
+		s.closed.Store(false)
+		return ErrLeaseHeld
+	}
+	s.gate.mu.Lock()
+	delete(s.gate.streams, s)
+	s.gate.mu.Unlock()
+	return nil
+}
+
+func (s *Stream) waitIdle(ctx context.Context) error {
+	const spins = 64
+	wait := 10 * time.Microsecond
+	for i := 0; s.word.Load()&1 == 1; i++ {
+		if i < spins {
+			runtime.Gosched()
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(wait)
+		if wait < time.Millisecond {
+			wait *= 2
+		}
+	}
+	return nil
+}
+
+// Lease is permission to persist one write. Release it as soon as the write
+// returns. The zero Lease holds nothing.
+type Lease struct {
+	s   *Stream
+	gen uint64
+}
+
+// Release ends the lease. Releasing the same lease twice is harmless: the
+// second call does nothing and reports false.
+func (l Lease) Release() bool {
+	if l.s == nil {
+		return false
+	}
+	return l.s.word.CompareAndSwap(l.gen, l.gen+1)
+}
+
+// Writer is an io.Writer that persists through the gate: each Write takes a
+// lease, writes to the underlying writer, and releases it. Outside a
+// confirmed recording, Write writes nothing and returns ErrGateClosed. Like
+// most writers it serves one goroutine at a time; a concurrent Write gets
+// ErrStreamBusy.
+type Writer struct {
+	s *Stream
+	w io.Writer
+}
+
+// Writer wraps w so every write goes through the gate.
+func (g *Gate) Writer(w io.Writer) *Writer { return &Writer{s: g.NewStream(), w: w} }
+
+// Write writes p to the underlying writer if, and only if, the gate is open.
+func (w *Writer) Write(p []byte) (int, error) {
+	l, err := w.s.Acquire()
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.w.Write(p)
+	l.Release()
+	return n, err
+}
+
+// Close unregisters the writer from the gate. It does not close the
+// underlying writer, which belongs to the caller (and is closed by the
+// recording-ended hook).
+func (w *Writer) Close() error { return w.s.Close() }

@@ -1,0 +1,456 @@
+package fsm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qmuntal/stateless"
+
+	"github.com/recgate/recgate/graph"
+)
+
+// Updater sends one updateRecordingStatus request. *graph.Client satisfies
+// it; tests use fakes. fsm calls it at most once per attempt, from inside the
+// transition that needs the reply, and never from introspection.
+//
+// An implementation returns the operation Graph replied with (its Status may
+// be pending, completed or failed) or an error; it may retry throttled
+// requests itself, but must finish (or give up) before it returns, so that a
+// later request of the same call can never overtake it.
+type Updater interface {
+	UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error)
+}
+
+// UpdaterFunc adapts a function to Updater.
+type UpdaterFunc func(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error)
+
+// UpdateRecordingStatus calls f.
+func (f UpdaterFunc) UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
+	return f(ctx, callID, status, clientContext)
+}
+
+// EndedHook is the bot's "recording ended" hook: flush and close whatever it
+// persisted. The machine calls it after the gate closed and every lease was
+// released, and before it reports notRecording or failed. trigger says why
+// (Stop, Fail or CallEnded). An error aborts a Stop or Fail (the gate stays
+// closed, nothing is reported, Stop may be retried); after CallEnded the
+// machine ends anyway and CallEnded returns the error.
+type EndedHook func(ctx context.Context, trigger Trigger) error
+
+// Option configures a Machine.
+type Option func(*config) error
+
+type config struct {
+	hook          EndedHook
+	logger        *slog.Logger
+	observer      func(Event)
+	clientContext func() string
+}
+
+// WithRecordingEndedHook sets the hook that flushes and closes the bot's
+// recording; see EndedHook.
+func WithRecordingEndedHook(h EndedHook) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("fsm: WithRecordingEndedHook(nil): pass a hook, or leave the option out")
+		}
+		c.hook = h
+		return nil
+	}
+}
+
+// WithLogger logs each transition and Graph exchange at Info (refusals at
+// Warn). The default logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("fsm: WithLogger(nil): pass a logger, or leave the option out")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithObserver calls fn synchronously for every Event. Most events come
+// from inside a transition, under the machine's lock; the gate-closed events
+// of Stop, Fail and CallEnded come before it, possibly concurrently, so fn
+// must be safe for concurrent use. Keep it quick and do not call the machine
+// from it.
+func WithObserver(fn func(Event)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("fsm: WithObserver(nil): pass a function, or leave the option out")
+		}
+		c.observer = fn
+		return nil
+	}
+}
+
+// WithClientContexts replaces the generator of clientContext values. Each
+// value must be unique per request, non-empty and at most 256 characters; a
+// bad value fails that request before anything is sent.
+func WithClientContexts(next func() string) Option {
+	return func(c *config) error {
+		if next == nil {
+			return errors.New("fsm: WithClientContexts(nil): pass a generator, or leave the option out")
+		}
+		c.clientContext = next
+		return nil
+	}
+}
+
+// Machine is the compliance machine of one call. Its methods are safe for
+// concurrent use; transitions run one at a time, in full, behind the
+// machine's lock, and the gate closes at once on Stop, Fail and CallEnded
+// even while another transition holds the lock.
+type Machine struct {
+	callID  string
+	updater Updater
+	cfg     config
+	gate    *Gate
+
+	state atomic.Int32
+
+	mu      sync.Mutex // serializes transitions
+	sm      *stateless.StateMachine
+	pending *pendingAttempt
+	seq     atomic.Uint64
+
+	inflightMu     sync.Mutex
+	inflightCancel context.CancelFunc
+}
+
+type pendingAttempt struct {
+	clientContext string
+	operationID   string
+	epoch         uint64
+}
+
+// New builds the machine for one call. It fails on an invalid call ID (see
+// graph.ValidateCallID), a nil updater or a nil option value.
+func New(callID string, u Updater, opts ...Option) (*Machine, error) {
+	if err := graph.ValidateCallID(callID); err != nil {
+		return nil, fmt.Errorf("fsm.New: %w", err)
+	}
+	if u == nil {
+		return nil, errors.New("fsm.New: nil Updater: pass a *graph.Client or another Updater")
+	}
+	m := &Machine{callID: callID, updater: u, gate: newGate()}
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("fsm.New: option %d is nil", i)
+		}
+		if err := o(&m.cfg); err != nil {
+			return nil, err
+		}
+	}
+	if m.cfg.clientContext == nil {
+		m.cfg.clientContext = m.newClientContext
+	}
+	m.sm = stateless.NewStateMachineWithExternalStorage(
+		func(context.Context) (stateless.State, error) { return State(m.state.Load()), nil },
+		func(_ context.Context, s stateless.State) error { m.state.Store(int32(s.(State))); return nil },
+		stateless.FiringImmediate,
+	)
+	configure(m.sm)
+	m.sm.OnUnhandledTrigger(m.unhandled)
+	m.sm.OnTransitioned(m.transitioned)
+	return m, nil
+}
+
+// CallID returns the call this machine guards.
+func (m *Machine) CallID() string { return m.callID }
+
+// State returns the current state.
+func (m *Machine) State() State { return State(m.state.Load()) }
+
+// Gate returns the persist gate; take Streams or Writers from it.
+func (m *Machine) Gate() *Gate { return m.gate }
+
+// Start asks Graph for permission to record. A completed reply opens the
+// gate (Recording) and returns nil; a pending reply moves to
+// AwaitingConfirmation and returns nil with the gate closed (see
+// OperationUpdate); anything else leaves the state as it was and returns an
+// error: a *RequestError wrapping Graph's, a *TransitionError if Start is not
+// permitted now, or ErrSuperseded if a Stop, Fail or CallEnded came in
+// meanwhile. The returned Operation is Graph's reply, if there was one.
+func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
+	epoch := m.gate.epoch() // a Stop or CallEnded after this point supersedes the attempt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	if !m.permitted(Start) {
+		return graph.Operation{}, &TransitionError{State: m.State(), Trigger: Start}
+	}
+	cc := m.cfg.clientContext()
+	if err := graph.ValidateClientContext(cc); err != nil {
+		return graph.Operation{}, fmt.Errorf("fsm: Start: clientContext generator: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m.setInflight(cancel)
+	defer func() {
+		m.setInflight(nil)
+		cancel()
+	}()
+
+	f := &firing{m: m, trigger: Start, status: graph.StatusRecording, clientContext: cc, epoch: epoch}
+	err := m.fire(ctx, f)
+	if err != nil {
+		return f.op, err
+	}
+	switch m.State() {
+	case AwaitingConfirmation:
+		m.pending = &pendingAttempt{clientContext: cc, operationID: f.op.ID, epoch: epoch}
+	case Recording:
+		if !f.opened {
+			return f.op, ErrSuperseded
+		}
+	}
+	return f.op, nil
+}
+
+// OperationUpdate feeds a later notification about the pending recording
+// attempt (matched by clientContext, or by operation id when the
+// notification has no clientContext). completed opens the gate, failed
+// returns to NotRecording and returns a *RequestError wrapping
+// *graph.OperationError, a still-pending status changes nothing. An update
+// for another attempt returns ErrStaleUpdate and changes nothing.
+func (m *Machine) OperationUpdate(ctx context.Context, op graph.Operation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	if !m.permitted(OperationUpdate) {
+		return &TransitionError{State: m.State(), Trigger: OperationUpdate}
+	}
+	p := m.pending
+	if p == nil || !(op.ClientContext == p.clientContext || (op.ClientContext == "" && op.ID != "" && op.ID == p.operationID)) {
+		return fmt.Errorf("%w (clientContext %q, operation %q)", ErrStaleUpdate, op.ClientContext, op.ID)
+	}
+	if !op.Status.Known() {
+		return &RequestError{CallID: m.callID, Trigger: OperationUpdate, Status: graph.StatusRecording, ClientContext: p.clientContext,
+			State: m.State(), Operation: op, Err: op.Err()}
+	}
+	f := &firing{m: m, trigger: OperationUpdate, status: graph.StatusRecording, clientContext: p.clientContext, epoch: p.epoch, update: &op, op: op, sent: true}
+	if err := m.fire(ctx, f); err != nil {
+		return err
+	}
+	switch m.State() {
+	case Recording:
+		m.pending = nil
+		if !f.opened {
+			return ErrSuperseded
+		}
+	case NotRecording:
+		m.pending = nil
+		return &RequestError{CallID: m.callID, Trigger: OperationUpdate, Status: graph.StatusRecording, ClientContext: p.clientContext,
+			State: NotRecording, Operation: op, Err: op.Err()}
+	}
+	return nil
+}
+
+// Stop ends the recording and reports it: the gate closes at once, the
+// machine waits for every held lease, runs the recording-ended hook, and
+// only then sends notRecording. If that request fails the machine stays in
+// Stopping with the gate closed and the error is returned; call Stop again
+// to retry the report. If ctx ends while a writer still holds a lease, Stop
+// returns ctx's error before anything is sent.
+func (m *Machine) Stop(ctx context.Context) error {
+	return m.stop(ctx, Stop, graph.StatusNotRecording)
+}
+
+// Fail is Stop for a recording that broke: same order, but the report is
+// failed, and the machine ends in Failed.
+func (m *Machine) Fail(ctx context.Context) error {
+	return m.stop(ctx, Fail, graph.StatusFailed)
+}
+
+func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) error {
+	m.gate.close() // first, at once: even a transition in flight cannot reopen it
+	m.observe(ctx, Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	if s := m.State(); s == Recording || s == AwaitingConfirmation {
+		m.pending = nil
+		if err := m.fire(ctx, &firing{m: m, trigger: t}); err != nil {
+			return err
+		}
+	}
+	if !m.permitted(t) {
+		return &TransitionError{State: m.State(), Trigger: t}
+	}
+	cc := m.cfg.clientContext()
+	if err := graph.ValidateClientContext(cc); err != nil {
+		return fmt.Errorf("fsm: %s: clientContext generator: %w", t, err)
+	}
+	return m.fire(ctx, &firing{m: m, trigger: t, status: status, clientContext: cc})
+}
+
+// CallEnded ends the machine: the gate closes for good at once (even while
+// another transition's Graph request is in flight, whose context is
+// cancelled), then, once that transition is out of the way, the machine
+// moves to Ended. If it was Recording it waits for the leases and runs the
+// recording-ended hook first. No request is sent. Calling it again is a
+// no-op.
+func (m *Machine) CallEnded(ctx context.Context) error {
+	m.gate.end()
+	m.observe(ctx, Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
+	m.inflightMu.Lock()
+	if m.inflightCancel != nil {
+		m.inflightCancel()
+	}
+	m.inflightMu.Unlock()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = nil
+	f := &firing{m: m, trigger: CallEnded}
+	if err := m.fire(ctx, f); err != nil {
+		return err
+	}
+	return f.hookErr
+}
+
+// CanFire reports whether t is permitted in the current state, subject to
+// Graph's reply where the transition needs one. It sends nothing.
+func (m *Machine) CanFire(t Trigger) bool {
+	ok, err := m.sm.CanFire(t)
+	return err == nil && ok
+}
+
+// PermittedTriggers lists the triggers permitted in the current state. It
+// sends nothing.
+func (m *Machine) PermittedTriggers() []Trigger {
+	ts, err := m.sm.PermittedTriggers()
+	if err != nil {
+		return nil
+	}
+	out := make([]Trigger, 0, len(ts))
+	for _, t := range Triggers() { // stable order
+		for _, u := range ts {
+			if u == t {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// String describes the machine: call, state, gate and permitted triggers.
+// It sends nothing.
+func (m *Machine) String() string {
+	gate := "closed"
+	if m.gate.IsOpen() {
+		gate = "open"
+	}
+	return fmt.Sprintf("fsm.Machine{call %s, state %s, gate %s, permitted %v}", m.callID, m.State(), gate, m.PermittedTriggers())
+}
+
+// permitted reports whether any transition for t leaves the current state,
+// whatever its guard; it evaluates no guard.
+func (m *Machine) permitted(t Trigger) bool {
+	s := m.State()
+	for _, tr := range specification {
+		if tr.From == s && tr.Trigger == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Machine) setInflight(cancel context.CancelFunc) {
+	m.inflightMu.Lock()
+	m.inflightCancel = cancel
+	m.inflightMu.Unlock()
+}
+
+func (m *Machine) fire(ctx context.Context, f *firing) error {
+	return m.sm.FireCtx(withFiring(ctx, f), f.trigger)
+}
+
+// unhandled turns stateless's "no transition" into recgate's errors.
+func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger stateless.Trigger, unmet []string) error {
+	s, t := state.(State), trigger.(Trigger)
+	f := firingFrom(ctx)
+	if len(unmet) == 0 || f == nil {
+		return &TransitionError{State: s, Trigger: t}
+	}
+	cause := f.err
+	if cause == nil {
+		cause = fmt.Errorf("reply status %s is not what %s needs", f.op.Status, t)
+	}
+	m.log(ctx, slog.LevelWarn, "graph did not confirm", "trigger", t, "status", f.status, "clientContext", f.clientContext, "err", cause)
+	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, Operation: f.op, Err: cause}
+}
+
+func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
+	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
+	m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
+	m.observe(ctx, Event{Kind: EventTransition, From: from, To: to, Trigger: t})
+}
+
+func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
+	m.gate.close() // already closed by the caller; closing again is harmless and keeps this step self-contained
+	if err := m.gate.drain(ctx); err != nil {
+		return fmt.Errorf("fsm: %s: waiting for writers to release their leases: %w; the gate stays closed and nothing was reported, call %s again", t, err, t)
+	}
+	m.observe(ctx, Event{Kind: EventLeasesDrained, Trigger: t})
+	if m.cfg.hook != nil {
+		if err := m.cfg.hook(ctx, t); err != nil {
+			return fmt.Errorf("fsm: %s: recording-ended hook: %w; the gate stays closed and nothing was reported", t, err)
+		}
+	}
+	m.observe(ctx, Event{Kind: EventHookRan, Trigger: t})
+	return nil
+}
+
+// send makes the one Graph request of a firing.
+func (m *Machine) send(ctx context.Context, f *firing) (graph.Operation, error) {
+	if m.gate.ended() {
+		return graph.Operation{}, ErrCallEnded
+	}
+	if f.status == graph.StatusRecording && m.gate.epoch() != f.epoch {
+		return graph.Operation{}, ErrSuperseded
+	}
+	m.observe(ctx, Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+	op, err := m.updater.UpdateRecordingStatus(ctx, m.callID, f.status, f.clientContext)
+	if err == nil {
+		err = op.Err()
+	}
+	m.observe(ctx, Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: op, Err: err})
+	m.log(ctx, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", op.ID, "operationStatus", op.Status, "err", err)
+	return op, err
+}
+
+func (m *Machine) newClientContext() string {
+	var b [12]byte
+	// Should the system's randomness fail, the per-machine sequence number
+	// still keeps the value unique within the call.
+	_, _ = rand.Read(b[:])
+	return "recgate-" + hex.EncodeToString(b[:]) + "-" + strconv.FormatUint(m.seq.Add(1), 10)
+}
+
+func (m *Machine) log(ctx context.Context, level slog.Level, msg string, args ...any) {
+	if m.cfg.logger == nil {
+		return
+	}
+	m.cfg.logger.Log(ctx, level, msg, append([]any{"call", m.callID}, args...)...)
+}
+
+func (m *Machine) observe(_ context.Context, e Event) {
+	if m.cfg.observer == nil {
+		return
+	}
+	e.Time = time.Now()
+	e.CallID = m.callID
+	m.cfg.observer(e)
+}

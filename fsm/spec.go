@@ -1,0 +1,176 @@
+package fsm
+
+import (
+	"context"
+
+	"github.com/qmuntal/stateless"
+)
+
+// transition is one line of the machine's specification. The stateless
+// machine, the diagrams and the transition table are all built from the one
+// table below, so they cannot drift apart.
+type transition struct {
+	From    State
+	Trigger Trigger
+	To      State
+	// Guard, when set, must hold for the transition to be taken. Guards are
+	// named functions so the diagrams read as a specification.
+	Guard stateless.GuardFunc
+	// Ignore marks a trigger accepted without a change of state.
+	Ignore bool
+	// Sends is the Graph request the guard depends on, "" for none.
+	Sends string
+}
+
+var specification = []transition{
+	{From: NotRecording, Trigger: Start, To: Recording, Guard: graphConfirmedRecording, Sends: "recording"},
+	{From: NotRecording, Trigger: Start, To: AwaitingConfirmation, Guard: graphPendingRecording, Sends: "recording"},
+	{From: NotRecording, Trigger: CallEnded, To: Ended},
+
+	{From: AwaitingConfirmation, Trigger: OperationUpdate, To: Recording, Guard: updateConfirmedRecording},
+	{From: AwaitingConfirmation, Trigger: OperationUpdate, To: NotRecording, Guard: updateRefusedRecording},
+	{From: AwaitingConfirmation, Trigger: OperationUpdate, To: AwaitingConfirmation, Guard: updateStillPending, Ignore: true},
+	{From: AwaitingConfirmation, Trigger: Stop, To: Stopping},
+	{From: AwaitingConfirmation, Trigger: Fail, To: Stopping},
+	{From: AwaitingConfirmation, Trigger: CallEnded, To: Ended},
+
+	{From: Recording, Trigger: Stop, To: Stopping},
+	{From: Recording, Trigger: Fail, To: Stopping},
+	{From: Recording, Trigger: CallEnded, To: Ended},
+
+	{From: Stopping, Trigger: Stop, To: NotRecording, Guard: graphAcceptedNotRecording, Sends: "notRecording"},
+	{From: Stopping, Trigger: Fail, To: Failed, Guard: graphAcceptedFailed, Sends: "failed"},
+	{From: Stopping, Trigger: CallEnded, To: Ended},
+
+	{From: Failed, Trigger: Start, To: Recording, Guard: graphConfirmedRecording, Sends: "recording"},
+	{From: Failed, Trigger: Start, To: AwaitingConfirmation, Guard: graphPendingRecording, Sends: "recording"},
+	{From: Failed, Trigger: CallEnded, To: Ended},
+
+	{From: Ended, Trigger: CallEnded, To: Ended, Ignore: true},
+}
+
+// configure builds the stateless machine from the specification.
+func configure(sm *stateless.StateMachine) {
+	for _, t := range specification {
+		var guards []stateless.GuardFunc
+		if t.Guard != nil {
+			guards = append(guards, t.Guard)
+		}
+		sc := sm.Configure(t.From)
+		if t.Ignore {
+			sc.Ignore(t.Trigger, guards...)
+		} else {
+			sc.Permit(t.Trigger, t.To, guards...)
+		}
+	}
+	sm.Configure(Recording).
+		OnEntry(openGate).
+		OnExit(endPersistence)
+	sm.Configure(Ended).
+		OnEntry(sealGate)
+}
+
+// The guards. Each reads the firing that travels in the Fire context and
+// never starts I/O itself: a Graph request is made at most once per firing
+// (firing.reply memoizes it), however often stateless evaluates the guards.
+//
+// Without a firing in the context (CanFire, PermittedTriggers, String) a
+// guard answers "could this happen?": the transition Graph's success leads
+// to reports true, the alternatives false, so introspection shows what the
+// trigger is for and sends nothing.
+
+func graphConfirmedRecording(ctx context.Context, _ ...any) bool {
+	f := firingFrom(ctx)
+	if f == nil {
+		return true
+	}
+	op, err := f.reply(ctx)
+	return err == nil && op.Status.Confirmed()
+}
+
+func graphPendingRecording(ctx context.Context, _ ...any) bool {
+	f := firingFrom(ctx)
+	if f == nil {
+		return false
+	}
+	op, err := f.reply(ctx)
+	return err == nil && op.Status.Pending()
+}
+
+// A notRecording or failed report needs Graph to accept it: completed, or
+// pending (Graph will finish it). Persistence has already ended either way.
+func graphAcceptedNotRecording(ctx context.Context, _ ...any) bool {
+	return graphAccepted(ctx)
+}
+
+func graphAcceptedFailed(ctx context.Context, _ ...any) bool {
+	return graphAccepted(ctx)
+}
+
+func graphAccepted(ctx context.Context) bool {
+	f := firingFrom(ctx)
+	if f == nil {
+		return true
+	}
+	op, err := f.reply(ctx)
+	return err == nil && (op.Status.Confirmed() || op.Status.Pending())
+}
+
+func updateConfirmedRecording(ctx context.Context, _ ...any) bool {
+	f := firingFrom(ctx)
+	if f == nil {
+		return true
+	}
+	return f.update != nil && f.update.Status.Confirmed()
+}
+
+func updateRefusedRecording(ctx context.Context, _ ...any) bool {
+	f := firingFrom(ctx)
+	return f != nil && f.update != nil && f.update.Status.Refused()
+}
+
+func updateStillPending(ctx context.Context, _ ...any) bool {
+	f := firingFrom(ctx)
+	return f != nil && f.update != nil && f.update.Status.Pending()
+}
+
+// openGate is the last step of entering Recording. It opens the gate only if
+// no Stop, Fail or CallEnded happened since the attempt began.
+func openGate(ctx context.Context, _ ...any) error {
+	f := firingFrom(ctx)
+	if f == nil {
+		return nil
+	}
+	f.opened = f.m.gate.open(f.epoch)
+	f.m.observe(ctx, Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
+	return nil
+}
+
+// endPersistence runs whenever Recording is left: the gate is already
+// closed (Stop, Fail and CallEnded close it before they wait for the lock);
+// it waits for every lease, then runs the recording-ended hook. Only then may
+// notRecording or failed be sent (rule R2).
+func endPersistence(ctx context.Context, _ ...any) error {
+	f := firingFrom(ctx)
+	if f == nil {
+		return nil
+	}
+	err := f.m.endPersistence(ctx, f.trigger)
+	if err != nil && f.trigger == CallEnded {
+		// The call is over whatever the bot's files say: end anyway and
+		// report the hook's error to the caller.
+		f.hookErr = err
+		return nil
+	}
+	return err
+}
+
+// sealGate closes the gate for good on entering Ended.
+func sealGate(ctx context.Context, _ ...any) error {
+	f := firingFrom(ctx)
+	if f == nil {
+		return nil
+	}
+	f.m.gate.end()
+	return nil
+}

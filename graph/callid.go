@@ -1,0 +1,54 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxCallIDLen bounds a call ID. Graph call IDs are GUIDs (36 characters);
+// the bound leaves room for other formats while refusing absurd input.
+const MaxCallIDLen = 256
+
+// ErrInvalidCallID matches every error ValidateCallID returns.
+var ErrInvalidCallID = errors.New("graph: invalid call ID")
+
+// ValidateCallID checks a call ID before it is put in a URL path: non-empty,
+// at most MaxCallIDLen bytes, and free of '/', '?', '#', '%', spaces and
+// control characters, which would change the URL's meaning rather than name
+// a call.
+func ValidateCallID(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty; pass the id of the call the bot joined (Call.ID)", ErrInvalidCallID)
+	}
+	if len(id) > MaxCallIDLen {
+		return fmt.Errorf("%w: %d bytes long, at most %d allowed", ErrInvalidCallID, len(id), MaxCallIDLen)
+	}
+	for i, r := range id {
+		switch {
+		case r == '/' || r == '?' || r == '#' || r == '%':
+			return fmt.Errorf("%w: %q at byte %d would change the request URL", ErrInvalidCallID, r, i)
+		case unicode.IsControl(r) || unicode.IsSpace(r):
+			return fmt.Errorf("%w: control or space character %U at byte %d", ErrInvalidCallID, r, i)
+		case r == unicode.ReplacementChar:
+			return fmt.Errorf("%w: not valid UTF-8 at byte %d", ErrInvalidCallID, i)
+		}
+	}
+	return nil
+}
+
+// ErrInvalidClientContext matches every error ValidateClientContext returns.
+var ErrInvalidClientContext = errors.New("graph: invalid clientContext")
+
+// ValidateClientContext checks a clientContext: non-empty and at most
+// MaxClientContextLen characters, as the API requires.
+func ValidateClientContext(cc string) error {
+	if cc == "" {
+		return fmt.Errorf("%w: empty; each request needs a unique clientContext", ErrInvalidClientContext)
+	}
+	if n := utf8.RuneCountInString(cc); n > MaxClientContextLen {
+		return fmt.Errorf("%w: %d characters long, at most %d allowed", ErrInvalidClientContext, n, MaxClientContextLen)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrOperationFailed matches (with errors.Is) every *OperationError: Graph
+// accepted the request but reported the operation as failed.
+var ErrOperationFailed = errors.New("graph: updateRecordingStatus operation failed")
+
+// OperationError is a reply or notification whose operation status is failed.
+type OperationError struct {
+	Operation Operation
+}
+
+// Error names the operation and Graph's resultInfo.
+func (e *OperationError) Error() string {
+	return fmt.Sprintf("graph: updateRecordingStatus operation %q (clientContext %q) failed: %s",
+		e.Operation.ID, e.Operation.ClientContext, e.Operation.ResultInfo.String())
+}
+
+// Is makes errors.Is(err, ErrOperationFailed) true.
+func (e *OperationError) Is(target error) bool { return target == ErrOperationFailed }
+
+// CodeNonComplianceCall is the error code Graph returns when the call is not a
+// compliance-recording call: a policy refusal that no retry can fix.
+const CodeNonComplianceCall = "8506"
+
+// Error is a non-2xx reply from Graph. The fields come from the status line,
+// the headers and the body {"error": {"code", "message", "innerError": {...}}}.
+type Error struct {
+	// StatusCode is the HTTP status, e.g. 429.
+	StatusCode int
+	// Code and Message are error.code and error.message of the body.
+	Code    string
+	Message string
+	// InnerCodes lists the codes of nested innerError objects, outermost first.
+	InnerCodes []string
+	// RequestID, ClientRequestID and Date come from innerError (or the
+	// headers when the body has none); quote them to Microsoft support.
+	RequestID       string
+	ClientRequestID string
+	Date            string
+	// RetryAfter is the server's Retry-After, zero when absent.
+	RetryAfter time.Duration
+}
+
+// Error says what failed and, where it is known, what to check.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "graph: updateRecordingStatus: HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if len(e.InnerCodes) > 0 {
+		fmt.Fprintf(&b, " (inner: %s)", strings.Join(e.InnerCodes, ", "))
+	}
+	if hint := e.hint(); hint != "" {
+		fmt.Fprintf(&b, "; %s", hint)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request-id %s]", e.RequestID)
+	}
+	if e.ClientRequestID != "" {
+		fmt.Fprintf(&b, " [client-request-id %s]", e.ClientRequestID)
+	}
+	return b.String()
+}
+
+// NonCompliance reports whether Graph refused because the call is not a
+// compliance-recording call (code 8506). Never retry it.
+func (e *Error) NonCompliance() bool {
+	if e.Code == CodeNonComplianceCall {
+		return true
+	}
+	for _, c := range e.InnerCodes {
+		if c == CodeNonComplianceCall {
+			return true
+		}
+	}
+	return false
+}
+
+// Temporary reports whether the same request may succeed later: throttling
+// (429), service unavailable (503) and gateway timeout (504).
+func (e *Error) Temporary() bool {
+	switch e.StatusCode {
+	case 429, 503, 504:
+		return !e.NonCompliance()
+	}
+	return false
+}
+
+func (e *Error) hint() string {
+	switch {
+	case e.NonCompliance():
+		return "the call is not a compliance-recording call: check the Teams compliance recording policy assigned to the user and the bot's application instance"
+	case e.StatusCode == 401:
+		return "the token was missing, expired or for another audience: check the token source (scope https://graph.microsoft.com/.default)"
+	case e.StatusCode == 403:
+		return "the app lacks permission: grant Calls.AccessMedia.All (or Calls.JoinGroupCall.All) and admin consent"
+	case e.StatusCode == 404:
+		return "the call is unknown or already terminated: check the call ID"
+	}
+	return ""
+}

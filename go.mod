@@ -2,4 +2,9 @@ module github.com/recgate/recgate
 
 go 1.23
 
-require github.com/qmuntal/stateless v1.7.2
+require (
+	github.com/qmuntal/stateless v1.7.2
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

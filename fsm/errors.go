@@ -13,13 +13,11 @@ var (
 	// persisted.
 	ErrGateClosed = errors.New("fsm: persist gate closed: Graph has not confirmed recording; drop the media, do not persist it")
 	// ErrStreamBusy is returned by Stream.Acquire when the stream already holds
-	// a lease: a Stream serves one writer at a time; give each goroutine its
-	// own Stream.
-	ErrStreamBusy = errors.New("fsm: stream already holds a lease: release it first, or use one Stream per goroutine")
+	// a lease or was closed: a Stream serves one writer at a time; give each
+	// goroutine its own open Stream.
+	ErrStreamBusy = errors.New("fsm: stream busy or closed: it already holds a lease (release it first, or use one Stream per goroutine) or Close was called")
 	// ErrLeaseHeld is returned by Stream.Close while a lease is held.
 	ErrLeaseHeld = errors.New("fsm: stream still holds a lease: release it before closing the stream")
-	// ErrStreamClosed is returned by Acquire on a closed Stream.
-	ErrStreamClosed = errors.New("fsm: stream closed")
 
 	// ErrNotPermitted matches every *TransitionError.
 	ErrNotPermitted = errors.New("fsm: trigger not permitted in this state")

@@ -30,8 +30,9 @@ const (
 type Gate struct {
 	word atomic.Uint64
 
-	mu      sync.Mutex
-	streams map[*Stream]struct{}
+	mu       sync.Mutex
+	streams  map[*Stream]struct{}
+	snapshot atomic.Pointer[[]*Stream]
 }
 
 func newGate() *Gate { return &Gate{streams: make(map[*Stream]struct{})} }
@@ -72,13 +73,11 @@ func (g *Gate) closeWith(extra uint64) {
 // drain waits until no stream holds a lease. The gate must be closed first,
 // so no new lease can be taken while it waits.
 func (g *Gate) drain(ctx context.Context) error {
-	g.mu.Lock()
-	streams := make([]*Stream, 0, len(g.streams))
-	for s := range g.streams {
-		streams = append(streams, s)
+	streams := g.snapshot.Load()
+	if streams == nil {
+		return nil
 	}
-	g.mu.Unlock()
-	for _, s := range streams {
+	for _, s := range *streams {
 		if err := s.waitIdle(ctx); err != nil {
 			return err
 		}
@@ -93,7 +92,7 @@ func (g *Gate) heldLeases() int {
 	defer g.mu.Unlock()
 	n := 0
 	for s := range g.streams {
-		if s.word.Load()&1 == 1 {
+		if s.word.Load()&streamHeld != 0 {
 			n++
 		}
 	}
@@ -103,68 +102,96 @@ func (g *Gate) heldLeases() int {
 // NewStream registers a lease holder, typically one per media stream (or
 // per writing goroutine). Close it when the stream ends.
 func (g *Gate) NewStream() *Stream {
-	s := &Stream{gate: g}
+	s := &Stream{gate: &g.word, owner: g}
 	g.mu.Lock()
 	g.streams[s] = struct{}{}
+	g.publish()
 	g.mu.Unlock()
 	return s
 }
 
-// Stream holds leases on the gate for one writer at a time. Its counter sits
+// publish stores a fresh snapshot of the streams for drain, which then
+// needs neither the lock nor an allocation. Called with g.mu held.
+func (g *Gate) publish() {
+	list := make([]*Stream, 0, len(g.streams))
+	for s := range g.streams {
+		list = append(list, s)
+	}
+	g.snapshot.Store(&list)
+}
+
+// The stream word: bit 0 is set while a lease is held, bit 1 once the
+// stream is closed, and the rest counts generations, so a lease can release
+// only itself and never a newer one.
+const (
+	streamHeld   = 1 << 0
+	streamClosed = 1 << 1
+	streamGen    = 1 << 2
+)
+
+// Stream holds leases on the gate for one writer at a time. Its word sits
 // on a cache line of its own, so writers on many streams never contend with
 // each other: taking a lease reads the shared gate word but writes only the
 // stream's own line.
 type Stream struct {
-	_    [64]byte
-	word atomic.Uint64 // generation*2 + held: odd while a lease is held
-	_    [56]byte
-	gate   *Gate
-	closed atomic.Bool
+	_     [64]byte
+	word  atomic.Uint64
+	_     [56]byte
+	gate  *atomic.Uint64 // the gate's word
+	owner *Gate
 }
 
 // Acquire takes a lease if the gate is open. Hold it for exactly one write
 // and Release it right after; Stop waits for it. The error is ErrGateClosed
 // when the media must not be persisted, ErrStreamBusy if this stream already
-// holds a lease. It does not allocate.
+// holds a lease or was closed. It does not allocate, and it is small enough
+// for the compiler to inline, which keeps it as cheap as an RWMutex read
+// lock.
 func (s *Stream) Acquire() (Lease, error) {
-	old := s.word.Load()
-	if old&1 == 1 {
+	// The swap expects the word with neither the held nor the closed bit,
+	// so it fails on a busy or closed stream without a separate test (one
+	// more test would push Acquire over the inlining budget).
+	gen := s.word.Load()&^streamClosed | streamHeld
+	if !s.word.CompareAndSwap(gen-streamHeld, gen) {
 		return Lease{}, ErrStreamBusy
 	}
-	if !s.word.CompareAndSwap(old, old+1) {
-		return Lease{}, ErrStreamBusy
-	}
-	// The lease is visible before the gate is checked; Stop closes the gate
-	// before it looks at the leases. So either this check sees the gate
+	// The lease is visible before the gate is checked, and Stop closes the
+	// gate before it looks at the leases: either this load sees the gate
 	// closed, or Stop's drain sees this lease and waits for it.
-	if s.gate.word.Load()&gateOpenBit == 0 || s.closed.Load() {
-		s.word.Store(old + 2)
-		if s.closed.Load() {
-			return Lease{}, ErrStreamClosed
-		}
+	if s.gate.Load()&gateOpenBit == 0 {
+		s.word.Store(gen - streamHeld + streamGen)
 		return Lease{}, ErrGateClosed
 	}
-	return Lease{s: s, gen: old + 1}, nil
+	return Lease{s: s, gen: gen}, nil
 }
 
 // Close unregisters the stream from the gate. It fails with ErrLeaseHeld
-// while a lease is held.
+// while a lease is held. Closing twice is harmless.
 func (s *Stream) Close() error {
-	s.closed.Store(true)
-	if s.word.Load()&1 == 1 {
-		s.closed.Store(false)
-		return ErrLeaseHeld
+	for {
+		old := s.word.Load()
+		if old&streamClosed != 0 {
+			return nil
+		}
+		if old&streamHeld != 0 {
+			return ErrLeaseHeld
+		}
+		if s.word.CompareAndSwap(old, old|streamClosed) {
+			break
+		}
 	}
-	s.gate.mu.Lock()
-	delete(s.gate.streams, s)
-	s.gate.mu.Unlock()
+	g := s.owner
+	g.mu.Lock()
+	delete(g.streams, s)
+	g.publish()
+	g.mu.Unlock()
 	return nil
 }
 
 func (s *Stream) waitIdle(ctx context.Context) error {
 	const spins = 64
 	wait := 10 * time.Microsecond
-	for i := 0; s.word.Load()&1 == 1; i++ {
+	for i := 0; s.word.Load()&streamHeld != 0; i++ {
 		if i < spins {
 			runtime.Gosched()
 			continue
@@ -193,7 +220,8 @@ func (l Lease) Release() bool {
 	if l.s == nil {
 		return false
 	}
-	return l.s.word.CompareAndSwap(l.gen, l.gen+1)
+	// gen has the held bit set; the next generation has it clear.
+	return l.s.word.CompareAndSwap(l.gen, l.gen-streamHeld+streamGen)
 }
 
 // Writer is an io.Writer that persists through the gate: each Write takes a

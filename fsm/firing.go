@@ -2,14 +2,22 @@ package fsm
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/recgate/recgate/graph"
 )
 
-// firing is one attempt: everything a single Fire needs, carried in its
-// context. Guards read it; its Graph request is made at most once and the
-// reply is kept here for every guard that asks again.
+// firing is one attempt: everything a single Fire needs. It is itself the
+// context the Fire runs in (so carrying it costs no allocation): guards and
+// actions find it with firingFrom, and its Graph request is made at most
+// once, the reply kept here for every guard that asks again.
+//
+// As a context it is the caller's context plus one thing: it is cancelled
+// when the call ends (CallEnded), so an in-flight request stops at once.
 type firing struct {
+	parent  context.Context
 	m       *Machine
 	trigger Trigger
 
@@ -28,25 +36,86 @@ type firing struct {
 
 	opened  bool  // openGate opened the gate
 	hookErr error // a hook error CallEnded reports after ending anyway
+
+	// merged is built the first time someone asks for Done: the caller's
+	// context cancelled also by the end of the call. Requests that never
+	// wait (tests, benchmarks) never pay for it.
+	mu        sync.Mutex
+	built     atomic.Bool // merged exists; lets done skip the lock
+	merged    context.Context
+	cancel    context.CancelFunc
+	stopAfter func() bool
 }
 
 type firingKey struct{}
-
-func withFiring(ctx context.Context, f *firing) context.Context {
-	return context.WithValue(ctx, firingKey{}, f)
-}
 
 func firingFrom(ctx context.Context) *firing {
 	f, _ := ctx.Value(firingKey{}).(*firing)
 	return f
 }
 
-// reply returns the firing's Graph reply, sending the request the first
-// time it is asked for. A firing without a status sends nothing.
-func (f *firing) reply(ctx context.Context) (graph.Operation, error) {
+// replied makes sure the firing's Graph request was sent (the first guard
+// to ask sends it; the others read f.op and f.err) and reports whether the
+// reply had the given quality and no error. A firing without a status sends
+// nothing.
+func (f *firing) replied(ctx context.Context, want func(graph.OperationStatus) bool) bool {
 	if !f.sent && f.status != "" {
 		f.sent = true
 		f.op, f.err = f.m.send(ctx, f)
 	}
-	return f.op, f.err
+	return f.err == nil && want(f.op.Status)
+}
+
+// Deadline is the caller's.
+func (f *firing) Deadline() (time.Time, bool) { return f.parent.Deadline() }
+
+// Value answers for the firing itself, and otherwise asks the caller's
+// context.
+func (f *firing) Value(key any) any {
+	if key == (firingKey{}) {
+		return f
+	}
+	return f.parent.Value(key)
+}
+
+// Done closes when the caller's context is done or the call ends.
+func (f *firing) Done() <-chan struct{} { return f.mergedContext().Done() }
+
+// Err is the caller's context's error, or context.Canceled once the call
+// ended.
+func (f *firing) Err() error {
+	f.mu.Lock()
+	merged := f.merged
+	f.mu.Unlock()
+	if merged != nil {
+		return merged.Err()
+	}
+	if err := f.parent.Err(); err != nil {
+		return err
+	}
+	return f.m.life.Err()
+}
+
+func (f *firing) mergedContext() context.Context {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.merged == nil {
+		f.merged, f.cancel = context.WithCancel(f.parent)
+		f.stopAfter = context.AfterFunc(f.m.life, f.cancel)
+		f.built.Store(true)
+	}
+	return f.merged
+}
+
+// done releases what mergedContext built, once the firing is over.
+func (f *firing) done() {
+	if !f.built.Load() {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cancel != nil {
+		f.stopAfter()
+		f.cancel()
+	}
 }

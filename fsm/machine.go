@@ -122,10 +122,14 @@ type Machine struct {
 	mu      sync.Mutex // serializes transitions
 	sm      *stateless.StateMachine
 	pending *pendingAttempt
-	seq     atomic.Uint64
 
-	inflightMu     sync.Mutex
-	inflightCancel context.CancelFunc
+	// life is cancelled when the call ends; every firing's context derives
+	// its cancellation from it, so CallEnded stops an in-flight request.
+	life context.Context
+	kill context.CancelFunc
+
+	ccPrefix string // random per machine; clientContext = ccPrefix + sequence
+	seq      atomic.Uint64
 }
 
 type pendingAttempt struct {
@@ -153,8 +157,13 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 		}
 	}
 	if m.cfg.clientContext == nil {
-		m.cfg.clientContext = m.newClientContext
+		var b [12]byte
+		// Should the system's randomness fail, the sequence number still
+		// keeps every clientContext unique within the call.
+		_, _ = rand.Read(b[:])
+		m.ccPrefix = "recgate-" + hex.EncodeToString(b[:]) + "-"
 	}
+	m.life, m.kill = context.WithCancel(context.Background())
 	m.sm = stateless.NewStateMachineWithExternalStorage(
 		func(context.Context) (stateless.State, error) { return State(m.state.Load()), nil },
 		func(_ context.Context, s stateless.State) error { m.state.Store(int32(s.(State))); return nil },
@@ -190,20 +199,12 @@ func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
 	if !m.permitted(Start) {
 		return graph.Operation{}, &TransitionError{State: m.State(), Trigger: Start}
 	}
-	cc := m.cfg.clientContext()
-	if err := graph.ValidateClientContext(cc); err != nil {
-		return graph.Operation{}, fmt.Errorf("fsm: Start: clientContext generator: %w", err)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	m.setInflight(cancel)
-	defer func() {
-		m.setInflight(nil)
-		cancel()
-	}()
-
-	f := &firing{m: m, trigger: Start, status: graph.StatusRecording, clientContext: cc, epoch: epoch}
-	err := m.fire(ctx, f)
+	cc, err := m.nextClientContext()
 	if err != nil {
+		return graph.Operation{}, fmt.Errorf("fsm: Start: %w", err)
+	}
+	f := &firing{m: m, trigger: Start, status: graph.StatusRecording, clientContext: cc, epoch: epoch}
+	if err := m.fire(ctx, f); err != nil {
 		return f.op, err
 	}
 	switch m.State() {
@@ -274,24 +275,30 @@ func (m *Machine) Fail(ctx context.Context) error {
 
 func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) error {
 	m.gate.close() // first, at once: even a transition in flight cannot reopen it
-	m.observe(ctx, Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	if s := m.State(); s == Recording || s == AwaitingConfirmation {
-		m.pending = nil
-		if err := m.fire(ctx, &firing{m: m, trigger: t}); err != nil {
-			return err
-		}
-	}
 	if !m.permitted(t) {
 		return &TransitionError{State: m.State(), Trigger: t}
 	}
-	cc := m.cfg.clientContext()
-	if err := graph.ValidateClientContext(cc); err != nil {
-		return fmt.Errorf("fsm: %s: clientContext generator: %w", t, err)
+	cc, err := m.nextClientContext()
+	if err != nil {
+		return fmt.Errorf("fsm: %s: %w", t, err)
 	}
-	return m.fire(ctx, &firing{m: m, trigger: t, status: status, clientContext: cc})
+	// One firing serves both steps: leaving Recording (or
+	// AwaitingConfirmation) for Stopping, which has no guard and sends
+	// nothing, then the report from Stopping.
+	f := &firing{m: m, trigger: t, status: status, clientContext: cc}
+	if s := m.State(); s == Recording || s == AwaitingConfirmation {
+		m.pending = nil
+		if err := m.fire(ctx, f); err != nil {
+			return err
+		}
+	}
+	return m.fire(ctx, f)
 }
 
 // CallEnded ends the machine: the gate closes for good at once (even while
@@ -302,12 +309,10 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 // no-op.
 func (m *Machine) CallEnded(ctx context.Context) error {
 	m.gate.end()
-	m.observe(ctx, Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
-	m.inflightMu.Lock()
-	if m.inflightCancel != nil {
-		m.inflightCancel()
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
 	}
-	m.inflightMu.Unlock()
+	m.kill()
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -359,22 +364,13 @@ func (m *Machine) String() string {
 // whatever its guard; it evaluates no guard.
 func (m *Machine) permitted(t Trigger) bool {
 	s := m.State()
-	for _, tr := range specification {
-		if tr.From == s && tr.Trigger == t {
-			return true
-		}
-	}
-	return false
-}
-
-func (m *Machine) setInflight(cancel context.CancelFunc) {
-	m.inflightMu.Lock()
-	m.inflightCancel = cancel
-	m.inflightMu.Unlock()
+	return s >= 0 && int(s) < len(permittedTable) && t >= 0 && int(t) < len(permittedTable[s]) && permittedTable[s][t]
 }
 
 func (m *Machine) fire(ctx context.Context, f *firing) error {
-	return m.sm.FireCtx(withFiring(ctx, f), f.trigger)
+	f.parent = ctx
+	defer f.done()
+	return m.sm.FireCtx(f, f.trigger)
 }
 
 // unhandled turns stateless's "no transition" into recgate's errors.
@@ -388,14 +384,20 @@ func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger 
 	if cause == nil {
 		cause = fmt.Errorf("reply status %s is not what %s needs", f.op.Status, t)
 	}
-	m.log(ctx, slog.LevelWarn, "graph did not confirm", "trigger", t, "status", f.status, "clientContext", f.clientContext, "err", cause)
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(ctx, slog.LevelWarn, "graph did not confirm", "trigger", t, "status", f.status, "clientContext", f.clientContext, "err", cause)
+	}
 	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, Operation: f.op, Err: cause}
 }
 
 func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
-	m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
-	m.observe(ctx, Event{Kind: EventTransition, From: from, To: to, Trigger: t})
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventTransition, From: from, To: to, Trigger: t})
+	}
 }
 
 func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
@@ -403,13 +405,17 @@ func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
 	if err := m.gate.drain(ctx); err != nil {
 		return fmt.Errorf("fsm: %s: waiting for writers to release their leases: %w; the gate stays closed and nothing was reported, call %s again", t, err, t)
 	}
-	m.observe(ctx, Event{Kind: EventLeasesDrained, Trigger: t})
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventLeasesDrained, Trigger: t})
+	}
 	if m.cfg.hook != nil {
 		if err := m.cfg.hook(ctx, t); err != nil {
 			return fmt.Errorf("fsm: %s: recording-ended hook: %w; the gate stays closed and nothing was reported", t, err)
 		}
 	}
-	m.observe(ctx, Event{Kind: EventHookRan, Trigger: t})
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventHookRan, Trigger: t})
+	}
 	return nil
 }
 
@@ -421,22 +427,37 @@ func (m *Machine) send(ctx context.Context, f *firing) (graph.Operation, error) 
 	if f.status == graph.StatusRecording && m.gate.epoch() != f.epoch {
 		return graph.Operation{}, ErrSuperseded
 	}
-	m.observe(ctx, Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+	}
 	op, err := m.updater.UpdateRecordingStatus(ctx, m.callID, f.status, f.clientContext)
 	if err == nil {
 		err = op.Err()
 	}
-	m.observe(ctx, Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: op, Err: err})
-	m.log(ctx, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", op.ID, "operationStatus", op.Status, "err", err)
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: op, Err: err})
+	}
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(ctx, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", op.ID, "operationStatus", op.Status, "err", err)
+	}
 	return op, err
 }
 
-func (m *Machine) newClientContext() string {
-	var b [12]byte
-	// Should the system's randomness fail, the per-machine sequence number
-	// still keeps the value unique within the call.
-	_, _ = rand.Read(b[:])
-	return "recgate-" + hex.EncodeToString(b[:]) + "-" + strconv.FormatUint(m.seq.Add(1), 10)
+// nextClientContext returns a fresh clientContext: the machine's random
+// prefix and a sequence number (at most 54 characters, unique within the
+// call and, by the prefix, across calls), or the WithClientContexts
+// generator's value, which is checked.
+func (m *Machine) nextClientContext() (string, error) {
+	if next := m.cfg.clientContext; next != nil {
+		cc := next()
+		if err := graph.ValidateClientContext(cc); err != nil {
+			return "", fmt.Errorf("clientContext generator: %w", err)
+		}
+		return cc, nil
+	}
+	var b [64]byte
+	out := append(b[:0], m.ccPrefix...)
+	return string(strconv.AppendUint(out, m.seq.Add(1), 10)), nil
 }
 
 func (m *Machine) log(ctx context.Context, level slog.Level, msg string, args ...any) {
@@ -446,10 +467,9 @@ func (m *Machine) log(ctx context.Context, level slog.Level, msg string, args ..
 	m.cfg.logger.Log(ctx, level, msg, append([]any{"call", m.callID}, args...)...)
 }
 
-func (m *Machine) observe(_ context.Context, e Event) {
-	if m.cfg.observer == nil {
-		return
-	}
+// emit stamps e and hands it to the observer. Callers test for an observer
+// first, so a machine without one does not even build the Event.
+func (m *Machine) emit(e Event) {
 	e.Time = time.Now()
 	e.CallID = m.callID
 	m.cfg.observer(e)

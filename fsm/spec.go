@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/qmuntal/stateless"
+
+	"github.com/recgate/recgate/graph"
 )
 
 // transition is one line of the machine's specification. The stateless
@@ -49,6 +51,16 @@ var specification = []transition{
 	{From: Ended, Trigger: CallEnded, To: Ended, Ignore: true},
 }
 
+// permittedTable[state][trigger] says whether the specification has any
+// transition for the pair, whatever its guard: the machine's cheap
+// "not permitted" check before it builds an attempt.
+var permittedTable = func() (t [len(stateNames)][len(triggerNames)]bool) {
+	for _, tr := range specification {
+		t[tr.From][tr.Trigger] = true
+	}
+	return t
+}()
+
 // configure builds the stateless machine from the specification.
 func configure(sm *stateless.StateMachine) {
 	for _, t := range specification {
@@ -84,8 +96,7 @@ func graphConfirmedRecording(ctx context.Context, _ ...any) bool {
 	if f == nil {
 		return true
 	}
-	op, err := f.reply(ctx)
-	return err == nil && op.Status.Confirmed()
+	return f.replied(ctx, graph.OperationStatus.Confirmed)
 }
 
 func graphPendingRecording(ctx context.Context, _ ...any) bool {
@@ -93,8 +104,7 @@ func graphPendingRecording(ctx context.Context, _ ...any) bool {
 	if f == nil {
 		return false
 	}
-	op, err := f.reply(ctx)
-	return err == nil && op.Status.Pending()
+	return f.replied(ctx, graph.OperationStatus.Pending)
 }
 
 // A notRecording or failed report needs Graph to accept it: completed, or
@@ -112,8 +122,7 @@ func graphAccepted(ctx context.Context) bool {
 	if f == nil {
 		return true
 	}
-	op, err := f.reply(ctx)
-	return err == nil && (op.Status.Confirmed() || op.Status.Pending())
+	return f.replied(ctx, graph.OperationStatus.Accepted)
 }
 
 func updateConfirmedRecording(ctx context.Context, _ ...any) bool {
@@ -142,7 +151,9 @@ func openGate(ctx context.Context, _ ...any) error {
 		return nil
 	}
 	f.opened = f.m.gate.open(f.epoch)
-	f.m.observe(ctx, Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
+	if f.m.cfg.observer != nil {
+		f.m.emit(Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
+	}
 	return nil
 }
 
@@ -155,7 +166,9 @@ func endPersistence(ctx context.Context, _ ...any) error {
 	if f == nil {
 		return nil
 	}
-	err := f.m.endPersistence(ctx, f.trigger)
+	// The caller's context, not the firing's: CallEnded cancels the firing,
+	// and the leases must still be waited for and the files still closed.
+	err := f.m.endPersistence(f.parent, f.trigger)
 	if err != nil && f.trigger == CallEnded {
 		// The call is over whatever the bot's files say: end anyway and
 		// report the hook's error to the caller.

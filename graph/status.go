@@ -125,6 +125,11 @@ func (s OperationStatus) Pending() bool {
 	return s == "" || s == OperationNotStarted || s == OperationRunning
 }
 
+// Accepted reports whether Graph took the request: completed or pending.
+// That is enough for notRecording and failed, which are sent after
+// persistence has ended; it is not enough for recording (see Confirmed).
+func (s OperationStatus) Accepted() bool { return s.Confirmed() || s.Pending() }
+
 // Refused reports whether Graph refused the update (failed).
 func (s OperationStatus) Refused() bool { return s == OperationFailed }
 

@@ -3,6 +3,7 @@ package fsm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"sync"
 	"sync/atomic"
@@ -100,19 +101,40 @@ func TestCallEndedDuringInflightStartNeverOpens(t *testing.T) {
 // CallEnded does not wait behind a request that honours cancellation: it
 // cancels it.
 func TestCallEndedCancelsInflightRequest(t *testing.T) {
-	started := make(chan struct{})
-	u := fsm.UpdaterFunc(func(ctx context.Context, _ string, _ graph.Status, _ string) (graph.Operation, error) {
-		close(started)
-		<-ctx.Done()
-		return graph.Operation{}, ctx.Err()
-	})
-	m := newMachine(t, u)
-	startErr := make(chan error, 1)
-	go func() { _, err := m.Start(context.Background()); startErr <- err }()
-	<-started
-	require.NoError(t, m.CallEnded(context.Background()))
-	assert.ErrorIs(t, <-startErr, context.Canceled)
-	assert.Equal(t, fsm.Ended, m.State())
+	type key struct{}
+	parents := map[string]func() (context.Context, context.CancelFunc){
+		"background": func() (context.Context, context.CancelFunc) { return context.Background(), func() {} },
+		"values only": func() (context.Context, context.CancelFunc) {
+			return context.WithValue(context.Background(), key{}, "v"), func() {}
+		},
+		"cancellable": func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.WithValue(context.Background(), key{}, "v"), time.Minute)
+		},
+	}
+	for name, parent := range parents {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := parent()
+			defer cancel()
+			started := make(chan struct{})
+			var sawValue atomic.Value
+			u := fsm.UpdaterFunc(func(rctx context.Context, _ string, _ graph.Status, _ string) (graph.Operation, error) {
+				sawValue.Store(fmt.Sprint(rctx.Value(key{})))
+				close(started)
+				<-rctx.Done()
+				return graph.Operation{}, rctx.Err()
+			})
+			m := newMachine(t, u)
+			startErr := make(chan error, 1)
+			go func() { _, err := m.Start(ctx); startErr <- err }()
+			<-started
+			require.NoError(t, m.CallEnded(context.Background()))
+			assert.ErrorIs(t, <-startErr, context.Canceled)
+			assert.Equal(t, fsm.Ended, m.State())
+			if name != "background" {
+				assert.Equal(t, "v", sawValue.Load(), "the caller's values reach the updater")
+			}
+		})
+	}
 }
 
 // A Stop issued while Start's request is in flight supersedes it; the late

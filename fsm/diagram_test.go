@@ -37,8 +37,6 @@ func TestDiagramDOT(t *testing.T) {
 	}
 	assert.Contains(t, dot, "Start [graphConfirmedRecording]")
 	assert.Contains(t, dot, "Stop [graphAcceptedNotRecording]")
-	assert.Contains(t, dot, "entry / openGate")
-	assert.Contains(t, dot, "exit / endPersistence")
 }
 
 func TestDiagramMermaid(t *testing.T) {

@@ -2,22 +2,17 @@ package fsm
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/recgate/recgate/graph"
 )
 
 // firing is one attempt: everything a single Fire needs. It is itself the
-// context the Fire runs in (so carrying it costs no allocation): guards and
-// actions find it with firingFrom, and its Graph request is made at most
-// once, the reply kept here for every guard that asks again.
-//
-// As a context it is the caller's context plus one thing: it is cancelled
-// when the call ends (CallEnded), so an in-flight request stops at once.
+// context the Fire runs in (so carrying it costs no allocation): guards find
+// it with firingFrom, and its Graph request is made at most once, the reply
+// kept here for every guard that asks again. It never leaves the package.
 type firing struct {
-	parent  context.Context
+	parent  context.Context // the caller's
 	m       *Machine
 	trigger Trigger
 
@@ -34,22 +29,16 @@ type firing struct {
 	op   graph.Operation
 	err  error
 
-	opened  bool  // openGate opened the gate
-	hookErr error // a hook error CallEnded reports after ending anyway
-
-	// merged is built the first time someone asks for Done: the caller's
-	// context cancelled also by the end of the call. Requests that never
-	// wait (tests, benchmarks) never pay for it.
-	mu        sync.Mutex
-	built     atomic.Bool // merged exists; lets done skip the lock
-	merged    context.Context
-	cancel    context.CancelFunc
-	stopAfter func() bool
+	opened bool // openGate opened the gate
 }
 
 type firingKey struct{}
 
 func firingFrom(ctx context.Context) *firing {
+	// Guards and the OnTransitioned hook get the firing itself.
+	if f, ok := ctx.(*firing); ok {
+		return f
+	}
 	f, _ := ctx.Value(firingKey{}).(*firing)
 	return f
 }
@@ -58,64 +47,54 @@ func firingFrom(ctx context.Context) *firing {
 // to ask sends it; the others read f.op and f.err) and reports whether the
 // reply had the given quality and no error. A firing without a status sends
 // nothing.
-func (f *firing) replied(ctx context.Context, want func(graph.OperationStatus) bool) bool {
+func (f *firing) replied(want func(graph.OperationStatus) bool) bool {
 	if !f.sent && f.status != "" {
 		f.sent = true
-		f.op, f.err = f.m.send(ctx, f)
+		f.m.send(f)
 	}
 	return f.err == nil && want(f.op.Status)
 }
 
-// Deadline is the caller's.
-func (f *firing) Deadline() (time.Time, bool) { return f.parent.Deadline() }
+// The context methods: the caller's context, plus the firing as a value.
 
-// Value answers for the firing itself, and otherwise asks the caller's
-// context.
+func (f *firing) Deadline() (time.Time, bool) { return f.parent.Deadline() }
+func (f *firing) Done() <-chan struct{}       { return f.parent.Done() }
+func (f *firing) Err() error                  { return f.parent.Err() }
+
 func (f *firing) Value(key any) any {
-	if key == (firingKey{}) {
+	if _, ok := key.(firingKey); ok {
 		return f
 	}
 	return f.parent.Value(key)
 }
 
-// Done closes when the caller's context is done or the call ends.
-func (f *firing) Done() <-chan struct{} { return f.mergedContext().Done() }
-
-// Err is the caller's context's error, or context.Canceled once the call
-// ended.
-func (f *firing) Err() error {
-	f.mu.Lock()
-	merged := f.merged
-	f.mu.Unlock()
-	if merged != nil {
-		return merged.Err()
+// requestContext is the context an Updater gets: the caller's, also
+// cancelled when the call ends, so CallEnded stops a request in flight.
+// release must be called when the request returns.
+func (m *Machine) requestContext(parent context.Context) (context.Context, func()) {
+	if parent == m.background.values {
+		return &m.background, noRelease
 	}
-	if err := f.parent.Err(); err != nil {
-		return err
+	if parent.Done() == nil {
+		// The caller cannot cancel: the end of the call is the only
+		// cancellation, and the caller's values ride along.
+		return &endOfCall{Context: m.life, values: parent}, noRelease
 	}
-	return f.m.life.Err()
-}
-
-func (f *firing) mergedContext() context.Context {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.merged == nil {
-		f.merged, f.cancel = context.WithCancel(f.parent)
-		f.stopAfter = context.AfterFunc(f.m.life, f.cancel)
-		f.built.Store(true)
-	}
-	return f.merged
-}
-
-// done releases what mergedContext built, once the firing is over.
-func (f *firing) done() {
-	if !f.built.Load() {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.cancel != nil {
-		f.stopAfter()
-		f.cancel()
+	ctx, cancel := context.WithCancel(parent)
+	stop := context.AfterFunc(m.life, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
 	}
 }
+
+func noRelease() {}
+
+// endOfCall is the machine's life (Done, Err, Deadline) with the caller's
+// values.
+type endOfCall struct {
+	context.Context
+	values context.Context
+}
+
+func (c *endOfCall) Value(key any) any { return c.values.Value(key) }

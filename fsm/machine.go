@@ -127,9 +127,14 @@ type Machine struct {
 	// its cancellation from it, so CallEnded stops an in-flight request.
 	life context.Context
 	kill context.CancelFunc
+	// background is the request context for callers that pass
+	// context.Background(): built once, immutable, shared.
+	background endOfCall
 
 	ccPrefix string // random per machine; clientContext = ccPrefix + sequence
 	seq      atomic.Uint64
+
+	current firing // the attempt being fired; guarded by mu
 }
 
 type pendingAttempt struct {
@@ -164,6 +169,7 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 		m.ccPrefix = "recgate-" + hex.EncodeToString(b[:]) + "-"
 	}
 	m.life, m.kill = context.WithCancel(context.Background())
+	m.background = endOfCall{Context: m.life, values: context.Background()}
 	m.sm = stateless.NewStateMachineWithExternalStorage(
 		func(context.Context) (stateless.State, error) { return State(m.state.Load()), nil },
 		func(_ context.Context, s stateless.State) error { m.state.Store(int32(s.(State))); return nil },
@@ -203,8 +209,9 @@ func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
 	if err != nil {
 		return graph.Operation{}, fmt.Errorf("fsm: Start: %w", err)
 	}
-	f := &firing{m: m, trigger: Start, status: graph.StatusRecording, clientContext: cc, epoch: epoch}
-	if err := m.fire(ctx, f); err != nil {
+	f := m.begin(ctx, Start)
+	f.status, f.clientContext, f.epoch = graph.StatusRecording, cc, epoch
+	if err := m.fire(f); err != nil {
 		return f.op, err
 	}
 	switch m.State() {
@@ -239,8 +246,10 @@ func (m *Machine) OperationUpdate(ctx context.Context, op graph.Operation) error
 		return &RequestError{CallID: m.callID, Trigger: OperationUpdate, Status: graph.StatusRecording, ClientContext: p.clientContext,
 			State: m.State(), Operation: op, Err: op.Err()}
 	}
-	f := &firing{m: m, trigger: OperationUpdate, status: graph.StatusRecording, clientContext: p.clientContext, epoch: p.epoch, update: &op, op: op, sent: true}
-	if err := m.fire(ctx, f); err != nil {
+	f := m.begin(ctx, OperationUpdate)
+	f.status, f.clientContext, f.epoch = graph.StatusRecording, p.clientContext, p.epoch
+	f.update, f.op, f.sent = &op, op, true
+	if err := m.fire(f); err != nil {
 		return err
 	}
 	switch m.State() {
@@ -291,14 +300,22 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 	// One firing serves both steps: leaving Recording (or
 	// AwaitingConfirmation) for Stopping, which has no guard and sends
 	// nothing, then the report from Stopping.
-	f := &firing{m: m, trigger: t, status: status, clientContext: cc}
-	if s := m.State(); s == Recording || s == AwaitingConfirmation {
+	f := m.begin(ctx, t)
+	f.status, f.clientContext = status, cc
+	switch m.State() {
+	case Recording:
+		// Rule R2: persistence ends before anything is reported.
+		if err := m.endPersistence(ctx, t); err != nil {
+			return err
+		}
+		fallthrough
+	case AwaitingConfirmation:
 		m.pending = nil
-		if err := m.fire(ctx, f); err != nil {
+		if err := m.fire(f); err != nil {
 			return err
 		}
 	}
-	return m.fire(ctx, f)
+	return m.fire(f)
 }
 
 // CallEnded ends the machine: the gate closes for good at once (even while
@@ -317,11 +334,17 @@ func (m *Machine) CallEnded(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending = nil
-	f := &firing{m: m, trigger: CallEnded}
-	if err := m.fire(ctx, f); err != nil {
-		return err
+	var hookErr error
+	if m.State() == Recording {
+		// The call is over whatever the bot's files say: end anyway, and
+		// report the hook's error (or the caller's context ending while a
+		// writer still held a lease) to the caller.
+		hookErr = m.endPersistence(ctx, CallEnded)
 	}
-	return f.hookErr
+	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
+		return errors.Join(err, hookErr)
+	}
+	return hookErr
 }
 
 // CanFire reports whether t is permitted in the current state, subject to
@@ -367,9 +390,16 @@ func (m *Machine) permitted(t Trigger) bool {
 	return s >= 0 && int(s) < len(permittedTable) && t >= 0 && int(t) < len(permittedTable[s]) && permittedTable[s][t]
 }
 
-func (m *Machine) fire(ctx context.Context, f *firing) error {
-	f.parent = ctx
-	defer f.done()
+// begin resets the machine's one firing for a new attempt. Transitions run
+// one at a time under m.mu, and the firing never leaves the package (the
+// Updater gets a context of its own), so one value serves them all without
+// an allocation.
+func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
+	m.current = firing{parent: ctx, m: m, trigger: t}
+	return &m.current
+}
+
+func (m *Machine) fire(f *firing) error {
 	return m.sm.FireCtx(f, f.trigger)
 }
 
@@ -392,6 +422,9 @@ func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger 
 
 func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
+	if to == Recording {
+		openGate(ctx) // the last step of entering Recording
+	}
 	if m.cfg.logger != nil { // building the arguments allocates
 		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
 	}
@@ -419,28 +452,31 @@ func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
 	return nil
 }
 
-// send makes the one Graph request of a firing.
-func (m *Machine) send(ctx context.Context, f *firing) (graph.Operation, error) {
+// send makes the one Graph request of a firing and keeps the reply in it.
+func (m *Machine) send(f *firing) {
 	if m.gate.ended() {
-		return graph.Operation{}, ErrCallEnded
+		f.err = ErrCallEnded
+		return
 	}
 	if f.status == graph.StatusRecording && m.gate.epoch() != f.epoch {
-		return graph.Operation{}, ErrSuperseded
+		f.err = ErrSuperseded
+		return
 	}
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
 	}
-	op, err := m.updater.UpdateRecordingStatus(ctx, m.callID, f.status, f.clientContext)
-	if err == nil {
-		err = op.Err()
+	rctx, release := m.requestContext(f.parent)
+	f.op, f.err = m.updater.UpdateRecordingStatus(rctx, m.callID, f.status, f.clientContext)
+	release()
+	if f.err == nil {
+		f.err = f.op.Err()
 	}
 	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: op, Err: err})
+		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err})
 	}
 	if m.cfg.logger != nil { // building the arguments allocates
-		m.log(ctx, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", op.ID, "operationStatus", op.Status, "err", err)
+		m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)
 	}
-	return op, err
 }
 
 // nextClientContext returns a fresh clientContext: the machine's random

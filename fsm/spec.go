@@ -75,11 +75,6 @@ func configure(sm *stateless.StateMachine) {
 			sc.Permit(t.Trigger, t.To, guards...)
 		}
 	}
-	sm.Configure(Recording).
-		OnEntry(openGate).
-		OnExit(endPersistence)
-	sm.Configure(Ended).
-		OnEntry(sealGate)
 }
 
 // The guards. Each reads the firing that travels in the Fire context and
@@ -96,7 +91,7 @@ func graphConfirmedRecording(ctx context.Context, _ ...any) bool {
 	if f == nil {
 		return true
 	}
-	return f.replied(ctx, graph.OperationStatus.Confirmed)
+	return f.replied(graph.OperationStatus.Confirmed)
 }
 
 func graphPendingRecording(ctx context.Context, _ ...any) bool {
@@ -104,7 +99,7 @@ func graphPendingRecording(ctx context.Context, _ ...any) bool {
 	if f == nil {
 		return false
 	}
-	return f.replied(ctx, graph.OperationStatus.Pending)
+	return f.replied(graph.OperationStatus.Pending)
 }
 
 // A notRecording or failed report needs Graph to accept it: completed, or
@@ -122,7 +117,7 @@ func graphAccepted(ctx context.Context) bool {
 	if f == nil {
 		return true
 	}
-	return f.replied(ctx, graph.OperationStatus.Accepted)
+	return f.replied(graph.OperationStatus.Accepted)
 }
 
 func updateConfirmedRecording(ctx context.Context, _ ...any) bool {
@@ -143,47 +138,24 @@ func updateStillPending(ctx context.Context, _ ...any) bool {
 	return f != nil && f.update != nil && f.update.Status.Pending()
 }
 
-// openGate is the last step of entering Recording. It opens the gate only if
-// no Stop, Fail or CallEnded happened since the attempt began.
-func openGate(ctx context.Context, _ ...any) error {
+// openGate is the last step of entering Recording; the machine calls it
+// from its OnTransitioned hook, after stateless has stored the new state. It
+// opens the gate only if no Stop, Fail or CallEnded happened since the
+// attempt began.
+//
+// The gate is worked by the machine, not by stateless entry and exit
+// actions, for two reasons: the order that rule R2 needs (close, drain the
+// leases, run the hook, and only then fire the report) then reads top to
+// bottom in Machine.stop instead of being spread over callbacks; and each
+// stateless action costs two allocations per transition, which the cycle
+// benchmark would pay.
+func openGate(ctx context.Context) {
 	f := firingFrom(ctx)
 	if f == nil {
-		return nil
+		return
 	}
 	f.opened = f.m.gate.open(f.epoch)
 	if f.m.cfg.observer != nil {
 		f.m.emit(Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
 	}
-	return nil
-}
-
-// endPersistence runs whenever Recording is left: the gate is already
-// closed (Stop, Fail and CallEnded close it before they wait for the lock);
-// it waits for every lease, then runs the recording-ended hook. Only then may
-// notRecording or failed be sent (rule R2).
-func endPersistence(ctx context.Context, _ ...any) error {
-	f := firingFrom(ctx)
-	if f == nil {
-		return nil
-	}
-	// The caller's context, not the firing's: CallEnded cancels the firing,
-	// and the leases must still be waited for and the files still closed.
-	err := f.m.endPersistence(f.parent, f.trigger)
-	if err != nil && f.trigger == CallEnded {
-		// The call is over whatever the bot's files say: end anyway and
-		// report the hook's error to the caller.
-		f.hookErr = err
-		return nil
-	}
-	return err
-}
-
-// sealGate closes the gate for good on entering Ended.
-func sealGate(ctx context.Context, _ ...any) error {
-	f := firingFrom(ctx)
-	if f == nil {
-		return nil
-	}
-	f.m.gate.end()
-	return nil
 }

@@ -85,20 +85,6 @@ func (g *Gate) drain(ctx context.Context) error {
 	return nil
 }
 
-// heldLeases counts the streams holding a lease now (a snapshot, for tests
-// and the checker).
-func (g *Gate) heldLeases() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := 0
-	for s := range g.streams {
-		if s.word.Load()&streamHeld != 0 {
-			n++
-		}
-	}
-	return n
-}
-
 // NewStream registers a lease holder, typically one per media stream (or
 // per writing goroutine). Close it when the stream ends.
 func (g *Gate) NewStream() *Stream {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -423,7 +422,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	case len(raw) == 0:
 		return bad("empty body: cannot tell whether Graph accepted the request")
 	}
-	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if !isJSON(resp.Header.Get("Content-Type")) {
 		return bad("Content-Type %q, want application/json", resp.Header.Get("Content-Type"))
 	}
 	op, err = ParseOperation(raw)
@@ -434,6 +433,13 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	op.RequestID = requestID
 	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
 	return op, false, 0, nil
+}
+
+// isJSON reports whether a Content-Type is application/json, parameters
+// (charset, odata.metadata) aside.
+func isJSON(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/json")
 }
 
 func firstNonEmpty(a, b string) string {

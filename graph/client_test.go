@@ -457,7 +457,9 @@ func TestStaticTokenEmpty(t *testing.T) {
 	_, err = c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")
 	assert.ErrorIs(t, err, graph.ErrNoToken)
 	assert.Empty(t, s.Requests())
-	failing := graph.TokenSourceFunc(func(context.Context) (graph.AccessToken, error) { return graph.AccessToken{}, errors.New("AADSTS7000215: invalid client secret") })
+	failing := graph.TokenSourceFunc(func(context.Context) (graph.AccessToken, error) {
+		return graph.AccessToken{}, errors.New("AADSTS7000215: invalid client secret")
+	})
 	c, err = graph.NewClient(failing, graph.WithBaseURL(s.BaseURL()), graph.WithHTTPClient(s.Client()))
 	require.NoError(t, err)
 	_, err = c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")

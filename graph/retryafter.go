@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -18,11 +19,15 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, error) {
 		return 0, nil
 	}
 	if v[0] >= '0' && v[0] <= '9' {
+		const maxSecs = int64(1<<63-1) / int64(time.Second)
 		secs, err := strconv.ParseInt(v, 10, 64)
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			secs, err = maxSecs, nil // absurdly large: the cap will apply
+		}
 		if err != nil {
 			return 0, fmt.Errorf("graph: Retry-After %q is neither seconds nor an HTTP date", v)
 		}
-		const maxSecs = int64(1<<63-1) / int64(time.Second)
 		if secs > maxSecs {
 			secs = maxSecs
 		}

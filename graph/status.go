@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Status is the recording status a bot reports to Graph with
@@ -55,13 +57,14 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	if !s.Valid() {
 		return nil, fmt.Errorf("graph: cannot send recording status %q: want notRecording, recording or failed", string(s))
 	}
-	return json.Marshal(string(s))
+	// The valid statuses are plain ASCII: no escaping needed.
+	return []byte(`"` + string(s) + `"`), nil
 }
 
 // UnmarshalJSON parses a status case-insensitively.
 func (s *Status) UnmarshalJSON(b []byte) error {
-	var raw string
-	if err := json.Unmarshal(b, &raw); err != nil {
+	raw, err := jsonString(b)
+	if err != nil {
 		return fmt.Errorf("graph: recording status is not a JSON string: %w", err)
 	}
 	v, err := ParseStatus(raw)
@@ -148,8 +151,8 @@ func (s *OperationStatus) UnmarshalJSON(b []byte) error {
 		*s = ""
 		return nil
 	}
-	var raw string
-	if err := json.Unmarshal(b, &raw); err != nil {
+	raw, err := jsonString(b)
+	if err != nil {
 		return fmt.Errorf("graph: operation status is not a JSON string: %w", err)
 	}
 	v, err := ParseOperationStatus(raw)
@@ -168,5 +171,20 @@ func (s OperationStatus) MarshalJSON() ([]byte, error) {
 	if !s.Known() {
 		return nil, fmt.Errorf("graph: cannot write unknown operation status %q", string(s))
 	}
-	return json.Marshal(string(s))
+	return []byte(`"` + string(s) + `"`), nil
+}
+
+// jsonString decodes a JSON string. Enum values have no escapes, so the
+// common case is a slice between the quotes; anything else goes through
+// encoding/json.
+func jsonString(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		inner := b[1 : len(b)-1]
+		if utf8.Valid(inner) && bytes.IndexFunc(inner, func(r rune) bool { return r < 0x20 }) < 0 {
+			return string(inner), nil
+		}
+	}
+	var raw string
+	err := json.Unmarshal(b, &raw)
+	return raw, err
 }

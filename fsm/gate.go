@@ -53,6 +53,17 @@ func (g *Gate) open(epoch uint64) bool {
 	return g.word.CompareAndSwap(closed, closed|gateOpenBit)
 }
 
+// forceOpen opens the gate whatever the epoch and the end of the call say:
+// the LateSuccessReopens mutant, never the correct machine.
+func (g *Gate) forceOpen() {
+	for {
+		old := g.word.Load()
+		if g.word.CompareAndSwap(old, old|gateOpenBit) {
+			return
+		}
+	}
+}
+
 // close closes the gate and starts a new epoch, so that no attempt made
 // before it can open the gate again.
 func (g *Gate) close() { g.closeWith(0) }
@@ -71,14 +82,15 @@ func (g *Gate) closeWith(extra uint64) {
 }
 
 // drain waits until no stream holds a lease. The gate must be closed first,
-// so no new lease can be taken while it waits.
-func (g *Gate) drain(ctx context.Context) error {
+// so no new lease can be taken while it waits. pause, if set, replaces the
+// sleeps between looks (a checker's scheduler runs the writers then).
+func (g *Gate) drain(ctx context.Context, pause func()) error {
 	streams := g.snapshot.Load()
 	if streams == nil {
 		return nil
 	}
 	for _, s := range *streams {
-		if err := s.waitIdle(ctx); err != nil {
+		if err := s.waitIdle(ctx, pause); err != nil {
 			return err
 		}
 	}
@@ -174,10 +186,14 @@ func (s *Stream) Close() error {
 	return nil
 }
 
-func (s *Stream) waitIdle(ctx context.Context) error {
+func (s *Stream) waitIdle(ctx context.Context, pause func()) error {
 	const spins = 64
 	wait := 10 * time.Microsecond
 	for i := 0; s.word.Load()&streamHeld != 0; i++ {
+		if pause != nil {
+			pause()
+			continue
+		}
 		if i < spins {
 			runtime.Gosched()
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qmuntal/stateless"
 
+	"github.com/recgate/recgate/internal/hooks"
 	"github.com/recgate/recgate/graph"
 )
 
@@ -49,6 +50,7 @@ type EndedHook func(ctx context.Context, trigger Trigger) error
 type Option func(*config) error
 
 type config struct {
+	checker       *hooks.Hooks
 	hook          EndedHook
 	logger        *slog.Logger
 	observer      func(Event)
@@ -103,6 +105,19 @@ func WithClientContexts(next func() string) Option {
 			return errors.New("fsm: WithClientContexts(nil): pass a generator, or leave the option out")
 		}
 		c.clientContext = next
+		return nil
+	}
+}
+
+// WithInternalHooks hands the machine to recgate's model checker, which
+// pauses it at chosen points and may seed known bugs. Its argument's type is
+// internal to this module; other code has no use for it.
+func WithInternalHooks(h *hooks.Hooks) Option {
+	return func(c *config) error {
+		if h == nil || h.Yield == nil || h.Lock == nil || h.Unlock == nil {
+			return errors.New("fsm: WithInternalHooks needs Yield, Lock and Unlock")
+		}
+		c.checker = h
 		return nil
 	}
 }
@@ -199,8 +214,8 @@ func (m *Machine) Gate() *Gate { return m.gate }
 // meanwhile. The returned Operation is Graph's reply, if there was one.
 func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
 	epoch := m.gate.epoch() // a Stop or CallEnded after this point supersedes the attempt
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.lock()
+	defer m.unlock()
 
 	if !m.permitted(Start) {
 		return graph.Operation{}, &TransitionError{State: m.State(), Trigger: Start}
@@ -232,8 +247,8 @@ func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
 // *graph.OperationError, a still-pending status changes nothing. An update
 // for another attempt returns ErrStaleUpdate and changes nothing.
 func (m *Machine) OperationUpdate(ctx context.Context, op graph.Operation) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.lock()
+	defer m.unlock()
 
 	if !m.permitted(OperationUpdate) {
 		return &TransitionError{State: m.State(), Trigger: OperationUpdate}
@@ -287,8 +302,9 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.yield(hooks.GateClosed)
+	m.lock()
+	defer m.unlock()
 
 	if !m.permitted(t) {
 		return &TransitionError{State: m.State(), Trigger: t}
@@ -302,10 +318,12 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 	// nothing, then the report from Stopping.
 	f := m.begin(ctx, t)
 	f.status, f.clientContext = status, cc
+	hookLate := false
 	switch m.State() {
 	case Recording:
 		// Rule R2: persistence ends before anything is reported.
-		if err := m.endPersistence(ctx, t); err != nil {
+		hookLate = m.mutant(hooks.HookAfterReport)
+		if err := m.endPersistence(ctx, t, !hookLate); err != nil {
 			return err
 		}
 		fallthrough
@@ -315,7 +333,11 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 			return err
 		}
 	}
-	return m.fire(f)
+	err = m.fire(f)
+	if hookLate {
+		_ = m.runHook(ctx, t)
+	}
+	return err
 }
 
 // CallEnded ends the machine: the gate closes for good at once (even while
@@ -325,26 +347,37 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 // recording-ended hook first. No request is sent. Calling it again is a
 // no-op.
 func (m *Machine) CallEnded(ctx context.Context) error {
-	m.gate.end()
-	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
+	waits := m.mutant(hooks.CallEndedWaits)
+	if !waits {
+		m.endNow()
 	}
-	m.kill()
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.yield(hooks.GateClosed)
+	m.lock()
+	defer m.unlock()
+	if waits {
+		m.endNow()
+	}
 	m.pending = nil
 	var hookErr error
 	if m.State() == Recording {
 		// The call is over whatever the bot's files say: end anyway, and
 		// report the hook's error (or the caller's context ending while a
 		// writer still held a lease) to the caller.
-		hookErr = m.endPersistence(ctx, CallEnded)
+		hookErr = m.endPersistence(ctx, CallEnded, true)
 	}
 	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
 		return errors.Join(err, hookErr)
 	}
 	return hookErr
+}
+
+// endNow closes the gate for good and cancels any Graph request in flight.
+func (m *Machine) endNow() {
+	m.gate.end()
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
+	}
+	m.kill()
 }
 
 // CanFire reports whether t is permitted in the current state, subject to
@@ -390,6 +423,35 @@ func (m *Machine) permitted(t Trigger) bool {
 	return s >= 0 && int(s) < len(permittedTable) && t >= 0 && int(t) < len(permittedTable[s]) && permittedTable[s][t]
 }
 
+// lock takes the machine's lock; under a checker, the checker's scheduler
+// decides when.
+func (m *Machine) lock() {
+	if h := m.cfg.checker; h != nil {
+		h.Yield(hooks.Lock)
+		h.Lock()
+	}
+	m.mu.Lock()
+}
+
+func (m *Machine) unlock() {
+	m.mu.Unlock()
+	if h := m.cfg.checker; h != nil {
+		h.Unlock()
+	}
+}
+
+// yield pauses at p under a checker, and does nothing otherwise.
+func (m *Machine) yield(p hooks.Point) {
+	if h := m.cfg.checker; h != nil {
+		h.Yield(p)
+	}
+}
+
+// mutant reports whether seeded bug b is switched on (tests only).
+func (m *Machine) mutant(b hooks.Mutant) bool {
+	return m.cfg.checker != nil && m.cfg.checker.Mutants.Has(b)
+}
+
 // begin resets the machine's one firing for a new attempt. Transitions run
 // one at a time under m.mu, and the firing never leaves the package (the
 // Updater gets a context of its own), so one value serves them all without
@@ -433,14 +495,31 @@ func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 	}
 }
 
-func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
-	m.gate.close() // already closed by the caller; closing again is harmless and keeps this step self-contained
-	if err := m.gate.drain(ctx); err != nil {
-		return fmt.Errorf("fsm: %s: waiting for writers to release their leases: %w; the gate stays closed and nothing was reported, call %s again", t, err, t)
+// endPersistence ends the recording for rule R2: the gate is closed (Stop,
+// Fail and CallEnded close it before they wait for the lock; closing again
+// is harmless), every lease is waited for, and then the bot's hook runs.
+func (m *Machine) endPersistence(ctx context.Context, t Trigger, withHook bool) error {
+	m.gate.close()
+	if !m.mutant(hooks.ReportBeforeDrain) {
+		var pause func()
+		if m.cfg.checker != nil {
+			pause = func() { m.yield(hooks.DrainWait) }
+		}
+		if err := m.gate.drain(ctx, pause); err != nil {
+			return fmt.Errorf("fsm: %s: waiting for writers to release their leases: %w; the gate stays closed and nothing was reported, call %s again", t, err, t)
+		}
 	}
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventLeasesDrained, Trigger: t})
 	}
+	m.yield(hooks.Drained)
+	if !withHook {
+		return nil
+	}
+	return m.runHook(ctx, t)
+}
+
+func (m *Machine) runHook(ctx context.Context, t Trigger) error {
 	if m.cfg.hook != nil {
 		if err := m.cfg.hook(ctx, t); err != nil {
 			return fmt.Errorf("fsm: %s: recording-ended hook: %w; the gate stays closed and nothing was reported", t, err)
@@ -449,6 +528,7 @@ func (m *Machine) endPersistence(ctx context.Context, t Trigger) error {
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventHookRan, Trigger: t})
 	}
+	m.yield(hooks.HookDone)
 	return nil
 }
 
@@ -465,8 +545,17 @@ func (m *Machine) send(f *firing) {
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
 	}
+	if m.mutant(hooks.OpenBeforeReply) && f.status == graph.StatusRecording {
+		m.gate.open(f.epoch)
+	}
 	rctx, release := m.requestContext(f.parent)
+	if m.mutant(hooks.UnlockedRequest) {
+		m.unlock()
+	}
 	f.op, f.err = m.updater.UpdateRecordingStatus(rctx, m.callID, f.status, f.clientContext)
+	if m.mutant(hooks.UnlockedRequest) {
+		m.lock()
+	}
 	release()
 	if f.err == nil {
 		f.err = f.op.Err()

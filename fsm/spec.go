@@ -5,6 +5,7 @@ import (
 
 	"github.com/qmuntal/stateless"
 
+	"github.com/recgate/recgate/internal/hooks"
 	"github.com/recgate/recgate/graph"
 )
 
@@ -91,12 +92,15 @@ func graphConfirmedRecording(ctx context.Context, _ ...any) bool {
 	if f == nil {
 		return true
 	}
+	if f.m.mutant(hooks.OpenOnPending) {
+		return f.replied(graph.OperationStatus.Accepted)
+	}
 	return f.replied(graph.OperationStatus.Confirmed)
 }
 
 func graphPendingRecording(ctx context.Context, _ ...any) bool {
 	f := firingFrom(ctx)
-	if f == nil {
+	if f == nil || f.m.mutant(hooks.OpenOnPending) {
 		return false
 	}
 	return f.replied(graph.OperationStatus.Pending)
@@ -154,7 +158,12 @@ func openGate(ctx context.Context) {
 	if f == nil {
 		return
 	}
-	f.opened = f.m.gate.open(f.epoch)
+	if f.m.mutant(hooks.LateSuccessReopens) {
+		f.m.gate.forceOpen()
+		f.opened = true
+	} else {
+		f.opened = f.m.gate.open(f.epoch)
+	}
 	if f.m.cfg.observer != nil {
 		f.m.emit(Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
 	}

@@ -1,0 +1,58 @@
+package properties
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/recgate/recgate/internal/hooks"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The mutant tests expect failures: keep rapid from writing fail files
+	// into testdata, and from shrinking for long.
+	_ = flag.Set("rapid.nofailfile", "true")
+	if f := flag.Lookup("rapid.shrinktime"); f != nil && f.Value.String() == "30s" {
+		_ = flag.Set("rapid.shrinktime", "3s")
+	}
+	os.Exit(m.Run())
+}
+
+// Every seeded bug must be caught by the rapid suite, which names the
+// broken invariant and prints its shrunk counterexample (go test -v shows
+// it).
+func TestRapidSuiteKillsEveryMutant(t *testing.T) {
+	for _, mut := range hooks.All {
+		t.Run(mut.String(), func(t *testing.T) {
+			v := &verdict{name: t.Name()}
+			rapid.Check(v, func(rt *rapid.T) {
+				CheckT(rt, func(env *Env) (Bot, error) { return newReferenceBot(env, mut) })
+			})
+			if !v.Failed() {
+				t.Fatalf("mutant %s survived the rapid suite", mut)
+			}
+			out := v.String()
+			if !strings.Contains(out, "violated at") {
+				t.Fatalf("mutant %s failed without naming an invariant:\n%s", mut, out)
+			}
+			t.Logf("mutant %s killed; shrunk counterexample:\n%s", mut, counterexample(out))
+		})
+	}
+}
+
+// counterexample keeps rapid's draws and the violation, the part a person
+// reads.
+func counterexample(out string) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "[rapid] draw") || strings.Contains(line, "violated at") || strings.HasPrefix(strings.TrimSpace(line), "rule:") ||
+			strings.HasPrefix(line, "  ") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}

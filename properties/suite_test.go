@@ -1,0 +1,9 @@
+package properties
+
+import (
+	"testing"
+)
+
+func TestReferenceBotPassesTheSuite(t *testing.T) {
+	Check(t, ReferenceBot)
+}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/qmuntal/stateless"
 
-	"github.com/recgate/recgate/internal/hooks"
 	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/internal/hooks"
 )
 
 // Updater sends one updateRecordingStatus request. *graph.Client satisfies

@@ -5,8 +5,8 @@ import (
 
 	"github.com/qmuntal/stateless"
 
-	"github.com/recgate/recgate/internal/hooks"
 	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/internal/hooks"
 )
 
 // transition is one line of the machine's specification. The stateless

@@ -25,11 +25,11 @@ type Env struct {
 	// calls Sink.Flush.
 	Sink *Sink
 
-	mu       sync.Mutex
-	world    World
-	log      []Event
-	broken   []Violation
-	wait     time.Duration
+	mu        sync.Mutex
+	world     World
+	log       []Event
+	broken    []Violation
+	wait      time.Duration
 	interrupt func(what string) // runs a bot event concurrently (set by the suite)
 }
 
@@ -39,6 +39,11 @@ func newEnv(callID string, streams int) *Env {
 	e.Sink = &Sink{env: e}
 	return e
 }
+
+// GateOpened tells the suite that the bot's gate has just opened. A bot
+// that can tell (fsm's observer reports it) should call it: the suite then
+// checks P4 and P5 at the very moment, not only between events.
+func (e *Env) GateOpened() { e.observe(Event{Kind: EvGateOpen}) }
 
 // observe records e and checks every invariant on it.
 func (e *Env) observe(ev Event) {

@@ -135,16 +135,16 @@ type EventKind int
 
 // The events the checkers observe.
 const (
-	EvRequest     EventKind = iota // a request left for Graph
-	EvReply                        // its reply arrived (Outcome)
-	EvUpdate                       // an operation update was delivered to the bot (Outcome)
-	EvWriteBegin                   // a write started persisting (lease taken)
-	EvWriteEnd                     // the write's bytes are persisted
-	EvFlush                        // the recording-ended hook flushed the recording
-	EvCallEnded                    // the call ended
-	EvGateOpen                     // the gate was seen open
-	EvAttempt                      // the bot began handling one event (Trigger)
-	EvIntrospect                   // introspection began (true) or ended (false)
+	EvRequest    EventKind = iota // a request left for Graph
+	EvReply                       // its reply arrived (Outcome)
+	EvUpdate                      // an operation update was delivered to the bot (Outcome)
+	EvWriteBegin                  // a write started persisting (lease taken)
+	EvWriteEnd                    // the write's bytes are persisted
+	EvFlush                       // the recording-ended hook flushed the recording
+	EvCallEnded                   // the call ended
+	EvGateOpen                    // the gate was seen open
+	EvAttempt                     // the bot began handling one event (Trigger)
+	EvIntrospect                  // introspection began (true) or ended (false)
 )
 
 var eventNames = [...]string{"request", "reply", "update", "write-begin", "write-end", "flush", "call-ended", "gate-open", "attempt", "introspect"}
@@ -193,7 +193,7 @@ type World struct {
 	RequestsThisAttempt  map[graph.Status]int // per status: a concurrent Stop is an attempt of its own
 	Introspecting        bool
 	Concurrent           bool // another attempt runs alongside: requests cannot be told apart
-	Persisted            int // bytes
+	Persisted            int  // bytes
 }
 
 // Observe checks e against every invariant, then applies it to the world.

@@ -23,7 +23,14 @@ type referenceBot struct {
 }
 
 func newReferenceBot(env *Env, mutants hooks.Mutant) (*referenceBot, error) {
-	opts := []fsm.Option{fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() })}
+	opts := []fsm.Option{
+		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }),
+		fsm.WithObserver(func(e fsm.Event) {
+			if e.Kind == fsm.EventGate && e.Open {
+				env.GateOpened()
+			}
+		}),
+	}
 	if mutants != 0 {
 		opts = append(opts, fsm.WithInternalHooks(&hooks.Hooks{
 			Yield: func(hooks.Point) {}, Lock: func() {}, Unlock: func() {}, Mutants: mutants,

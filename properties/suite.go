@@ -149,7 +149,7 @@ func run(rt *rapid.T, newBot Factory) {
 		switch ev {
 		case "start":
 			r := drawReply(rt, fmt.Sprintf("event %d: Graph answers recording", i))
-			if rapid.IntRange(0, 9).Draw(rt, fmt.Sprintf("event %d: concurrent while in flight", i)) == 0 {
+			if rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("event %d: concurrent while in flight", i)) == 0 {
 				r.interrupt = rapid.SampledFrom([]string{"start", "stop", "callEnded"}).Draw(rt, fmt.Sprintf("event %d: which", i))
 			}
 			env.Updater.push(r)

@@ -25,9 +25,9 @@ import (
 type point int
 
 const (
-	atIdle point = iota // no event under way
-	atHook              // paused at an internal/hooks point (hookPoint)
-	atRequest           // paused inside a Graph request, waiting for a reply
+	atIdle    point = iota // no event under way
+	atHook                 // paused at an internal/hooks point (hookPoint)
+	atRequest              // paused inside a Graph request, waiting for a reply
 )
 
 const (
@@ -72,10 +72,10 @@ type sim struct {
 	events     []Event
 
 	starts, stops, updates, ended, dups int
-	epoch                         uint64
-	pending                       *graph.Operation
-	opSeq                         int
-	persists                      int
+	epoch                               uint64
+	pending                             *graph.Operation
+	opSeq                               int
+	persists                            int
 
 	aborting atomic.Bool
 }
@@ -469,22 +469,29 @@ func (s *sim) key() string {
 	return b.String()
 }
 
-// close lets every paused goroutine run to its end.
+// close lets every paused goroutine run to its end, one at a time (the one
+// holding the machine's lock first), so that even a mutant that lets two
+// goroutines into the machine at once runs them in turn here.
 func (s *sim) close() {
 	s.aborting.Store(true)
 	for i := range s.leases {
 		s.leases[i].Release()
 	}
-	var parked []*thread
-	for _, th := range s.threads {
-		if th.pause != nil && th.event != "" {
-			parked = append(parked, th)
+	order := make([]int, 0, len(s.threads))
+	if s.lockBy >= 0 {
+		order = append(order, s.lockBy)
+	}
+	for t := range s.threads {
+		if t != s.lockBy {
+			order = append(order, t)
 		}
 	}
-	for _, th := range parked {
+	for _, t := range order {
+		th := s.threads[t]
+		if th.pause == nil || th.event == "" {
+			continue
+		}
 		th.resume <- OutcomeError
-	}
-	for _, th := range parked {
 		for range th.pause {
 		}
 	}

@@ -150,7 +150,7 @@ func run(rt *rapid.T, newBot Factory) {
 		case "start":
 			r := drawReply(rt, fmt.Sprintf("event %d: Graph answers recording", i))
 			if rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("event %d: concurrent while in flight", i)) == 0 {
-				r.interrupt = rapid.SampledFrom([]string{"start", "stop", "callEnded"}).Draw(rt, fmt.Sprintf("event %d: which", i))
+				r.interrupt = rapid.SampledFrom([]string{"callEnded", "stop", "start"}).Draw(rt, fmt.Sprintf("event %d: which", i))
 			}
 			env.Updater.push(r)
 			step = func() error { return bot.Start(ctx) }

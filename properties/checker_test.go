@@ -2,6 +2,7 @@ package properties
 
 import (
 	"flag"
+	"sync"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +11,24 @@ import (
 	"github.com/recgate/recgate/internal/hooks"
 )
 
-var deep = flag.Bool("deep", false, "also check the model with K = 3 writers and wider bounds (slow)")
+var deep = flag.Bool("deep", false, "also check the model with K = 3 writers (slow)")
+
+// correctModels memoizes the exhaustive runs of the correct machine: the
+// checker test and the SPIN cross-check both need them.
+var correctModels sync.Map // int -> *ModelResult
+
+func correctModel(t testing.TB, k int) *ModelResult {
+	t.Helper()
+	if r, ok := correctModels.Load(k); ok {
+		return r.(*ModelResult)
+	}
+	res, err := CheckModel(ModelConfig{Writers: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	correctModels.Store(k, res)
+	return res
+}
 
 func TestModelCheckerCorrectMachine(t *testing.T) {
 	ks := []int{1, 2}
@@ -18,10 +36,7 @@ func TestModelCheckerCorrectMachine(t *testing.T) {
 		ks = append(ks, 3)
 	}
 	for _, k := range ks {
-		res, err := CheckModel(ModelConfig{Writers: k})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := correctModel(t, k)
 		t.Logf("K=%d: %d states, %d transitions, depth %d, %s", k, res.States, res.Transitions, res.Depth, res.Duration)
 		if res.Counterexample != nil {
 			t.Fatalf("violation in the correct machine:\n%s", res.Counterexample)

@@ -2,9 +2,9 @@ package properties
 
 import (
 	"flag"
-	"sync"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/recgate/recgate/fsm"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -510,10 +509,4 @@ func replay(cfg ModelConfig, path []move) (*sim, error) {
 		}
 	}
 	return s, nil
-}
-
-func sortedMoves(ms []move) []move {
-	out := append([]move(nil), ms...)
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }

@@ -51,6 +51,7 @@ type Option func(*config) error
 
 type config struct {
 	checker       *hooks.Hooks
+	audit         *auditTrail
 	hook          EndedHook
 	logger        *slog.Logger
 	observer      func(Event)
@@ -174,6 +175,16 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 		}
 		if err := o(&m.cfg); err != nil {
 			return nil, err
+		}
+	}
+	if a := m.cfg.audit; a != nil {
+		// The trail is one more observer, after the caller's.
+		user := m.cfg.observer
+		m.cfg.observer = func(e Event) {
+			if user != nil {
+				user(e)
+			}
+			a.record(e)
 		}
 	}
 	if m.cfg.clientContext == nil {

@@ -33,6 +33,9 @@ type Server struct {
 	closing chan struct{}
 	once    sync.Once
 
+	listener net.Listener
+	plain    bool
+
 	mu      sync.Mutex
 	calls   map[string]*Call
 	log     []Request
@@ -57,6 +60,15 @@ func WithPascalCase() Option { return func(s *Server) { s.pascal = true } }
 // first use). Without it an unknown call gets 404, as on Graph.
 func WithAnyCall() Option { return func(s *Server) { s.anyCall = true } }
 
+// WithListener serves on l (e.g. a fixed port for a standalone server)
+// instead of a fresh loopback port.
+func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
+
+// WithPlainHTTP serves plain HTTP instead of TLS, for curl and other
+// clients without the fake's certificate. graph.Client accepts plain http
+// only on loopback.
+func WithPlainHTTP() Option { return func(s *Server) { s.plain = true } }
+
 // NewServer starts a fake Graph. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{calls: make(map[string]*Call), closing: make(chan struct{})}
@@ -68,7 +80,15 @@ func NewServer(opts ...Option) *Server {
 	s.foreign = httptest.NewServer(http.HandlerFunc(s.serveForeign))
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.EnableHTTP2 = false
-	s.srv.StartTLS()
+	if s.listener != nil {
+		s.srv.Listener.Close()
+		s.srv.Listener = s.listener
+	}
+	if s.plain {
+		s.srv.Start()
+	} else {
+		s.srv.StartTLS()
+	}
 	s.URL = s.srv.URL
 	return s
 }

@@ -67,6 +67,20 @@ var mutantNames = map[Mutant]string{
 	UnlockedRequest: "UnlockedRequest", CheckThenWrite: "CheckThenWrite",
 }
 
+var mutantBugs = map[Mutant]string{
+	OpenOnPending:      "a pending reply (notStarted, running, no status) opens the gate",
+	OpenBeforeReply:    "the gate opens when recording is sent, before Graph replies",
+	ReportBeforeDrain:  "notRecording/failed is sent without waiting for held leases",
+	HookAfterReport:    "the recording-ended hook runs after notRecording is sent",
+	CallEndedWaits:     "CallEnded closes the gate only once it has the lock, behind an in-flight request",
+	LateSuccessReopens: "a completed reply arriving after CallEnded or a newer Stop reopens the gate",
+	UnlockedRequest:    "the lock is let go during a Graph request, so a later request can overtake it",
+	CheckThenWrite:     "the writer asks whether the gate is open, then writes without a lease",
+}
+
+// Bug describes the seeded bug in one sentence.
+func (m Mutant) Bug() string { return mutantBugs[m] }
+
 func (m Mutant) String() string {
 	if m == 0 {
 		return "correct"

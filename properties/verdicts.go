@@ -1,0 +1,80 @@
+package properties
+
+import (
+	"flag"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/recgate/recgate/internal/hooks"
+)
+
+// SuiteVerdict is one run of the rapid suite, as a report shows it.
+type SuiteVerdict struct {
+	Passed   bool
+	Duration time.Duration
+	// Output is what rapid printed: on failure, the shrunk counterexample.
+	Output string
+}
+
+// RunSuite runs the rapid suite against newBot (rapid's default number of
+// cases, or -rapid.checks) and returns its verdict instead of failing a
+// test: for reports. Outside a test binary it first sets up the testing
+// flags rapid reads (testing.Init, and an empty parse of the command-line
+// flag set if nothing parsed it yet).
+func RunSuite(newBot Factory) SuiteVerdict {
+	if !flag.Parsed() {
+		testing.Init()
+		_ = flag.CommandLine.Parse(nil)
+	}
+	v := &verdict{name: "RunSuite"}
+	start := time.Now()
+	rapid.Check(v, func(rt *rapid.T) { run(rt, newBot) })
+	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String()}
+}
+
+// MutantVerdict says whether the checkers caught one seeded bug.
+type MutantVerdict struct {
+	Name string
+	Bug  string
+	// ModelKilled: the model checker found a violation; Invariant names
+	// the first one broken and Moves is the shortest path's length.
+	ModelKilled bool
+	Invariant   string
+	Moves       int
+	States      int
+	// RapidKilled is set when the rapid suite was run too.
+	RapidRun    bool
+	RapidKilled bool
+}
+
+// CheckMutants runs the model checker (K = 1 writer) against every seeded
+// bug, and the rapid suite too when withRapid is set (slower: up to three
+// runs of 100 cases per mutant).
+func CheckMutants(withRapid bool) ([]MutantVerdict, error) {
+	var out []MutantVerdict
+	for _, mut := range hooks.All {
+		v := MutantVerdict{Name: mut.String(), Bug: mut.Bug()}
+		res, err := CheckModel(ModelConfig{Writers: 1, mutants: mut})
+		if err != nil {
+			return nil, err
+		}
+		v.States = res.States
+		if ce := res.Counterexample; ce != nil {
+			v.ModelKilled, v.Moves = true, len(ce.Moves)
+			if len(ce.Violations) > 0 {
+				v.Invariant = ce.Violations[0].Invariant.String()
+			}
+		}
+		if withRapid {
+			v.RapidRun = true
+			for i := 0; i < 3 && !v.RapidKilled; i++ {
+				sv := RunSuite(func(env *Env) (Bot, error) { return newReferenceBot(env, mut) })
+				v.RapidKilled = !sv.Passed
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

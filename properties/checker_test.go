@@ -147,3 +147,14 @@ func benchModel(b *testing.B, k int) {
 	b.ReportMetric(float64(res.Depth), "depth")
 	_ = fmt.Sprint(res)
 }
+
+// BenchmarkRapidSuite reports how many rapid cases per second the suite
+// runs against the reference bot (rapid's default 100 cases per op).
+func BenchmarkRapidSuite(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if v := RunSuite(ReferenceBot); !v.Passed {
+			b.Fatal(v.Output)
+		}
+	}
+	b.ReportMetric(100*float64(b.N)/b.Elapsed().Seconds(), "checks/s")
+}

@@ -77,10 +77,6 @@ type options struct {
 func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bot", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	var names []string
-	for n := range scenarios {
-		names = append(names, n)
-	}
 	name := fs.String("scenario", "demo", "the call to play: demo, refused or call-ended")
 	graphURL := fs.String("graph-url", "", "Graph base URL; empty starts a fake Graph on loopback")
 	callID := fs.String("call-id", "57dab8b1-894c-409a-b240-bd8beae78896", "the call's ID")

@@ -15,6 +15,9 @@ import (
 	"github.com/recgate/recgate/graph/graphtest"
 )
 
+// *graph.Client is the Updater the machine is built for.
+var _ fsm.Updater = (*graph.Client)(nil)
+
 // The machine through the real HTTP client and the fake Graph: the fake's
 // request log shows recording confirmed before the first persisted byte and
 // notRecording sent after the last.

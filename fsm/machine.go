@@ -39,9 +39,10 @@ func (f UpdaterFunc) UpdateRecordingStatus(ctx context.Context, callID string, s
 }
 
 // EndedHook is the bot's "recording ended" hook: flush and close whatever it
-// persisted. The machine calls it after the gate closed and every lease was
-// released, and before it reports notRecording or failed. trigger says why
-// (Stop, Fail or CallEnded). An error aborts a Stop or Fail (the gate stays
+// persisted. The machine calls it once each time it leaves Recording, after
+// the gate closed and every lease was released, and before it reports
+// notRecording or failed. (Leaving AwaitingConfirmation needs no hook:
+// nothing was persisted.) trigger says why (Stop, Fail or CallEnded). An error aborts a Stop or Fail (the gate stays
 // closed, nothing is reported, Stop may be retried); after CallEnded the
 // machine ends anyway and CallEnded returns the error.
 type EndedHook func(ctx context.Context, trigger Trigger) error

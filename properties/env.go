@@ -114,20 +114,14 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	}
 	u.mu.Lock()
 	u.seq++
-	op := graph.Operation{ODataType: graph.OperationODataType, ID: fmt.Sprintf("op-%d", u.seq), ClientContext: clientContext}
+	op := r.outcome.operation(fmt.Sprintf("op-%d", u.seq), clientContext)
 	var err error
 	switch r.outcome {
-	case OutcomeCompleted:
-		op.Status = graph.OperationCompleted
 	case OutcomePending:
-		op.Status = graph.OperationRunning
 		if status == graph.StatusRecording {
 			pending := op
 			u.pending = &pending
 		}
-	case OutcomeFailed:
-		op.Status = graph.OperationFailed
-		op.ResultInfo = &graph.ResultInfo{Code: 500, Subcode: 7000, Message: "drawn failure"}
 	case OutcomeError:
 		err = r.err
 		var ge *graph.Error
@@ -141,6 +135,23 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		return graph.Operation{}, err
 	}
 	return op, nil
+}
+
+// operation is Graph's reply for an outcome (its status; resultInfo for a
+// failure). For OutcomeError there is no operation; the caller returns an
+// error instead.
+func (o Outcome) operation(id, clientContext string) graph.Operation {
+	op := graph.Operation{ODataType: graph.OperationODataType, ID: id, ClientContext: clientContext}
+	switch o {
+	case OutcomeCompleted:
+		op.Status = graph.OperationCompleted
+	case OutcomePending:
+		op.Status = graph.OperationRunning
+	case OutcomeFailed:
+		op.Status = graph.OperationFailed
+		op.ResultInfo = &graph.ResultInfo{Code: 500, Subcode: 7000, Message: "failure drawn by the checker"}
+	}
+	return op
 }
 
 // pendingUpdate returns Graph's later notification for the pending

@@ -208,20 +208,13 @@ func (s *sim) update(_ context.Context, _ string, status graph.Status, cc string
 	}
 	s.observe(Event{Kind: EvReply, Status: status, Outcome: out})
 	s.opSeq++
-	op := graph.Operation{ID: fmt.Sprintf("op-%d", s.opSeq), ClientContext: cc}
-	switch out {
-	case OutcomeCompleted:
-		op.Status = graph.OperationCompleted
-	case OutcomePending:
-		op.Status = graph.OperationRunning
-		if status == graph.StatusRecording {
-			p := op
-			s.pending = &p
-		}
-	case OutcomeFailed:
-		op.Status = graph.OperationFailed
-	default:
+	if out == OutcomeError {
 		return graph.Operation{}, &graph.Error{StatusCode: 503, Code: "ServiceUnavailable"}
+	}
+	op := out.operation(fmt.Sprintf("op-%d", s.opSeq), cc)
+	if out == OutcomePending && status == graph.StatusRecording {
+		p := op
+		s.pending = &p
 	}
 	return op, nil
 }

@@ -213,9 +213,29 @@ func isLoopback(host string) bool {
 // BaseURL returns the configured base URL.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-type updateRequest struct {
-	ClientContext string `json:"clientContext"`
-	Status        Status `json:"status"`
+// updateBody is {"clientContext": ..., "status": ...}, built without
+// reflection: the status is one of three plain words, and the
+// clientContext is escaped as JSON requires.
+func updateBody(clientContext string, status Status) []byte {
+	b := make([]byte, 0, len(clientContext)+48)
+	b = append(b, `{"clientContext":`...)
+	b = appendJSONString(b, clientContext)
+	b = append(b, `,"status":"`...)
+	b = append(b, status...)
+	return append(b, `"}`...)
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			quoted, _ := json.Marshal(s) // rare: let encoding/json escape it
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UpdateRecordingStatus sends updateRecordingStatus for one call and
@@ -235,10 +255,7 @@ func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, statu
 	if err := ValidateClientContext(clientContext); err != nil {
 		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	body, err := json.Marshal(updateRequest{ClientContext: clientContext, Status: status})
-	if err != nil {
-		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
-	}
+	body := updateBody(clientContext, status)
 	target := c.base.String() + "/communications/calls/" + url.PathEscape(callID) + "/updateRecordingStatus"
 
 	release, err := c.queues.enter(ctx, callID)
@@ -366,14 +383,16 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	if err != nil {
 		return Operation{}, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	req.Header.Set("Authorization", auth)
+	// The keys are written in canonical form, so no Set has to
+	// canonicalize them on every request.
+	h := req.Header
+	h["Authorization"] = []string{auth}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonMediaType
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("client-request-id", clientRequestID)
-	req.Header.Set("return-client-request-id", "true")
+	h["Accept"] = jsonMediaType
+	h["User-Agent"] = []string{c.userAgent}
+	h["Client-Request-Id"] = []string{clientRequestID}
 	req.Close = freshConnection // after a 503, do not reuse the connection
 
 	resp, err := c.hc.Do(req)
@@ -434,6 +453,8 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
 	return op, false, 0, nil
 }
+
+var jsonMediaType = []string{"application/json"}
 
 // isJSON reports whether a Content-Type is application/json, parameters
 // (charset, odata.metadata) aside.

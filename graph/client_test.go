@@ -466,3 +466,16 @@ func TestStaticTokenEmpty(t *testing.T) {
 	assert.ErrorContains(t, err, "getting a token")
 	assert.Empty(t, s.Requests())
 }
+
+func TestUpdateBodyIsValidJSONForAnyClientContext(t *testing.T) {
+	s := newFake(t, graphtest.WithAnyCall())
+	c := newClient(t, s)
+	for _, cc := range []string{"plain", `quote"and\backslash`, "tab\tnew\nline", "héllo ✓", "\x7f"} {
+		op, err := c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, cc)
+		require.NoError(t, err, "%q", cc)
+		assert.Equal(t, cc, op.ClientContext)
+	}
+	for i, r := range s.Requests() {
+		assert.Equal(t, 200, r.Reply, "request %d", i)
+	}
+}

@@ -2,7 +2,6 @@ package properties
 
 import (
 	"flag"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -145,7 +144,6 @@ func benchModel(b *testing.B, k int) {
 	b.ReportMetric(float64(res.States), "states")
 	b.ReportMetric(float64(res.Transitions), "transitions")
 	b.ReportMetric(float64(res.Depth), "depth")
-	_ = fmt.Sprint(res)
 }
 
 // BenchmarkRapidSuite reports how many rapid cases per second the suite

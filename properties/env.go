@@ -65,7 +65,8 @@ func (e *Env) events() []Event {
 	return append([]Event(nil), e.log...)
 }
 
-// reply is a scripted Graph answer.
+// reply is a scripted Graph answer. Requests with no scripted answer (those
+// of events run concurrently) get completed.
 type reply struct {
 	outcome Outcome
 	err     error // for OutcomeError
@@ -87,6 +88,12 @@ type Updater struct {
 func (u *Updater) push(r reply) {
 	u.mu.Lock()
 	u.script = append(u.script, r)
+	u.mu.Unlock()
+}
+
+func (u *Updater) clear() {
+	u.mu.Lock()
+	u.script = nil
 	u.mu.Unlock()
 }
 

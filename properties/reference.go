@@ -15,6 +15,9 @@ import (
 // sink. It passes the suite; read it as the model for your own wiring.
 func ReferenceBot(env *Env) (Bot, error) { return newReferenceBot(env, 0) }
 
+// errGateClosed is what the reference bot returns for a dropped frame.
+var errGateClosed = errors.New("properties: frame dropped: gate closed")
+
 type referenceBot struct {
 	m       *fsm.Machine
 	streams []*fsm.Stream

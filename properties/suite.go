@@ -2,7 +2,6 @@ package properties
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -177,8 +176,6 @@ func run(rt *rapid.T, newBot Factory) {
 				env.Sink.mu.Lock()
 				env.Sink.interruptNext = rapid.SampledFrom([]string{"stop", "fail"}).Draw(rt, fmt.Sprintf("event %d: which", i))
 				env.Sink.mu.Unlock()
-				// Graph's answer to that report.
-				env.Updater.push(reply{outcome: OutcomeCompleted})
 			}
 			payload := []byte(fmt.Sprintf("frame %d on stream %d;", i, stream))
 			step = func() error { return bot.Frame(ctx, stream, payload) }
@@ -214,6 +211,9 @@ func run(rt *rapid.T, newBot Factory) {
 			env.observe(Event{Kind: EvGateOpen})
 		}
 		bg.Wait() // whatever ran concurrently finishes before the next event
+		// A drawn reply belongs to its event: one the event did not use (a
+		// Start refused before sending, say) must not answer a later one.
+		env.Updater.clear()
 		if reports && gate.GateOpen() {
 			env.observe(Event{Kind: EvGateOpen})
 		}
@@ -243,6 +243,3 @@ func describeEvents(es []Event) string {
 	}
 	return b.String()
 }
-
-// errGateClosed is what the reference bot returns for a dropped frame.
-var errGateClosed = errors.New("properties: frame dropped: gate closed")

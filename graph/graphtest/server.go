@@ -497,9 +497,9 @@ func (s *Server) play(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		select {
 		case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
 		case <-r.Context().Done():
-			return true
+			panic(http.ErrAbortHandler) // the client gave up: no reply at all
 		case <-s.closing:
-			return true
+			panic(http.ErrAbortHandler)
 		}
 		return false
 	case KindHang:
@@ -507,6 +507,9 @@ func (s *Server) play(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		case <-r.Context().Done():
 		case <-s.closing:
 		}
+		// Never answer, not even with the empty 200 net/http would write
+		// for a handler that returns without writing.
+		panic(http.ErrAbortHandler)
 	case KindReset:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {

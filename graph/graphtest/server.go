@@ -156,7 +156,8 @@ type Request struct {
 	ClientContext string
 	// Header is the request's headers, with Authorization redacted.
 	Header http.Header
-	// Reply is the HTTP status sent (0 if the connection was dropped).
+	// Reply is the HTTP status sent: 0 while the request is still being
+	// served, or if the connection was dropped without a reply.
 	Reply int
 	// Fault names the fault played, if any.
 	Fault FaultKind
@@ -248,11 +249,17 @@ func (c *Call) Operations() []graph.Operation {
 type recorder struct {
 	http.ResponseWriter
 	code int
+	// publish copies the request's log entry into the log; it runs before
+	// the client can see any outcome (the status line, a hijacked
+	// connection's close), so a client that has its answer finds its
+	// request in the log.
+	publish func(code int)
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if r.code == 0 {
 		r.code = code
+		r.publish(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -270,25 +277,36 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("graphtest: connection cannot be hijacked")
 	}
+	r.publish(0)
 	return hj.Hijack()
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.code == 0 {
 		r.code = http.StatusOK
+		r.publish(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	entry := Request{Time: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Header: redacted(r.Header)}
-	rec := &recorder{ResponseWriter: w}
-	defer func() {
-		entry.Reply = rec.code
+	// The entry takes its place in the log on arrival, so the log keeps
+	// arrival order; the handler fills it in and publishes it (under the
+	// lock) before the client can see the outcome.
+	s.mu.Lock()
+	slot := len(s.log)
+	s.log = append(s.log, entry)
+	s.mu.Unlock()
+	publish := func(code int) {
 		s.mu.Lock()
-		s.log = append(s.log, entry)
+		e := entry
+		e.Reply = code
+		s.log[slot] = e
 		s.mu.Unlock()
-	}()
+	}
+	rec := &recorder{ResponseWriter: w, publish: publish}
+	defer func() { publish(rec.code) }()
 	s.route(rec, r, &entry)
 }
 

@@ -44,6 +44,7 @@ type TransitionError struct {
 	Trigger Trigger
 }
 
+// Error names the state and the trigger.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("fsm: %s is not permitted in state %s; nothing was sent and the state is unchanged", e.Trigger, e.State)
 }
@@ -69,6 +70,7 @@ type RequestError struct {
 	Err       error
 }
 
+// Error names the call, the trigger, the request and the cause.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("fsm: call %s: %s (status %s, clientContext %q) not confirmed, machine stays in %s with the gate closed: %v",
 		e.CallID, e.Trigger, e.Status, e.ClientContext, e.State, e.Err)

@@ -119,6 +119,7 @@ type Violation struct {
 	Detail    string
 }
 
+// Error names the invariant, the event and what was wrong.
 func (v Violation) Error() string {
 	return fmt.Sprintf("%s violated at %s: %s", v.Invariant, v.Event, v.Detail)
 }
@@ -135,6 +136,7 @@ const (
 	OutcomeError
 )
 
+// String is the outcome's name.
 func (o Outcome) String() string {
 	return [...]string{"none", "completed", "pending", "failed", "error"}[o]
 }
@@ -172,6 +174,7 @@ type Event struct {
 	Thread int
 }
 
+// String is a short, readable form, as counterexamples print it.
 func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString(eventNames[e.Kind])

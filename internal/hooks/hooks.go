@@ -24,6 +24,7 @@ const (
 
 var pointNames = [...]string{"Lock", "GateClosed", "DrainWait", "Drained", "HookDone"}
 
+// String is the point's name.
 func (p Point) String() string {
 	if p < 0 || int(p) >= len(pointNames) {
 		return "Point(?)"
@@ -81,6 +82,7 @@ var mutantBugs = map[Mutant]string{
 // Bug describes the seeded bug in one sentence.
 func (m Mutant) Bug() string { return mutantBugs[m] }
 
+// String is the mutant's name, "correct" for none.
 func (m Mutant) String() string {
 	if m == 0 {
 		return "correct"

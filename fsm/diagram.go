@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -98,6 +99,6 @@ func guardName(t transition) string {
 	if t.Guard == nil {
 		return ""
 	}
-	full := runtime.FuncForPC(funcPC(t.Guard)).Name()
+	full := runtime.FuncForPC(reflect.ValueOf(t.Guard).Pointer()).Name()
 	return full[strings.LastIndex(full, ".")+1:]
 }

@@ -1,5 +1,0 @@
-package fsm
-
-import "reflect"
-
-func funcPC(fn any) uintptr { return reflect.ValueOf(fn).Pointer() }

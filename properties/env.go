@@ -34,7 +34,7 @@ type Env struct {
 }
 
 func newEnv(callID string, streams int) *Env {
-	e := &Env{CallID: callID, Streams: streams, wait: 10 * time.Millisecond}
+	e := &Env{CallID: callID, Streams: streams, wait: 20 * time.Millisecond}
 	e.Updater = &Updater{env: e}
 	e.Sink = &Sink{env: e}
 	return e

@@ -121,38 +121,36 @@ active proctype Controller() {
 	od
 }
 
+/* A write is judged as the Go checker judges it: by its lease (taken
+   while confirmed and nothing reported) and by its end (nothing reported
+   yet). */
+inline passGate() {
+	writing++;
+	if
+	:: (!confirmed || reported) -> violP1 = true
+	:: else -> skip
+	fi
+}
+
+inline persist() {
+	persisted = true; unflushed = true;
+	if
+	:: reported -> violP1 = true
+	:: else -> skip
+	fi
+}
+
 active [K] proctype Writer() {
-	/* A write is judged as the Go checker judges it: by its lease (taken
-	   while confirmed and nothing reported) and by its end (nothing
-	   reported yet). */
 	do
 #ifdef MUTANT_CHECKTHENWRITE
-	:: atomic { gateOpen ->            /* check, then write without a lease */
-		writing++;
-		if
-		:: (!confirmed || reported) -> violP1 = true
-		:: else -> skip
-		fi };
-		persisted = true; unflushed = true;
-		if
-		:: reported -> violP1 = true
-		:: else -> skip
-		fi;
+	:: atomic { gateOpen -> passGate() }; /* check, then write without a lease */
+		persist();
 		writing--
 #else
 	:: leases++;                       /* announce the lease first */
 		if
-		:: atomic { gateOpen ->
-			writing++;
-			if
-			:: (!confirmed || reported) -> violP1 = true
-			:: else -> skip
-			fi };
-			persisted = true; unflushed = true;
-			if
-			:: reported -> violP1 = true
-			:: else -> skip
-			fi;
+		:: atomic { gateOpen -> passGate() };
+			persist();
 			atomic { writing--; leases-- }
 		:: atomic { !gateOpen -> leases-- }
 		fi

@@ -507,10 +507,13 @@ func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 	}
 }
 
-// endPersistence ends the recording for rule R2: the gate is closed (Stop,
-// Fail and CallEnded close it before they wait for the lock; closing again
-// is harmless), every lease is waited for, and then the bot's hook runs.
+// endPersistence ends the recording for rule R2: the gate is closed, every
+// lease is waited for, and then the bot's hook runs.
 func (m *Machine) endPersistence(ctx context.Context, t Trigger, withHook bool) error {
+	// Stop, Fail and CallEnded closed the gate before waiting for the lock,
+	// but a Start that began after that close may have got the lock first
+	// and opened the gate for its own, newer epoch: close it again here,
+	// under the lock, before looking at the leases.
 	m.gate.close()
 	if !m.mutant(hooks.ReportBeforeDrain) {
 		var pause func()

@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -362,10 +363,8 @@ func (b *bot) summary(w io.Writer) error {
 	} else {
 		fmt.Fprintln(w, "  (talking to the real Graph: the checks against the fake's request log are skipped)")
 	}
-	if err := b.audit.Sync(); err == nil {
-		recs, err := fsm.VerifyAuditTrailHead(openOrEmpty(b.audit.Name()), b.m.AuditHead())
-		check(err == nil, "audit trail %s: %d records, hash chain verified%s", filepath.Base(b.audit.Name()), len(recs), errSuffix(err))
-	}
+	recs, err := b.verifyAudit()
+	check(err == nil, "audit trail %s: %d records, hash chain verified%s", filepath.Base(b.audit.Name()), len(recs), errSuffix(err))
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)
 	}
@@ -380,12 +379,17 @@ func faultNote(k graphtest.FaultKind) string {
 	return " (scripted fault: " + string(k) + ")"
 }
 
-func openOrEmpty(path string) io.Reader {
-	f, err := os.ReadFile(path)
-	if err != nil {
-		return strings.NewReader("")
+// verifyAudit reads back the audit trail written so far and verifies it
+// against the head the machine reports.
+func (b *bot) verifyAudit() ([]fsm.AuditRecord, error) {
+	if err := b.audit.Sync(); err != nil {
+		return nil, err
 	}
-	return strings.NewReader(string(f))
+	data, err := os.ReadFile(b.audit.Name())
+	if err != nil {
+		return nil, err
+	}
+	return fsm.VerifyAuditTrailHead(bytes.NewReader(data), b.m.AuditHead())
 }
 
 func errSuffix(err error) string {

@@ -111,19 +111,6 @@ func WithClientContexts(next func() string) Option {
 	}
 }
 
-// WithInternalHooks hands the machine to recgate's model checker, which
-// pauses it at chosen points and may seed known bugs. Its argument's type is
-// internal to this module; other code has no use for it.
-func WithInternalHooks(h *hooks.Hooks) Option {
-	return func(c *config) error {
-		if h == nil || h.Yield == nil || h.Lock == nil || h.Unlock == nil {
-			return errors.New("fsm: WithInternalHooks needs Yield, Lock and Unlock")
-		}
-		c.checker = h
-		return nil
-	}
-}
-
 // Machine is the compliance machine of one call. Its methods are safe for
 // concurrent use; transitions run one at a time, in full, behind the
 // machine's lock, and the gate closes at once on Stop, Fail and CallEnded

@@ -48,7 +48,7 @@ func ExampleRunSuite() {
 
 // The same concurrent model, for SPIN.
 func ExamplePromela() {
-	model, err := properties.Promela(2, 0)
+	model, err := properties.Promela(2)
 	if err != nil {
 		panic(err)
 	}

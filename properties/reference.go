@@ -35,7 +35,7 @@ func newReferenceBot(env *Env, mutants hooks.Mutant) (*referenceBot, error) {
 		}),
 	}
 	if mutants != 0 {
-		opts = append(opts, fsm.WithInternalHooks(&hooks.Hooks{
+		opts = append(opts, withHooks(&hooks.Hooks{
 			Yield: func(hooks.Point) {}, Lock: func() {}, Unlock: func() {}, Mutants: mutants,
 		}))
 	}

@@ -131,7 +131,7 @@ func newSim(cfg ModelConfig) (*sim, error) {
 	}
 	h := &hooks.Hooks{Yield: s.yield, Lock: s.lockHook, Unlock: s.unlockHook, Mutants: cfg.mutants}
 	m, err := fsm.New(suiteCallID, fsm.UpdaterFunc(s.update),
-		fsm.WithInternalHooks(h),
+		withHooks(h),
 		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error {
 			s.observe(Event{Kind: EvFlush}) // observe ignores it once aborting
 			return nil
@@ -488,6 +488,10 @@ func (s *sim) close() {
 		}
 	}
 }
+
+// withHooks is the machine option that hands a machine to the checker
+// (fsm installs it into internal/hooks; see there).
+func withHooks(h *hooks.Hooks) fsm.Option { return hooks.MachineOption(h).(fsm.Option) }
 
 // replay builds a fresh machine and applies path to it.
 func replay(cfg ModelConfig, path []move) (*sim, error) {

@@ -18,7 +18,7 @@ import (
 // verdict is read from "errors: N" and the trail file.
 func spinVerdict(t testing.TB, writers int, mutants hooks.Mutant) map[string]bool {
 	t.Helper()
-	model, err := Promela(writers, mutants)
+	model, err := promela(writers, mutants)
 	if err != nil {
 		t.Fatal(err)
 	}

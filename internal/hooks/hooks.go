@@ -107,3 +107,8 @@ type Hooks struct {
 	// Mutants seeds bugs.
 	Mutants Mutant
 }
+
+// MachineOption turns Hooks into an fsm.Option (returned as any: this
+// package cannot import fsm). Package fsm installs it when it is loaded, so
+// the option is reachable only from inside this module.
+var MachineOption func(*Hooks) any

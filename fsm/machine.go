@@ -297,13 +297,16 @@ func (m *Machine) Fail(ctx context.Context) error {
 }
 
 func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) error {
-	m.gate.close() // first, at once: even a transition in flight cannot reopen it
-	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	lateClose := m.mutant(hooks.StopClosesUnderLock)
+	if !lateClose {
+		m.closeGate(t) // first, at once: even a transition in flight cannot reopen it
 	}
 	m.yield(hooks.GateClosed)
 	m.lock()
 	defer m.unlock()
+	if lateClose {
+		m.closeGate(t)
+	}
 
 	if !m.permitted(t) {
 		return &TransitionError{State: m.State(), Trigger: t}
@@ -368,6 +371,14 @@ func (m *Machine) CallEnded(ctx context.Context) error {
 		return errors.Join(err, hookErr)
 	}
 	return hookErr
+}
+
+// closeGate closes the gate for Stop or Fail and says so.
+func (m *Machine) closeGate(t Trigger) {
+	m.gate.close()
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	}
 }
 
 // endNow closes the gate for good and cancels any Graph request in flight.

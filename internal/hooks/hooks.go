@@ -57,26 +57,31 @@ const (
 	// CheckThenWrite: the bot asks "is the gate open?" and then writes
 	// without a lease. (A bot-side bug: the reference bot plays it.)
 	CheckThenWrite
+	// StopClosesUnderLock: Stop and Fail close the gate only once they hold
+	// the machine's lock, so writes go on after the bot asked to stop while
+	// another transition holds the lock.
+	StopClosesUnderLock
 )
 
 // All lists every mutant, in order.
-var All = []Mutant{OpenOnPending, OpenBeforeReply, ReportBeforeDrain, HookAfterReport, CallEndedWaits, LateSuccessReopens, UnlockedRequest, CheckThenWrite}
+var All = []Mutant{OpenOnPending, OpenBeforeReply, ReportBeforeDrain, HookAfterReport, CallEndedWaits, LateSuccessReopens, UnlockedRequest, CheckThenWrite, StopClosesUnderLock}
 
 var mutantNames = map[Mutant]string{
 	OpenOnPending: "OpenOnPending", OpenBeforeReply: "OpenBeforeReply", ReportBeforeDrain: "ReportBeforeDrain",
 	HookAfterReport: "HookAfterReport", CallEndedWaits: "CallEndedWaits", LateSuccessReopens: "LateSuccessReopens",
-	UnlockedRequest: "UnlockedRequest", CheckThenWrite: "CheckThenWrite",
+	UnlockedRequest: "UnlockedRequest", CheckThenWrite: "CheckThenWrite", StopClosesUnderLock: "StopClosesUnderLock",
 }
 
 var mutantBugs = map[Mutant]string{
-	OpenOnPending:      "a pending reply (notStarted, running, no status) opens the gate",
-	OpenBeforeReply:    "the gate opens when recording is sent, before Graph replies",
-	ReportBeforeDrain:  "notRecording/failed is sent without waiting for held leases",
-	HookAfterReport:    "the recording-ended hook runs after notRecording is sent",
-	CallEndedWaits:     "CallEnded closes the gate only once it has the lock, behind an in-flight request",
-	LateSuccessReopens: "a completed reply arriving after CallEnded or a newer Stop reopens the gate",
-	UnlockedRequest:    "the lock is let go during a Graph request, so a later request can overtake it",
-	CheckThenWrite:     "the writer asks whether the gate is open, then writes without a lease",
+	OpenOnPending:       "a pending reply (notStarted, running, no status) opens the gate",
+	OpenBeforeReply:     "the gate opens when recording is sent, before Graph replies",
+	ReportBeforeDrain:   "notRecording/failed is sent without waiting for held leases",
+	HookAfterReport:     "the recording-ended hook runs after notRecording is sent",
+	CallEndedWaits:      "CallEnded closes the gate only once it has the lock, behind an in-flight request",
+	LateSuccessReopens:  "a completed reply arriving after CallEnded or a newer Stop reopens the gate",
+	UnlockedRequest:     "the lock is let go during a Graph request, so a later request can overtake it",
+	CheckThenWrite:      "the writer asks whether the gate is open, then writes without a lease",
+	StopClosesUnderLock: "Stop closes the gate only once it holds the machine's lock, behind an in-flight request",
 }
 
 // Bug describes the seeded bug in one sentence.

@@ -165,6 +165,9 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 			return nil, err
 		}
 	}
+	if m.cfg.checker != nil {
+		m.gate.attachChecker(m.cfg.checker)
+	}
 	if a := m.cfg.audit; a != nil {
 		// The trail is one more observer, after the caller's.
 		user := m.cfg.observer

@@ -19,6 +19,8 @@ func ExampleInvariants() {
 	// P4 PendingIsNotSuccess
 	// P5 EndedIsFinal
 	// P6 NoLostUpdates
+	// P7 ConsentCoversCapture
+	// P9 NoWriteAfterStopAsked
 }
 
 // The model checker explores every interleaving of one writer with the

@@ -72,10 +72,18 @@ var (
 			if w.Introspecting {
 				return fmt.Sprintf("%s sent during introspection", e.Status)
 			}
-			if !w.Concurrent && w.RequestsThisAttempt[e.Thread] >= 1 {
-				return fmt.Sprintf("a second %s request in one attempt", e.Status)
+			if w.Concurrent || w.RequestsThisAttempt[e.Thread] == 0 {
+				return ""
 			}
-			return ""
+			prev, replied := w.LastReply[e.Thread]
+			if replied && prev.Retryable && prev.Status == e.Status {
+				return "" // a retry of the same request after 429/503/504: the rule allows it
+			}
+			after := "before the first was answered"
+			if replied {
+				after = fmt.Sprintf("after the %s request got %s", prev.Status, prev.replyText())
+			}
+			return fmt.Sprintf("a second request (%s) in one %s, %s", e.Status, w.AttemptLabel[e.Thread], after)
 		}}
 	P4 = Invariant{ID: "P4", Name: "PendingIsNotSuccess",
 		Rule: "A notStarted, running or missing status never opens the gate.",
@@ -107,10 +115,36 @@ var (
 			}
 			return ""
 		}}
+	P7 = Invariant{ID: "P7", Name: "ConsentCoversCapture",
+		Rule: "Every persisted byte comes from media that arrived inside the same confirmed recording interval in which it is written: nothing captured before Graph's completed, after the gate closed, or in an earlier interval reaches storage, nor anything derived from it.",
+		check: func(w *World, e Event) string {
+			if e.Kind != EvWriteBegin {
+				return ""
+			}
+			for _, o := range e.Media {
+				switch {
+				case o.Interval == 0:
+					return fmt.Sprintf("stream %d persisted frame %d, which arrived on stream %d at event %d %s", e.Stream, o.Frame, o.Stream, o.At, o.Phase)
+				case o.Interval != w.Interval || !w.Confirmed:
+					return fmt.Sprintf("stream %d persisted frame %d, which arrived on stream %d at event %d in an earlier recording interval (%d; this write is in %s)", e.Stream, o.Frame, o.Stream, o.At, o.Interval, w.intervalName())
+				}
+			}
+			return ""
+		}}
+	P9 = Invariant{ID: "P9", Name: "NoWriteAfterStopAsked",
+		Rule: "No write begins after the bot was asked to Stop or Fail, until it sends a new recording request (which must then be confirmed, by P1).",
+		check: func(w *World, e Event) string {
+			if e.Kind == EvWriteBegin && w.StopAsked != "" {
+				return fmt.Sprintf("stream %d began persisting after the bot was asked to %s", e.Stream, w.StopAsked)
+			}
+			return ""
+		}}
 )
 
-// Invariants lists P1..P6 in order.
-func Invariants() []Invariant { return []Invariant{P1, P2, P3, P4, P5, P6} }
+// Invariants lists the invariants in order. (P8, OnlyAuthenticConfirmation,
+// is checked where notifications are authenticated: graph/callback and the
+// fsm registry.)
+func Invariants() []Invariant { return []Invariant{P1, P2, P3, P4, P5, P6, P7, P9} }
 
 // Violation is an invariant broken by one event.
 type Violation struct {
@@ -154,24 +188,49 @@ const (
 	EvFlush                       // the recording-ended hook flushed the recording
 	EvCallEnded                   // the call ended
 	EvGateOpen                    // the gate was seen open
-	EvAttempt                     // the bot began handling one event (Trigger)
-	EvIntrospect                  // introspection began (true) or ended (false)
+	EvAttempt                     // the bot began handling one event (Label)
+	EvIntrospect                  // introspection began or ended (Label)
+	EvFrame                       // a media frame arrived at the bot (Stream, Frame)
+	EvQuiet                       // the bot was asked to finish its work (Close) or the grace period ended (Label)
 )
 
-var eventNames = [...]string{"request", "reply", "update", "write-begin", "write-end", "flush", "call-ended", "gate-open", "attempt", "introspect"}
+var eventNames = [...]string{"request", "reply", "update", "write-begin", "write-end", "flush", "call-ended", "gate-open", "attempt", "introspect", "frame", "quiet"}
 
 // Event is one observation.
 type Event struct {
 	Kind    EventKind
 	Status  graph.Status // requests and replies
 	Outcome Outcome      // replies and updates
-	Stream  int          // writes
-	Bytes   int          // write-end
-	Label   string       // attempts: the bot event; introspect: "begin"/"end"
+	// Reply says what Graph answered beyond the outcome ("429
+	// TooManyRequests", "8506 policy refusal"); Retryable marks the
+	// answers after which the rule allows the same request again (429,
+	// 503, 504).
+	Reply     string
+	Retryable bool
+	Stream    int // writes and frames
+	Bytes     int // write-end
+	Frame     int // frames: the frame's number in the case
+	// Media lists, for a write, the frames whose canaries the sink found in
+	// the bytes written.
+	Media []Origin
+	Label string // attempts: the bot event; introspect: "begin"/"end"
 	// Thread tells apart attempts that run at once (the model checker's
 	// threads); the rapid suite, which cannot tell, uses 0 and marks
 	// concurrent attempts instead.
 	Thread int
+}
+
+// Origin is where persisted media came from: a frame the suite sent,
+// traced by the canary it carried.
+type Origin struct {
+	Frame  int // the frame's number in the case
+	Stream int // the stream it arrived on
+	At     int // the number of the event at which it arrived
+	// Interval is the confirmed recording interval it arrived in (1, 2,
+	// ...); 0 if it arrived outside any.
+	Interval int
+	// Phase says, for a person, what the world was when it arrived.
+	Phase string
 }
 
 // String is a short, readable form, as counterexamples print it.
@@ -182,15 +241,30 @@ func (e Event) String() string {
 	case EvRequest:
 		fmt.Fprintf(&b, "(%s)", e.Status)
 	case EvReply:
-		fmt.Fprintf(&b, "(%s: %s)", e.Status, e.Outcome)
+		fmt.Fprintf(&b, "(%s: %s)", e.Status, e.replyText())
 	case EvUpdate:
 		fmt.Fprintf(&b, "(%s)", e.Outcome)
-	case EvWriteBegin, EvWriteEnd:
+	case EvWriteBegin:
+		fmt.Fprintf(&b, "(stream %d", e.Stream)
+		for _, o := range e.Media {
+			fmt.Fprintf(&b, ", frame %d", o.Frame)
+		}
+		b.WriteString(")")
+	case EvWriteEnd:
 		fmt.Fprintf(&b, "(stream %d)", e.Stream)
-	case EvAttempt, EvIntrospect:
+	case EvFrame:
+		fmt.Fprintf(&b, "(frame %d on stream %d)", e.Frame, e.Stream)
+	case EvAttempt, EvIntrospect, EvQuiet:
 		fmt.Fprintf(&b, "(%s)", e.Label)
 	}
 	return b.String()
+}
+
+func (e Event) replyText() string {
+	if e.Reply != "" {
+		return e.Reply
+	}
+	return e.Outcome.String()
 }
 
 // World is what the invariants need to know of the past: it is updated
@@ -206,10 +280,14 @@ type World struct {
 	InFlightStatus       graph.Status
 	Writing              int
 	UnflushedWrites      bool
-	RequestsThisAttempt  map[int]int // per thread of events
+	RequestsThisAttempt  map[int]int    // per thread of events
+	LastReply            map[int]Event  // per thread: the latest reply in this attempt
+	AttemptLabel         map[int]string // per thread: the attempt under way
 	Introspecting        bool
-	Concurrent           bool // another attempt runs alongside: requests cannot be told apart
-	Persisted            int  // bytes
+	Concurrent           bool   // another attempt runs alongside: requests cannot be told apart
+	Persisted            int    // bytes
+	Interval             int    // confirmed recording intervals so far; the current one while Confirmed
+	StopAsked            string // "Stop" or "Fail" once the bot was asked to, until a new recording request
 }
 
 // Observe checks e against every invariant, then applies it to the world.
@@ -224,6 +302,48 @@ func (w *World) Observe(e Event) []Violation {
 	return vs
 }
 
+// Origin describes a frame arriving now: the interval it belongs to and
+// the phase of the call, for P7's messages.
+func (w *World) Origin(frame, stream, at int) Origin {
+	o := Origin{Frame: frame, Stream: stream, At: at, Phase: w.phase()}
+	if w.Confirmed && w.StopAsked == "" && !w.Ended {
+		o.Interval = w.Interval
+	}
+	return o
+}
+
+func (w *World) phase() string {
+	switch {
+	case w.Ended:
+		return "after the call ended"
+	case w.StopAsked != "":
+		return "after the bot was asked to " + w.StopAsked
+	case w.Reported:
+		return fmt.Sprintf("after %s was sent", w.LastReport)
+	case w.Confirmed:
+		return fmt.Sprintf("inside confirmed recording interval %d", w.Interval)
+	case w.InFlight > 0 && w.InFlightStatus == graph.StatusRecording:
+		return "while the recording request was in flight, before Graph's reply"
+	case w.LastRecordingOutcome == OutcomePending:
+		return "while Graph's reply to recording was still pending (notStarted/running)"
+	}
+	return "before any recording was confirmed"
+}
+
+func (w *World) intervalName() string {
+	if !w.Confirmed {
+		return "no confirmed interval"
+	}
+	return fmt.Sprintf("interval %d", w.Interval)
+}
+
+func (w *World) confirm(ok bool) {
+	if ok && !w.Confirmed {
+		w.Interval++
+	}
+	w.Confirmed = ok
+}
+
 func (w *World) apply(e Event) {
 	switch e.Kind {
 	case EvRequest:
@@ -234,7 +354,7 @@ func (w *World) apply(e Event) {
 		}
 		w.RequestsThisAttempt[e.Thread]++
 		if e.Status == graph.StatusRecording {
-			w.Confirmed, w.Reported, w.LastRecordingOutcome = false, false, OutcomeNone
+			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
 		} else {
 			w.Confirmed, w.Reported, w.LastReport = false, true, e.Status
 		}
@@ -242,14 +362,18 @@ func (w *World) apply(e Event) {
 		if w.InFlight > 0 {
 			w.InFlight--
 		}
+		if w.LastReply == nil {
+			w.LastReply = make(map[int]Event)
+		}
+		w.LastReply[e.Thread] = e
 		if e.Status == graph.StatusRecording {
 			w.LastRecordingOutcome = e.Outcome
-			w.Confirmed = e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended
+			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
 		}
 	case EvUpdate:
 		if w.LastRecordingOutcome == OutcomePending {
 			w.LastRecordingOutcome = e.Outcome
-			w.Confirmed = e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended
+			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
 		}
 	case EvWriteBegin:
 		w.Writing++
@@ -266,13 +390,44 @@ func (w *World) apply(e Event) {
 	case EvCallEnded:
 		w.Ended, w.Confirmed = true, false
 	case EvAttempt:
-		if strings.HasPrefix(e.Label, "concurrent ") {
+		label, concurrent := strings.CutPrefix(e.Label, "concurrent ")
+		switch label {
+		case "stop":
+			w.StopAsked = "Stop"
+		case "fail":
+			w.StopAsked = "Fail"
+		}
+		if concurrent {
 			w.Concurrent = true
 			break
 		}
 		w.Concurrent = false
 		delete(w.RequestsThisAttempt, e.Thread)
+		delete(w.LastReply, e.Thread)
+		if w.AttemptLabel == nil {
+			w.AttemptLabel = make(map[int]string)
+		}
+		w.AttemptLabel[e.Thread] = attemptName(label)
 	case EvIntrospect:
 		w.Introspecting = e.Label == "begin"
 	}
+}
+
+// attemptName is the bot method an attempt label stands for.
+func attemptName(label string) string {
+	switch {
+	case label == "start":
+		return "Start"
+	case label == "stop":
+		return "Stop"
+	case label == "fail":
+		return "Fail"
+	case strings.HasPrefix(label, "update"):
+		return "OperationUpdate"
+	case label == "callEnded":
+		return "CallEnded"
+	case label == "frame":
+		return "Frame"
+	}
+	return label
 }

@@ -15,12 +15,17 @@ const MaxCallIDLen = 256
 var ErrInvalidCallID = errors.New("graph: invalid call ID")
 
 // ValidateCallID checks a call ID before it is put in a URL path: non-empty,
-// at most MaxCallIDLen bytes, and free of '/', '?', '#', '%', spaces and
-// control characters, which would change the URL's meaning rather than name
-// a call.
+// at most MaxCallIDLen bytes, not "." or "..", and free of '/', '?', '#',
+// '%', spaces and control characters, all of which would change the URL's
+// meaning rather than name a call. "." and ".." are path dot-segments: a
+// front end that normalises paths would send
+// .../calls/../updateRecordingStatus to another resource.
 func ValidateCallID(id string) error {
-	if id == "" {
+	switch id {
+	case "":
 		return fmt.Errorf("%w: empty; pass the id of the call the bot joined (Call.ID)", ErrInvalidCallID)
+	case ".", "..":
+		return fmt.Errorf("%w: %q is a path dot-segment: in the request URL it would name another resource, not a call; pass the id of the call the bot joined (Call.ID)", ErrInvalidCallID, id)
 	}
 	if len(id) > MaxCallIDLen {
 		return fmt.Errorf("%w: %d bytes long, at most %d allowed", ErrInvalidCallID, len(id), MaxCallIDLen)

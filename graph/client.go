@@ -1,21 +1,16 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Version is recgate's version, sent in the User-Agent header.
@@ -34,12 +29,15 @@ const (
 // MaxReplyBytes caps a reply body; a larger one is an error.
 const MaxReplyBytes = 1 << 20
 
-// Defaults for retries.
+// Defaults for retries and timeouts.
 const (
 	DefaultMaxAttempts   = 3
 	DefaultRetryAfterCap = 60 * time.Second
 	DefaultBackoffBase   = 500 * time.Millisecond
 	DefaultBackoffMax    = 10 * time.Second
+	// DefaultAttemptTimeout bounds one HTTP attempt (token, request and
+	// the whole reply body) when the caller's context allows longer.
+	DefaultAttemptTimeout = 30 * time.Second
 )
 
 var (
@@ -58,23 +56,34 @@ var (
 	// configured Graph host or does not name the same call, so it is not
 	// fetched and the token goes nowhere.
 	ErrUntrustedLocation = errors.New("graph: operation Location is not on the configured Graph host for this call; not fetched")
+	// ErrAttemptTimeout: one attempt got no complete reply within the
+	// client's attempt timeout (WithAttemptTimeout). Errors that match it
+	// also match context.DeadlineExceeded.
+	ErrAttemptTimeout = errors.New("graph: attempt timeout reached (WithAttemptTimeout sets it)")
 )
 
 // Client calls updateRecordingStatus. It satisfies fsm.Updater. It is safe
 // for concurrent use; requests for one call are sent one at a time, in the
 // order they were made, so a retried recording can never land after a
-// later notRecording.
+// later notRecording sent by this client.
+//
+// Every attempt has a deadline even when the caller's context has none:
+// the attempt timeout (DefaultAttemptTimeout, WithAttemptTimeout), so a
+// Graph that never answers cannot hold a call for ever. Without a deadline
+// of its own, one UpdateRecordingStatus therefore lasts at most about
+// MaxAttempts x AttemptTimeout plus the waits between attempts.
 type Client struct {
-	base          *url.URL
-	hc            *http.Client
-	tokens        TokenSource
-	maxAttempts   int
-	retryAfterCap time.Duration
-	backoffBase   time.Duration
-	backoffMax    time.Duration
-	logger        *slog.Logger
-	userAgent     string
-	queues        callQueues
+	base           *url.URL
+	hc             *http.Client
+	tokens         TokenSource
+	maxAttempts    int
+	retryAfterCap  time.Duration
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	attemptTimeout time.Duration
+	logger         *slog.Logger
+	userAgent      string
+	queues         callQueues
 }
 
 // ClientOption configures a Client.
@@ -119,13 +128,35 @@ func WithMaxAttempts(n int) ClientOption {
 	}
 }
 
-// WithRetryAfterCap caps how long one Retry-After is honoured; default 60 s.
+// WithRetryAfterCap sets the longest Retry-After the client waits out
+// before retrying by itself; default 60 s. A reply that asks for a longer
+// wait is not retried early (that would be sooner than Graph asked): the
+// client returns its *Error at once, with RetryAfter filled in, and the
+// caller decides whether to try again after that time.
 func WithRetryAfterCap(d time.Duration) ClientOption {
 	return func(c *Client) error {
 		if d <= 0 {
 			return fmt.Errorf("graph: WithRetryAfterCap(%s): want a positive duration", d)
 		}
 		c.retryAfterCap = d
+		return nil
+	}
+}
+
+// WithAttemptTimeout bounds each HTTP attempt: getting the token, sending
+// the request and reading the whole reply; default DefaultAttemptTimeout
+// (30 s). It applies whether or not the caller's context has a deadline
+// (the earlier of the two wins), so a Graph that accepts the connection
+// and never answers cannot hold a call for ever. An attempt that times out
+// before any reply is treated like a dropped connection: it is retried
+// (see UpdateRecordingStatus), and the final error matches both
+// ErrAttemptTimeout and context.DeadlineExceeded.
+func WithAttemptTimeout(d time.Duration) ClientOption {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("graph: WithAttemptTimeout(%s): want a positive duration (bound the attempt; use the context for the whole call)", d)
+		}
+		c.attemptTimeout = d
 		return nil
 	}
 }
@@ -161,13 +192,14 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 	}
 	base, _ := parseBaseURL(DefaultBaseURL)
 	c := &Client{
-		base:          base,
-		tokens:        tokens,
-		maxAttempts:   DefaultMaxAttempts,
-		retryAfterCap: DefaultRetryAfterCap,
-		backoffBase:   DefaultBackoffBase,
-		backoffMax:    DefaultBackoffMax,
-		userAgent:     "recgate/" + Version + " (+https://github.com/recgate/recgate)",
+		base:           base,
+		tokens:         tokens,
+		maxAttempts:    DefaultMaxAttempts,
+		retryAfterCap:  DefaultRetryAfterCap,
+		backoffBase:    DefaultBackoffBase,
+		backoffMax:     DefaultBackoffMax,
+		attemptTimeout: DefaultAttemptTimeout,
+		userAgent:      "recgate/" + Version + " (+https://github.com/recgate/recgate)",
 	}
 	for i, o := range opts {
 		if o == nil {
@@ -240,11 +272,53 @@ func appendJSONString(b []byte, s string) []byte {
 
 // UpdateRecordingStatus sends updateRecordingStatus for one call and
 // returns Graph's operation. The input is checked before anything is sent.
+//
 // A completed or pending operation returns with a nil error (tell them
-// apart with op.Status.Confirmed); a failed one returns with an
-// *OperationError. Non-2xx replies are *Error; 429, 503, 504 and transport
-// failures before any reply are retried (Retry-After honoured, capped),
-// every other error is returned at once.
+// apart with op.Status.Confirmed); a failed one returns an *OperationError
+// (NonCompliance reports a policy refusal). A 2xx reply with a Location
+// and no body is pending: the operation has a missing status, keeps its
+// Location, and takes its ID from the Location's last segment. A reply
+// for another clientContext is ErrBadReply. With every error the returned
+// Operation is the zero Operation: nothing in a failed exchange can be
+// mistaken for a reply.
+//
+// Non-2xx replies are *Error. 429, 503 and 504, transport failures before
+// any reply and attempts that reach the attempt timeout are retried, up to
+// MaxAttempts, within the context's deadline. A Retry-After is honoured up
+// to the cap (WithRetryAfterCap); a longer one is never shortened: the
+// *Error is returned at once with RetryAfter filled in. Every other error
+// (8506 above all) is returned at once.
+//
+// # A connection that drops after the request was sent
+//
+// When the connection fails after the POST went out but before any reply
+// came back (a reset, a proxy that gives up, the attempt timeout), the
+// client cannot tell whether Graph received it, and sends the same POST
+// again: the same body, the same clientContext and the same
+// client-request-id. Why that is safe for the compliance rule:
+//
+//   - Permission comes only from a reply we read: media may be persisted
+//     after a completed reply (or an authenticated notification) for this
+//     clientContext, never because a request was sent. A lost reply is
+//     never taken for success.
+//   - Both copies ask for the same status, so Graph ends in the same state
+//     whichever it applies, or if it applies both; their replies and
+//     notifications carry the same clientContext and so belong to the same
+//     attempt (they may carry two different operation ids).
+//   - The client keeps one request per call in flight, so none of this
+//     client's later requests for the call is sent before this one returns.
+//
+// What it does not make safe, and what to do about it: Graph may still be
+// processing the first copy when the client has given up and the caller
+// has moved on, so a late "recording" may be applied at Graph after a
+// later "notRecording" (Graph's indicator would then say recording while
+// the gate is closed; the gate itself never opens on it). A bot that sees
+// an UpdateRecordingStatus error for recording should report notRecording
+// or failed again once Graph answers. Graph does not document
+// clientContext as an idempotency key, so the second copy may be refused,
+// or answered with another operation id; only the clientContext ties them
+// together. Retries happen only where no reply arrived; a reply of any
+// kind ends the attempt.
 func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, status Status, clientContext string) (Operation, error) {
 	if err := ValidateCallID(callID); err != nil {
 		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
@@ -265,18 +339,33 @@ func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, statu
 	defer release()
 	op, err := c.exchange(ctx, http.MethodPost, target, body)
 	if err != nil {
-		return op, err
+		return Operation{}, err
 	}
 	if op.ClientContext != "" && op.ClientContext != clientContext {
-		return op, fmt.Errorf("%w: reply is for clientContext %q, not %q", ErrBadReply, op.ClientContext, clientContext)
+		return Operation{}, fmt.Errorf("%w: reply is for clientContext %q, not %q [request-id %s]", ErrBadReply, op.ClientContext, clientContext, op.RequestID)
 	}
-	return op, op.Err()
+	if op.ID == "" {
+		op.ID = operationIDFromLocation(op.Location)
+	}
+	if err := op.Err(); err != nil {
+		return Operation{}, err
+	}
+	return op, nil
 }
 
 // Operation fetches the current state of a pending operation from its
 // Location, but only if that Location is on the configured Graph host
 // (same scheme and host) and names an operation of the same call;
 // otherwise it returns ErrUntrustedLocation and sends nothing.
+//
+// op is the operation UpdateRecordingStatus returned. The fetched
+// operation must belong to it, as a reply must belong to its request: a
+// clientContext in the fetched body must equal op.ClientContext, an id in
+// it must equal op's (op.ID, or the last segment of op.Location), and at
+// least one of the two must match. Anything else is ErrBadReply, never an
+// operation the caller could take for this one's outcome. Like
+// UpdateRecordingStatus, a failed operation is an *OperationError, and
+// every error comes with the zero Operation.
 func (c *Client) Operation(ctx context.Context, callID string, op Operation) (Operation, error) {
 	if err := ValidateCallID(callID); err != nil {
 		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
@@ -292,199 +381,19 @@ func (c *Client) Operation(ctx context.Context, callID string, op Operation) (Op
 	defer release()
 	got, err := c.exchange(ctx, http.MethodGet, loc, nil)
 	if err != nil {
-		return got, err
+		return Operation{}, err
+	}
+	if err := belongsTo(got, op, loc); err != nil {
+		return Operation{}, fmt.Errorf("%w: %w [request-id %s]", ErrBadReply, err, got.RequestID)
 	}
 	if got.Location == "" {
 		got.Location = op.Location
 	}
-	return got, got.Err()
-}
-
-func (c *Client) trustedLocation(callID, location string) (string, error) {
-	if location == "" {
-		return "", fmt.Errorf("%w (no Location)", ErrUntrustedLocation)
+	if got.ID == "" {
+		got.ID = operationIDFromLocation(loc)
 	}
-	u, err := url.Parse(location)
-	if err != nil || !u.IsAbs() {
-		return "", fmt.Errorf("%w (not an absolute URL)", ErrUntrustedLocation)
+	if err := got.Err(); err != nil {
+		return Operation{}, err
 	}
-	if u.Scheme != c.base.Scheme || !strings.EqualFold(u.Host, c.base.Host) || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%w (scheme or host differ from %s)", ErrUntrustedLocation, c.base.Scheme+"://"+c.base.Host)
-	}
-	prefix := c.base.EscapedPath() + "/communications/calls/" + url.PathEscape(callID) + "/operations/"
-	rest, ok := strings.CutPrefix(u.EscapedPath(), prefix)
-	if !ok || rest == "" || strings.ContainsAny(rest, "/%") {
-		return "", fmt.Errorf("%w (does not name an operation of call %s)", ErrUntrustedLocation, callID)
-	}
-	return u.String(), nil
-}
-
-// exchange sends one logical request, with its retries, and reads the
-// reply into an Operation.
-func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
-	clientRequestID := uuid.NewString() // one per logical request, kept across retries
-	freshConnection := false
-	for attempt := 1; ; attempt++ {
-		op, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestID, freshConnection)
-		if err == nil || !retryable {
-			return op, err
-		}
-		if attempt >= c.maxAttempts {
-			return op, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
-		}
-		if wait <= 0 {
-			wait = c.backoff(attempt)
-		}
-		if wait > c.retryAfterCap {
-			wait = c.retryAfterCap
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return op, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
-		}
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying", slog.Int("attempt", attempt), slog.Duration("wait", wait),
-				slog.String("client-request-id", clientRequestID), slog.String("err", err.Error()))
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return op, errors.Join(ctx.Err(), err)
-		case <-timer.C:
-		}
-		var ge *Error
-		freshConnection = errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable
-	}
-}
-
-// backoff is exponential with jitter: a random wait in [d/2, d] where d
-// doubles per attempt from backoffBase up to backoffMax.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.backoffBase
-	for i := 1; i < attempt && d < c.backoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.backoffMax)
-	return d/2 + rand.N(d/2+1)
-}
-
-// attempt makes one HTTP request. retryable says whether the same request
-// may be sent again; wait is the server's Retry-After, if any.
-func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID string, freshConnection bool) (op Operation, retryable bool, wait time.Duration, err error) {
-	auth, err := bearer(ctx, c.tokens)
-	if err != nil {
-		return Operation{}, false, 0, err
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return Operation{}, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
-	}
-	// The keys are written in canonical form, so no Set has to
-	// canonicalize them on every request.
-	h := req.Header
-	h["Authorization"] = []string{auth}
-	if body != nil {
-		h["Content-Type"] = jsonMediaType
-	}
-	h["Accept"] = jsonMediaType
-	h["User-Agent"] = []string{c.userAgent}
-	h["Client-Request-Id"] = []string{clientRequestID}
-	req.Close = freshConnection // after a 503, do not reuse the connection
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Operation{}, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
-		}
-		// No reply at all: the request may be sent again.
-		return Operation{}, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
-	requestID := resp.Header.Get("request-id")
-
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"), requestID)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		ge := ParseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
-		if ge.RequestID == "" {
-			ge.RequestID = requestID
-		}
-		if ge.ClientRequestID == "" {
-			ge.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
-		}
-		if ge.Date == "" {
-			ge.Date = resp.Header.Get("Date")
-		}
-		if ra, err := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); err == nil {
-			ge.RetryAfter = ra
-		}
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "graph: error reply", slog.Int("status", ge.StatusCode), slog.String("code", ge.Code),
-				slog.String("request-id", ge.RequestID), slog.String("client-request-id", ge.ClientRequestID))
-		}
-		return Operation{}, ge.Temporary(), ge.RetryAfter, ge
-	}
-	bad := func(format string, args ...any) (Operation, bool, time.Duration, error) {
-		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d: %s [request-id %s]", ErrBadReply, resp.StatusCode, fmt.Sprintf(format, args...), requestID)
-	}
-	switch {
-	case readErr != nil:
-		return bad("reading the body: %v", readErr)
-	case len(raw) > MaxReplyBytes:
-		return bad("body larger than %d bytes", MaxReplyBytes)
-	case len(raw) == 0:
-		return bad("empty body: cannot tell whether Graph accepted the request")
-	}
-	if !isJSON(resp.Header.Get("Content-Type")) {
-		return bad("Content-Type %q, want application/json", resp.Header.Get("Content-Type"))
-	}
-	op, err = ParseOperation(raw)
-	if err != nil {
-		return bad("%v", err)
-	}
-	op.Location = resp.Header.Get("Location")
-	op.RequestID = requestID
-	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
-	return op, false, 0, nil
-}
-
-var jsonMediaType = []string{"application/json"}
-
-// isJSON reports whether a Content-Type is application/json, parameters
-// (charset, odata.metadata) aside.
-func isJSON(contentType string) bool {
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mediaType), "application/json")
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// redactURL drops anything but scheme, host and path.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Scheme + "://" + u.Host + u.EscapedPath()
-}
-
-// unwrapURLError strips *url.Error's copy of the method and URL, which the
-// message already names.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return got, nil
 }

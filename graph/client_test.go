@@ -139,6 +139,7 @@ func TestClientFaults(t *testing.T) {
 			assert.Empty(t, s.RedirectHits(), "nothing reached the foreign host")
 			if err != nil {
 				assert.NotContains(t, err.Error(), secret)
+				assert.Equal(t, graph.Operation{}, op, "every error comes with the zero Operation")
 			}
 		})
 	}
@@ -218,26 +219,44 @@ func TestClientHangEndsWithContext(t *testing.T) {
 
 func TestClientRetryAfterBeyondDeadlineGivesUpAtOnce(t *testing.T) {
 	s := newFake(t)
-	s.AddCall(call).Then(graphtest.Throttle("3600"))
+	s.AddCall(call).Then(graphtest.Throttle("30")) // within the cap, beyond the deadline
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := newClient(t, s).UpdateRecordingStatus(ctx, call, graph.StatusRecording, "cc")
+	op, err := newClient(t, s).UpdateRecordingStatus(ctx, call, graph.StatusRecording, "cc")
 	assert.ErrorContains(t, err, "would pass the context's deadline")
 	var ge *graph.Error
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, time.Hour, ge.RetryAfter)
+	assert.Equal(t, 30*time.Second, ge.RetryAfter)
 	assert.Less(t, time.Since(start), time.Second)
 	assert.Len(t, s.Requests(), 1)
+	assert.Equal(t, graph.Operation{}, op)
 }
 
-func TestClientRetryAfterIsCapped(t *testing.T) {
-	s := newFake(t)
-	s.AddCall(call).Then(graphtest.Throttle("3600"))
-	c := newClient(t, s, graph.WithRetryAfterCap(10*time.Millisecond))
-	_, err := c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")
-	require.NoError(t, err)
-	assert.Len(t, s.Requests(), 2)
+// A Retry-After longer than the cap is not cut short: retrying at the cap
+// would come earlier than Graph asked. The *Error comes back at once with
+// RetryAfter filled in, in seconds or as a date.
+func TestClientRetryAfterBeyondCapIsReturnedNotShortened(t *testing.T) {
+	for name, retryAfter := range map[string]string{
+		"seconds": "3600",
+		"date":    graphtest.RetryAfterDate(time.Now().Add(2 * time.Hour)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newFake(t)
+			s.AddCall(call).Then(graphtest.Throttle(retryAfter))
+			c := newClient(t, s, graph.WithRetryAfterCap(10*time.Millisecond))
+			start := time.Now()
+			op, err := c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")
+			var ge *graph.Error
+			require.ErrorAs(t, err, &ge)
+			assert.Equal(t, 429, ge.StatusCode)
+			assert.Greater(t, ge.RetryAfter, 59*time.Minute, "RetryAfter says when Graph will take it")
+			assert.ErrorContains(t, err, "longer than the client's cap of 10ms")
+			assert.Len(t, s.Requests(), 1, "no early retry at the cap")
+			assert.Less(t, time.Since(start), time.Second)
+			assert.Equal(t, graph.Operation{}, op)
+		})
+	}
 }
 
 func TestClientNewConnectionAfter503(t *testing.T) {
@@ -264,6 +283,8 @@ func TestClientValidatesBeforeSending(t *testing.T) {
 		{"a#b", "cc", graph.StatusRecording},
 		{"a%2e", "cc", graph.StatusRecording},
 		{"a\nb", "cc", graph.StatusRecording},
+		{".", "cc", graph.StatusRecording},
+		{"..", "cc", graph.StatusRecording},
 		{strings.Repeat("x", 300), "cc", graph.StatusRecording},
 		{call, "cc", "Recording"},
 		{call, "cc", "paused"},

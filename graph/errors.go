@@ -16,18 +16,51 @@ type OperationError struct {
 	Operation Operation
 }
 
-// Error names the operation and Graph's resultInfo.
+// Error names the operation and Graph's resultInfo, and what to check
+// for a policy refusal.
 func (e *OperationError) Error() string {
-	return fmt.Sprintf("graph: updateRecordingStatus operation %q (clientContext %q) failed: %s",
+	msg := fmt.Sprintf("graph: updateRecordingStatus operation %q (clientContext %q) failed: %s",
 		e.Operation.ID, e.Operation.ClientContext, e.Operation.ResultInfo.String())
+	if e.NonCompliance() {
+		msg += "; " + nonComplianceHint
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrOperationFailed) true.
 func (e *OperationError) Is(target error) bool { return target == ErrOperationFailed }
 
+// NonCompliance reports whether Graph refused the operation because the
+// call is not a compliance-recording call: resultInfo with subcode 8506
+// (or code 8506). It is the failed-operation form of *Error.NonCompliance,
+// a policy refusal: never retry it; fix the policy.
+func (e *OperationError) NonCompliance() bool {
+	ri := e.Operation.ResultInfo
+	return ri != nil && (ri.Subcode == SubcodeNonComplianceCall || ri.Code == SubcodeNonComplianceCall)
+}
+
 // CodeNonComplianceCall is the error code Graph returns when the call is not a
 // compliance-recording call: a policy refusal that no retry can fix.
 const CodeNonComplianceCall = "8506"
+
+// SubcodeNonComplianceCall is the same refusal as CodeNonComplianceCall
+// in a failed operation's resultInfo (subcode, sometimes code).
+const SubcodeNonComplianceCall = 8506
+
+const nonComplianceHint = "the call is not a compliance-recording call: check the Teams compliance recording policy assigned to the user and the bot's application instance"
+
+// IsNonCompliance reports whether err is, or wraps, a policy refusal
+// (8506) in either form Graph sends it: an *Error (an HTTP error reply) or
+// an *OperationError (a failed operation). Such a refusal is never
+// retried: no retry can fix it.
+func IsNonCompliance(err error) bool {
+	var ge *Error
+	if errors.As(err, &ge) && ge.NonCompliance() {
+		return true
+	}
+	var oe *OperationError
+	return errors.As(err, &oe) && oe.NonCompliance()
+}
 
 // Error is a non-2xx reply from Graph. The fields come from the status line,
 // the headers and the body {"error": {"code", "message", "innerError": {...}}}.
@@ -103,7 +136,7 @@ func (e *Error) Temporary() bool {
 func (e *Error) hint() string {
 	switch {
 	case e.NonCompliance():
-		return "the call is not a compliance-recording call: check the Teams compliance recording policy assigned to the user and the bot's application instance"
+		return nonComplianceHint
 	case e.StatusCode == 401:
 		return "the token was missing, expired or for another audience: check the token source (scope https://graph.microsoft.com/.default)"
 	case e.StatusCode == 403:

@@ -20,12 +20,16 @@ const MaxClientContextLen = 256
 type Operation struct {
 	// ODataType is "#microsoft.graph.updateRecordingStatusOperation".
 	ODataType string `json:"@odata.type,omitempty"`
-	// ID is the operation's id (the last segment of Location).
+	// ID is the operation's id. The client takes it from the body, or,
+	// when the body has none (or there is no body, as in a 202), from the
+	// last path segment of Location (…/operations/{id}).
 	ID string `json:"id,omitempty"`
 	// ClientContext echoes the request's clientContext; it ties the reply or a
 	// later notification to the attempt that caused it.
 	ClientContext string `json:"clientContext,omitempty"`
 	// Status is the operation's status; only completed is a success reply.
+	// A reply without a body (a 2xx with only a Location) leaves it
+	// missing, which reads as pending.
 	Status OperationStatus `json:"status"`
 	// ResultInfo explains a failed operation; nil on success.
 	ResultInfo *ResultInfo `json:"resultInfo"`

@@ -189,6 +189,14 @@ func TestValidateCallID(t *testing.T) {
 		err := graph.ValidateCallID(bad)
 		assert.ErrorIs(t, err, graph.ErrInvalidCallID, "%q", bad)
 	}
+	// Path dot-segments name another resource once a front end normalises
+	// the path: refused, and the error says why.
+	for _, dot := range []string{".", ".."} {
+		assert.ErrorContains(t, graph.ValidateCallID(dot), "dot-segment", "%q", dot)
+	}
+	for _, fine := range []string{"...", ".a", "a.", "a..b"} {
+		assert.NoError(t, graph.ValidateCallID(fine), "%q is not a dot-segment", fine)
+	}
 }
 
 func TestValidateClientContext(t *testing.T) {

@@ -1,0 +1,242 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// exchange sends one logical request, with its retries, and reads the
+// reply into an Operation. With an error, the Operation is zero.
+func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
+	clientRequestID := uuid.NewString() // one per logical request, kept across retries
+	freshConnection := false
+	for attempt := 1; ; attempt++ {
+		op, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestID, freshConnection)
+		if err == nil {
+			return op, nil
+		}
+		if !retryable {
+			return Operation{}, err
+		}
+		if attempt >= c.maxAttempts {
+			return Operation{}, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+		}
+		if wait > c.retryAfterCap {
+			// Retrying at the cap would be sooner than Graph asked.
+			return Operation{}, fmt.Errorf("graph: not retrying: Graph asked to wait %s (Retry-After), longer than the client's cap of %s (WithRetryAfterCap); try again after that time: %w",
+				wait.Round(time.Second), c.retryAfterCap, err)
+		}
+		if wait <= 0 {
+			wait = min(c.backoff(attempt), c.retryAfterCap)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return Operation{}, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
+		}
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying", slog.Int("attempt", attempt), slog.Duration("wait", wait),
+				slog.String("client-request-id", clientRequestID), slog.String("err", err.Error()))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Operation{}, errors.Join(ctx.Err(), err)
+		case <-timer.C:
+		}
+		var ge *Error
+		freshConnection = errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable
+	}
+}
+
+// backoff is exponential with jitter: a random wait in [d/2, d] where d
+// doubles per attempt from backoffBase up to backoffMax.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.backoffBase
+	for i := 1; i < attempt && d < c.backoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, c.backoffMax)
+	return d/2 + rand.N(d/2+1)
+}
+
+// attemptContext gives one attempt its deadline: the attempt timeout, or
+// the caller's deadline when that comes first (then no timer is made).
+func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= c.attemptTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.attemptTimeout)
+}
+
+// contextFailure names why an attempt's I/O failed when a deadline or a
+// cancellation caused it: the caller's context (its error), or the
+// attempt timeout (ErrAttemptTimeout and context.DeadlineExceeded). It is
+// nil when neither context has ended.
+func (c *Client) contextFailure(ctx, attemptCtx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if attemptCtx.Err() != nil {
+		return fmt.Errorf("%w after %s: %w", ErrAttemptTimeout, c.attemptTimeout, context.DeadlineExceeded)
+	}
+	return nil
+}
+
+// attempt makes one HTTP request. retryable says whether the same request
+// may be sent again; wait is the server's Retry-After, if any.
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID string, freshConnection bool) (op Operation, retryable bool, wait time.Duration, err error) {
+	actx, cancel := c.attemptContext(ctx)
+	defer cancel() // after the body is read: the timeout covers it
+	auth, err := bearer(actx, c.tokens)
+	if err != nil {
+		if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
+			err = fmt.Errorf("%w (%w)", err, cf)
+		}
+		return Operation{}, false, 0, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, target, rd)
+	if err != nil {
+		return Operation{}, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	// The keys are written in canonical form, so no Set has to
+	// canonicalize them on every request.
+	h := req.Header
+	h["Authorization"] = []string{auth}
+	if body != nil {
+		h["Content-Type"] = jsonMediaType
+	}
+	h["Accept"] = jsonMediaType
+	h["User-Agent"] = []string{c.userAgent}
+	h["Client-Request-Id"] = []string{clientRequestID}
+	req.Close = freshConnection // after a 503, do not reuse the connection
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil { // the caller's deadline or cancellation: final
+			return Operation{}, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
+		}
+		if cf := c.contextFailure(ctx, actx); cf != nil {
+			// The attempt timed out with no reply: like a dropped
+			// connection, the request may be sent again.
+			return Operation{}, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), cf)
+		}
+		// No reply at all: the request may be sent again.
+		return Operation{}, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
+	if readErr != nil {
+		if cf := c.contextFailure(ctx, actx); cf != nil {
+			readErr = cf // a deadline while reading is the deadline, not noise
+		}
+	}
+	requestID := resp.Header.Get("request-id")
+
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"), requestID)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ge := c.errorReply(ctx, resp, raw, clientRequestID)
+		return Operation{}, ge.Temporary(), ge.RetryAfter, ge
+	}
+	bad := func(cause error) (Operation, bool, time.Duration, error) {
+		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d: %w [request-id %s]", ErrBadReply, resp.StatusCode, cause, requestID)
+	}
+	location := resp.Header.Get("Location")
+	switch {
+	case readErr != nil:
+		return bad(fmt.Errorf("reading the body: %w", readErr))
+	case len(raw) > MaxReplyBytes:
+		return bad(fmt.Errorf("body larger than %d bytes", MaxReplyBytes))
+	case len(raw) == 0 && location == "":
+		return bad(errors.New("empty body and no Location: cannot tell whether Graph accepted the request"))
+	case len(raw) == 0:
+		// Accepted, outcome to come (typically a 202): pending, with a
+		// missing status, and the Location to follow it by.
+		op = Operation{}
+	default:
+		if !isJSON(resp.Header.Get("Content-Type")) {
+			return bad(fmt.Errorf("Content-Type %q, want application/json", resp.Header.Get("Content-Type")))
+		}
+		if op, err = ParseOperation(raw); err != nil {
+			return bad(err)
+		}
+	}
+	op.Location = location
+	op.RequestID = requestID
+	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
+	return op, false, 0, nil
+}
+
+// errorReply reads a non-2xx reply into an *Error, filling what the body
+// lacks from the headers, and logs it.
+func (c *Client) errorReply(ctx context.Context, resp *http.Response, raw []byte, clientRequestID string) *Error {
+	ge := ParseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
+	if ge.RequestID == "" {
+		ge.RequestID = resp.Header.Get("request-id")
+	}
+	if ge.ClientRequestID == "" {
+		ge.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
+	}
+	if ge.Date == "" {
+		ge.Date = resp.Header.Get("Date")
+	}
+	if ra, err := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); err == nil {
+		ge.RetryAfter = ra
+	}
+	if c.logger != nil {
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "graph: error reply", slog.Int("status", ge.StatusCode), slog.String("code", ge.Code),
+			slog.String("request-id", ge.RequestID), slog.String("client-request-id", ge.ClientRequestID))
+	}
+	return ge
+}
+
+var jsonMediaType = []string{"application/json"}
+
+// isJSON reports whether a Content-Type is application/json, parameters
+// (charset, odata.metadata) aside.
+func isJSON(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/json")
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// redactURL drops anything but scheme, host and path.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
+}
+
+// unwrapURLError strips *url.Error's copy of the method and URL, which the
+// message already names.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -16,7 +16,9 @@ type Call struct {
 	terminated    bool
 	nonCompliance bool
 	ops           map[string]*graph.Operation
+	order         []string // operation IDs, oldest first
 	status        string
+	callback      *callbackTarget
 }
 
 // Then queues faults for this call's next requests, one per request; once
@@ -75,13 +77,14 @@ func (c *Call) SetOperationStatus(opID string, status graph.OperationStatus) err
 	return nil
 }
 
-// Operations returns the operations the fake created for this call.
+// Operations returns the operations the fake created for this call,
+// oldest first.
 func (c *Call) Operations() []graph.Operation {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	out := make([]graph.Operation, 0, len(c.ops))
-	for _, op := range c.ops {
-		out = append(out, *op)
+	out := make([]graph.Operation, 0, len(c.order))
+	for _, id := range c.order {
+		out = append(out, *c.ops[id])
 	}
 	return out
 }

@@ -31,6 +31,16 @@ const (
 	KindLocation         FaultKind = "location"         // a 200 whose Location is Location: missing, relative, http, foreign, otherCall
 	KindRedirect         FaultKind = "redirect"         // a 307 to a foreign host that records whether Authorization arrived
 	KindTerminate        FaultKind = "terminate"        // the call ends: 404 for this request and every later one
+	KindPending          FaultKind = "pending"          // a 200 whose operation is pending: Status running (default) or notStarted
+	KindForbidden        FaultKind = "forbidden"        // 403 Forbidden, as for an app without the permission
+	KindNonCompliance    FaultKind = "nonCompliance"    // 403 with code 8506: not a compliance-recording call
+)
+
+// What a scripted notification (Fault.Notify) says, once the reply is sent.
+const (
+	NotifyCompleted  = "completed"  // the operation this reply created completed
+	NotifyFailed     = "failed"     // it failed, with Fault.ResultInfo (or a default)
+	NotifyTerminated = "terminated" // the call ended: 404 from then on
 )
 
 // Fault is one scripted answer. Build it with the functions below, or
@@ -44,18 +54,78 @@ type Fault struct {
 	// Status is the operation status for status: notStarted, running,
 	// completed, failed, null, or anything else (an unknown value).
 	Status string `json:"status,omitempty"`
-	// ResultInfo goes with status failed.
+	// ResultInfo goes with status failed, and with notify failed.
 	ResultInfo *graph.ResultInfo `json:"resultInfo,omitempty"`
 	// Location is missing, relative, http, foreign or otherCall.
 	Location string `json:"location,omitempty"`
+
+	// Notify makes the fake POST a signed notification to the call's
+	// callback (SetCallback) once this reply has been sent: "completed" or
+	// "failed" for the operation the reply created (the fake's copy of the
+	// operation changes too), or "terminated" for the call (which answers
+	// 404 from then on). Empty: no notification.
+	Notify string `json:"notify,omitempty"`
+	// NotifyDelayMS waits this long before notifying (for demos; tests
+	// leave it 0 and wait with WaitDeliveries).
+	NotifyDelayMS int `json:"notifyDelayMs,omitempty"`
+	// Forgery forges the notification's token (NotForged: a genuine one).
+	Forgery Forgery `json:"forgery,omitempty"`
 }
 
 // Validate reports a fault the fake cannot play.
 func (f Fault) Validate() error {
+	if err := f.validateKind(); err != nil {
+		return err
+	}
+	return f.validateNotify()
+}
+
+// createsOperation reports whether the fault's reply carries an operation
+// a notification can then complete or fail.
+func (f Fault) createsOperation() bool {
+	switch f.Kind {
+	case KindStatus, KindPending, KindLatency, KindLocation:
+		return true
+	}
+	return false
+}
+
+func (f Fault) validateNotify() error {
+	switch f.Notify {
+	case "":
+		if f.Forgery != NotForged {
+			return fmt.Errorf("graphtest: %s fault has forgery %q but no notify: say which notification to forge (notify completed, failed or terminated)", f.Kind, f.Forgery)
+		}
+		if f.NotifyDelayMS != 0 {
+			return fmt.Errorf("graphtest: %s fault has notifyDelayMs but no notify", f.Kind)
+		}
+		return nil
+	case NotifyCompleted, NotifyFailed:
+		if !f.createsOperation() {
+			return fmt.Errorf("graphtest: %s fault creates no operation to notify %s: use it with status, pending, latency or location", f.Kind, f.Notify)
+		}
+	case NotifyTerminated:
+	default:
+		return fmt.Errorf("graphtest: notify %q: want completed, failed or terminated", f.Notify)
+	}
+	if f.NotifyDelayMS < 0 {
+		return fmt.Errorf("graphtest: notifyDelayMs %d is negative", f.NotifyDelayMS)
+	}
+	return f.Forgery.validate()
+}
+
+func (f Fault) validateKind() error {
 	switch f.Kind {
 	case KindThrottle, KindUnavailable, KindInternal, KindBadGatewayHTML, KindGatewayTimeout, KindHang, KindReset,
-		KindTruncated, KindMalformed, KindEmptyOK, KindWrongContentType, KindOversized, KindRedirect, KindTerminate:
+		KindTruncated, KindMalformed, KindEmptyOK, KindWrongContentType, KindOversized, KindRedirect, KindTerminate,
+		KindForbidden, KindNonCompliance:
 		return nil
+	case KindPending:
+		switch f.Status {
+		case "", string(graph.OperationRunning), string(graph.OperationNotStarted):
+			return nil
+		}
+		return fmt.Errorf("graphtest: pending fault status %q: want running (the default) or notStarted", f.Status)
 	case KindLatency:
 		if f.DelayMS <= 0 {
 			return fmt.Errorf("graphtest: latency fault needs delayMs > 0")
@@ -140,5 +210,31 @@ func BadLocation(kind string) Fault { return Fault{Kind: KindLocation, Location:
 // RedirectForeign answers 307 to a foreign host.
 func RedirectForeign() Fault { return Fault{Kind: KindRedirect} }
 
-// TerminateCall ends the call: 404 from this request on.
+// TerminateCall ends the call: 404 from this request on. No notification
+// is sent (EndCall sends one).
 func TerminateCall() Fault { return Fault{Kind: KindTerminate} }
+
+// EndCall ends the call as TerminateCall does and then POSTs the
+// termination notification to the call's callback.
+func EndCall() Fault { return Fault{Kind: KindTerminate, Notify: NotifyTerminated} }
+
+// PendingThen answers with a running operation and then, once the reply is
+// sent, POSTs a signed notification that the operation reached outcome
+// (graph.OperationCompleted or graph.OperationFailed).
+func PendingThen(outcome graph.OperationStatus) Fault {
+	return Fault{Kind: KindPending, Notify: string(outcome)}
+}
+
+// PendingThenFailed answers with a running operation and then notifies
+// that it failed with ri.
+func PendingThenFailed(ri graph.ResultInfo) Fault {
+	return Fault{Kind: KindPending, Notify: NotifyFailed, ResultInfo: &ri}
+}
+
+// Forbidden answers 403 Forbidden, as Graph does for an app that lacks
+// the permission.
+func Forbidden() Fault { return Fault{Kind: KindForbidden} }
+
+// NonCompliant answers this one request as Call.NonCompliance answers
+// every request: 403 with code 8506.
+func NonCompliant() Fault { return Fault{Kind: KindNonCompliance} }

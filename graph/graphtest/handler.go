@@ -2,11 +2,13 @@ package graphtest
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,7 +18,22 @@ import (
 	"github.com/recgate/recgate/graph"
 )
 
-func (s *Server) route(w http.ResponseWriter, r *http.Request, entry *Request) {
+// route serves r; what it returns, if not nil, runs after the reply has
+// been sent (a scripted notification).
+func (s *Server) route(w http.ResponseWriter, r *http.Request, entry *Request) (after func(context.Context)) {
+	switch r.URL.EscapedPath() {
+	case openIDConfigPath, openIDConfigAlias, jwksPath:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, r, http.StatusMethodNotAllowed, "BadRequest", "key discovery takes GET")
+			return
+		}
+		if r.URL.EscapedPath() == jwksPath {
+			s.serveJWKS(w, r)
+		} else {
+			s.serveOpenIDConfig(w, r)
+		}
+		return
+	}
 	version, rest, ok := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	if !ok || (version != "v1.0" && version != "beta") {
 		writeError(w, r, http.StatusNotFound, "BadRequest", "Invalid version: use /v1.0 or /beta")
@@ -34,7 +51,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, entry *Request) {
 			writeError(w, r, http.StatusMethodNotAllowed, "BadRequest", "updateRecordingStatus takes POST")
 			return
 		}
-		s.update(w, r, version, parts[2], entry)
+		return s.update(w, r, version, parts[2], entry)
 	case len(parts) == 5 && parts[3] == "operations":
 		if r.Method != http.MethodGet {
 			writeError(w, r, http.StatusMethodNotAllowed, "BadRequest", "operations take GET")
@@ -44,6 +61,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, entry *Request) {
 	default:
 		writeError(w, r, http.StatusNotFound, "BadRequest", "Resource not found for the segment")
 	}
+	return
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
@@ -64,7 +82,7 @@ type updateBody struct {
 	Status        *string `json:"status"`
 }
 
-func (s *Server) update(w http.ResponseWriter, r *http.Request, version, callID string, entry *Request) {
+func (s *Server) update(w http.ResponseWriter, r *http.Request, version, callID string, entry *Request) (after func(context.Context)) {
 	if !s.authorized(w, r) {
 		return
 	}
@@ -144,6 +162,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, version, callID 
 	if c == nil || terminated {
 		if fault != nil {
 			entry.Fault = fault.Kind
+			after = c.followUp(fault, "")
 		}
 		writeError(w, r, http.StatusNotFound, "8501", "Call "+callID+" not found or already terminated.")
 		return
@@ -155,23 +174,31 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, version, callID 
 	if fault != nil {
 		entry.Fault = fault.Kind
 		if done := s.play(w, r, *fault); done {
-			return
+			return c.followUp(fault, "")
 		}
-		if fault.Kind == KindStatus {
+		switch fault.Kind {
+		case KindStatus:
 			status = fault.Status
+		case KindPending:
+			status = string(graph.OperationRunning)
+			if fault.Status != "" {
+				status = fault.Status
+			}
 		}
 	}
 	op := &graph.Operation{ODataType: graph.OperationODataType, ID: uuid.NewString(), ClientContext: *ub.ClientContext}
 	if st, err := graph.ParseOperationStatus(status); err == nil && status != "null" {
 		op.Status = st
 	}
-	if fault != nil && fault.ResultInfo != nil {
+	if fault != nil && fault.ResultInfo != nil && fault.Kind != KindPending {
 		ri := *fault.ResultInfo
 		op.ResultInfo = &ri
 	}
 	s.mu.Lock()
 	c.ops[op.ID] = op
+	c.order = append(c.order, op.ID)
 	s.mu.Unlock()
+	after = c.followUp(fault, op.ID)
 	entry.OperationStatus = status
 
 	location := s.URL + "/" + version + "/communications/calls/" + callID + "/operations/" + op.ID
@@ -193,6 +220,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, version, callID 
 		w.Header().Set("Location", location)
 	}
 	s.writeOperation(w, r, op, status, fault)
+	return after
 }
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request, version, callID, opID string, entry *Request) {
@@ -239,10 +267,17 @@ func (s *Server) writeOperation(w http.ResponseWriter, r *http.Request, op *grap
 	default:
 		body["status"] = status
 	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		writeError(w, r, http.StatusInternalServerError, "InternalServerError", "graphtest: "+err.Error())
+		return
+	}
+	b = append(b, '\n')
 	setIDs(w, r)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(body)
+	_, _ = w.Write(b)
 }
 
 func setIDs(w http.ResponseWriter, r *http.Request) {

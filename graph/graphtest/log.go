@@ -97,8 +97,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	rec := &recorder{ResponseWriter: w, publish: publish}
-	defer func() { publish(rec.code) }()
-	s.route(rec, r, &entry)
+	finished := false
+	finish := func() {
+		if finished {
+			return
+		}
+		finished = true
+		publish(rec.code)
+		if s.requestHook != nil {
+			e := entry
+			e.Reply = rec.code
+			s.requestHook(e)
+		}
+	}
+	defer finish() // also when a fault aborts the handler
+	after := s.route(rec, r, &entry)
+	finish()
+	if after != nil {
+		// The reply (with its Content-Length) goes out before the
+		// notification starts.
+		rec.Flush()
+		s.spawn(after)
+	}
+}
+
+// WithRequestHook calls hook with each request's log entry once its reply
+// has been sent (Reply 0: none was). It runs on the request's goroutine;
+// examples/fakegraph prints each request with it.
+func WithRequestHook(hook func(Request)) Option {
+	return func(s *Server) { s.requestHook = hook }
 }
 
 func redacted(h http.Header) http.Header {

@@ -91,10 +91,14 @@ func (s *Server) play(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, `{"status":"completed","padding":"`+strings.Repeat("x", 2<<20)+`"}`)
+	case KindForbidden:
+		writeError(w, r, http.StatusForbidden, "Forbidden", "Application is not authorized to perform this operation on the call.")
+	case KindNonCompliance:
+		writeError(w, r, http.StatusForbidden, graph.CodeNonComplianceCall, "API call not allowed for non-Compliance Recording call")
 	case KindRedirect:
 		http.Redirect(w, r, s.foreign.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	default:
-		return false // status, location: a normal reply, shaped by the caller
+		return false // status, pending, location: a normal reply, shaped by the caller
 	}
 	return true
 }

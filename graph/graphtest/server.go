@@ -1,6 +1,7 @@
 package graphtest
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,26 @@ type Server struct {
 	token   string
 	pascal  bool
 	anyCall bool
+
+	// The calling service's side: keys, token claims, callbacks and the
+	// notifications sent.
+	keys           keyring
+	issuer         string
+	tenant         string
+	callback       *callbackTarget
+	callbackClient *http.Client
+	deliveries     []Delivery
+	delivered      chan struct{} // closed and replaced on each delivery
+	lastGenuine    map[string]genuineDelivery
+	requestHook    func(Request)
+	deliveryHook   func(Delivery)
+
+	// followUps are scripted notifications in flight; Close cancels and
+	// waits for them.
+	closed        bool // under mu: no more follow-ups start
+	followUps     sync.WaitGroup
+	followUpCtx   context.Context
+	stopFollowUps context.CancelFunc
 }
 
 // Option configures a Server.
@@ -60,12 +81,26 @@ func WithPlainHTTP() Option { return func(s *Server) { s.plain = true } }
 
 // NewServer starts a fake Graph. Close it when done.
 func NewServer(opts ...Option) *Server {
-	s := &Server{calls: make(map[string]*Call), closing: make(chan struct{})}
+	s := &Server{
+		calls:       make(map[string]*Call),
+		closing:     make(chan struct{}),
+		issuer:      DefaultIssuer,
+		tenant:      DefaultTenant,
+		delivered:   make(chan struct{}),
+		lastGenuine: make(map[string]genuineDelivery),
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
 		}
 	}
+	if s.callbackClient == nil {
+		s.callbackClient = &http.Client{
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	s.followUpCtx, s.stopFollowUps = context.WithCancel(context.Background())
 	s.foreign = httptest.NewServer(http.HandlerFunc(s.serveForeign))
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.EnableHTTP2 = false
@@ -88,9 +123,15 @@ func (s *Server) BaseURL() string { return s.URL + "/v1.0" }
 // Client returns an *http.Client that trusts the fake's certificate.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
-// Close shuts the server down; requests hanging on a hang fault end.
+// Close shuts the server down; requests hanging on a hang fault end, and
+// scripted notifications not yet sent are dropped.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closing) })
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stopFollowUps()
+	s.followUps.Wait()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 	s.foreign.Close()
@@ -132,4 +173,19 @@ func (s *Server) serveForeign(w http.ResponseWriter, r *http.Request) {
 	s.hits = append(s.hits, RedirectHit{Time: time.Now(), AuthorizationSent: r.Header.Get("Authorization") != ""})
 	s.mu.Unlock()
 	writeError(w, r, http.StatusForbidden, "Forbidden", "this is not Graph")
+}
+
+// spawn runs a scripted notification on its own goroutine, unless the
+// server is closing.
+func (s *Server) spawn(f func(context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.followUps.Add(1)
+	go func() {
+		defer s.followUps.Done()
+		f(s.followUpCtx)
+	}()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -208,6 +209,17 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
 	return len(p), nil
 }
+
+// Stream returns an io.Writer that persists to stream i (Write(i, p)):
+// hand it to code that writes media to an io.Writer.
+func (s *Sink) Stream(i int) io.Writer { return streamWriter{s: s, i: i} }
+
+type streamWriter struct {
+	s *Sink
+	i int
+}
+
+func (w streamWriter) Write(p []byte) (int, error) { return w.s.Write(w.i, p) }
 
 // Flush marks the recording as flushed and closed: the bot's
 // recording-ended hook calls it.

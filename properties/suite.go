@@ -35,6 +35,13 @@ type GateReporter interface {
 	GateOpen() bool
 }
 
+// Closer is optional: a bot with background work (a writer goroutine, a
+// batching queue) finishes it in Close, and the suite judges every write
+// that lands until Close returns and for a short grace period after.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
 // Introspector is optional: a bot whose machine can be introspected lets
 // the suite check that introspection sends nothing (P3).
 type Introspector interface {

@@ -18,9 +18,10 @@
 //     accepted, as the official SDKs send them;
 //   - the body is JSON with a known status and a clientContext of at most
 //     256 characters (400, with Graph's error envelope);
-//   - the call is known (AddCall, or WithAnyCall) and not terminated (404);
-//   - the call is a compliance-recording call (NonCompliance gives 403 with
-//     code 8506).
+//   - the call is known (AddCall, or WithAnyCall) and not terminated (404,
+//     with Graph's error body);
+//   - the call is a compliance-recording call (NonCompliance, or the
+//     NonCompliant fault, gives 403 with code 8506; Forbidden a plain 403).
 //
 // A normal reply looks like the API page's example: 200, an absolute
 // Location at the fake's own URL, request-id, client-request-id and Date
@@ -33,7 +34,8 @@
 // HTML body; 504; latency; a hang until the client gives up; a reset
 // connection; truncated or malformed JSON; an empty 200; a wrong
 // Content-Type; an oversized body; pending, failed, null or unknown
-// operation statuses; a Location that is missing, relative, http, on a
+// operation statuses (and pending ones that a notification completes); a
+// Location that is missing, relative, http, on a
 // foreign host or naming another call; a redirect to a foreign host that
 // records whether the token came along; and the call ending part-way.
 // Faults are plain values with JSON tags, so a script can come from a file.
@@ -41,5 +43,40 @@
 // Requests returns the log: method, path, decoded body, headers with the
 // token redacted, time, the reply's status and the fault played. Tests use
 // it to check order, e.g. that recording had its completed reply before the
-// first write and notRecording was sent after the last.
+// first write and notRecording was sent after the last. WithRequestHook
+// sees each entry as its reply goes out.
+//
+// # The callback side
+//
+// Graph tells a bot the outcome of a pending operation, and the end of a
+// call, by POSTing commsNotifications to the bot's callback URL with
+// "Authorization: Bearer <JWT>" signed by its calling service. The fake
+// plays that service too:
+//
+//	fake.SetCallback(callbackURL, appID)          // loopback http(s)
+//	call := fake.AddCall(callID).ReplyWith("running")
+//	// ... the bot sends recording and gets running ...
+//	d, err := call.Notify(ctx, graph.OperationCompleted) // d.StatusCode: the bot's answer
+//	d, err = call.End(ctx, nil)                          // terminated; 404 from now on
+//
+// or, scripted, with no test command in between: Then(PendingThen(...)),
+// PendingThenFailed, EndCall, or any Fault with Notify; WaitDeliveries
+// waits for them. Deliveries is the log of notifications sent (never the
+// token).
+//
+// Tokens are RS256 JWTs with a kid, claims iss (DefaultIssuer, or
+// WithIssuer), aud (the app ID given with the callback), tid
+// (DefaultTenant, or WithTenant), iat, nbf and exp (TokenLifetime later).
+// The signing key is a 2048-bit RSA key made on first use (or
+// WithSigningKey); a validator finds it through OpenIDConfigURL, whose
+// jwks_uri is JWKSURL. RotateKey replaces it under a new kid.
+//
+// Forgeries come on demand: Forgeries lists them (unsigned, alg none,
+// HS256 keyed with the public key, another key under the current or an
+// unknown kid, a tampered payload, expired, not yet valid, wrong audience,
+// wrong issuer, no tenant, no token, a malformed one, and a genuine token
+// replayed with another call's body). ForgedToken mints one for testing a
+// validator directly; Call.NotifyForged POSTs one; Send composes any
+// notification. A validator must answer 401 to every forgery whose
+// TokenValid is false.
 package graphtest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/recgate/recgate/graph"
 	"github.com/recgate/recgate/graph/graphtest"
@@ -39,4 +40,40 @@ func ExampleClient_UpdateRecordingStatus() {
 	}
 	// Output:
 	// 403 8506 true 1
+}
+
+// A failed operation can be a policy refusal too (resultInfo subcode
+// 8506): IsNonCompliance recognises it in either form, so the caller does
+// not retry it.
+func ExampleIsNonCompliance() {
+	fake := graphtest.NewServer()
+	defer fake.Close()
+	fake.AddCall("call-1").Then(graphtest.ReplyFailed(graph.ResultInfo{Code: 403, Subcode: 8506, Message: "API call not allowed for non-Compliance Recording call"}))
+	client, err := graph.NewClient(graph.StaticToken("t"), graph.WithBaseURL(fake.BaseURL()), graph.WithHTTPClient(fake.Client()))
+	if err != nil {
+		panic(err)
+	}
+	op, err := client.UpdateRecordingStatus(context.Background(), "call-1", graph.StatusRecording, "ctx-1")
+	var oe *graph.OperationError
+	fmt.Println(errors.As(err, &oe), oe.NonCompliance(), graph.IsNonCompliance(err), op == graph.Operation{})
+	// Output:
+	// true true true true
+}
+
+// Every attempt has a deadline, even when the caller's context has none:
+// a Graph that accepts the connection and never answers ends the call with
+// a deadline error after MaxAttempts attempt timeouts.
+func ExampleWithAttemptTimeout() {
+	fake := graphtest.NewServer()
+	defer fake.Close()
+	fake.AddCall("call-1").Then(graphtest.Hang())
+	client, err := graph.NewClient(graph.StaticToken("t"), graph.WithBaseURL(fake.BaseURL()), graph.WithHTTPClient(fake.Client()),
+		graph.WithAttemptTimeout(20*time.Millisecond), graph.WithMaxAttempts(1))
+	if err != nil {
+		panic(err)
+	}
+	_, err = client.UpdateRecordingStatus(context.Background(), "call-1", graph.StatusRecording, "ctx-1")
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), errors.Is(err, graph.ErrAttemptTimeout))
+	// Output:
+	// true true
 }

@@ -2,6 +2,9 @@ package graph_test
 
 import (
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +78,33 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 		if err != nil && d != 0 {
 			t.Fatalf("error %v with wait %s", err, d)
+		}
+	})
+}
+
+// A call ID that ValidateCallID accepts names exactly one path segment of
+// the request URL: the URL parses, its path is already clean (no dot
+// segment a front end could fold away), and that segment reads back as
+// the ID.
+func FuzzValidateCallID(f *testing.F) {
+	for _, seed := range []string{call, ".", "..", "...", "a/..", "%2e%2e", "a b", `\x`, ";", "é", strings.Repeat("a", 300)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if graph.ValidateCallID(id) != nil {
+			return
+		}
+		raw := "https://graph.microsoft.com/v1.0/communications/calls/" + url.PathEscape(id) + "/updateRecordingStatus"
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("accepted %q, but %q does not parse: %v", id, raw, err)
+		}
+		if p := u.EscapedPath(); path.Clean(p) != p {
+			t.Fatalf("accepted %q, but the path %q normalises to %q", id, p, path.Clean(p))
+		}
+		segs := strings.Split(u.Path, "/")
+		if len(segs) != 6 || segs[4] != id || segs[5] != "updateRecordingStatus" {
+			t.Fatalf("accepted %q, but the path has segments %q", id, segs)
 		}
 	})
 }

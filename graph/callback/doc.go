@@ -1,0 +1,97 @@
+// Package callback serves a Teams bot's callback URL: it authenticates the
+// notifications Microsoft Graph POSTs there, parses them, and hands the ones
+// recgate acts on to a Receiver.
+//
+// # Where it sits
+//
+// When Graph answers updateRecordingStatus with notStarted or running, the
+// outcome comes later, and so does "the call ended": Graph POSTs a
+// commsNotifications document to the callback URL the bot registered.
+//
+//	Graph ──POST {callback URL}──▶ Handler ──Notify──▶ Receiver (fsm's registry)
+//	         Authorization: Bearer <JWT>   │                 │
+//	                                       Validator         └─▶ the call's machine
+//
+// The Handler is an http.Handler; mount it on the bot's HTTPS server. The
+// Receiver is a one-method interface defined here, so that package fsm's
+// registry satisfies it without importing this package, and imports keep
+// flowing one way (graph/callback → graph).
+//
+// # Why every request is authenticated
+//
+// Anyone who can reach the callback URL can POST to it. A forged
+// "completed" for the bot's pending recording attempt would open the persist
+// gate without consent: the machine, the suite and the audit trail would all
+// certify it. So nothing of a request is read before its bearer token passed
+// the Validator, which checks, with github.com/coreos/go-oidc/v3 and
+// github.com/go-jose/go-jose/v4 doing the cryptography:
+//
+//   - the signature, against the keys published at the jwks_uri of an OpenID
+//     configuration (by default the one Microsoft's calling samples use,
+//     DefaultOpenIDConfigURL), with an asymmetric algorithm the configuration
+//     lists; "alg: none", unsigned and HMAC tokens never pass. Keys are cached
+//     and fetched again when a token names an unknown kid, so Microsoft's key
+//     rotation needs nothing from the bot;
+//   - iss: one of https://graph.microsoft.com and https://api.botframework.com
+//     (WithIssuers). go-oidc checks a single issuer, so its issuer check is
+//     off and the Validator compares iss with the list itself;
+//   - aud: the bot's app ID, so a token minted for another bot is refused;
+//   - exp (required) and nbf (if present), each with a clock skew of
+//     DefaultClockSkew (WithClockSkew);
+//   - tid: present, and on an allow-list if WithTenants gave one.
+//
+// The token Graph sends looks like this (the fake Graph in graph/graphtest
+// signs the same way):
+//
+//	header: {"alg":"RS256","kid":"<id of a key in the JWKS>","typ":"JWT"}
+//	claims: {"iss":"https://graph.microsoft.com","aud":"<bot app ID>",
+//	         "tid":"<tenant ID>","iat":..., "nbf":..., "exp":...}
+//
+// # What it answers
+//
+//   - 401 Unauthorized for any bad token (missing, not Bearer, malformed,
+//     unsigned, wrong key, expired, not yet valid, wrong issuer, wrong
+//     audience, no tenant, tenant not allowed), with a WWW-Authenticate
+//     challenge and a one-line reason; nothing parsed, nothing handed on.
+//   - 503 Service Unavailable with Retry-After when the configuration or the
+//     keys could not be fetched: the token could be neither accepted nor
+//     refused, and Graph will deliver the notification again.
+//   - 405 for anything but POST, 413 for a body over the cap
+//     (WithMaxBodyBytes, 1 MiB by default), 400 for a body that is not a JSON
+//     object with a "value" array.
+//   - 202 Accepted otherwise, promptly, including for notifications recgate
+//     does not act on (logged at Debug) and for those the Receiver refused
+//     (logged at Info): an error reply would only make Graph retry for ever.
+//
+// Every refusal is logged at Warn with a RejectReason, a short constant a
+// metrics adapter can count (WithRejectHook). The token never appears in a
+// log line, an error or a reply.
+//
+// # What it hands on
+//
+// Each item of the value array is read on its own; resourceUrl may be
+// /communications/calls/{id}[/operations/{opId}] or /app/calls/{id}[...], after
+// an optional /v1.0 or /beta, or an https URL with such a path.
+//
+//   - An updateRecordingStatusOperation under .../operations/{opId}, with any
+//     changeType (Graph marks a finished operation "deleted"), becomes a
+//     graph.Notification of kind graph.NotificationOperation; its status is
+//     read case-insensitively by graph.ParseOperation, and its ID is taken
+//     from the URL when the body has none.
+//   - A call whose state is terminated, or a call deleted, becomes
+//     graph.NotificationCallEnded.
+//
+// Issuer and Tenant are the validated token's; Received is the validator's
+// clock. Everything else is acknowledged and not handed on.
+//
+// # What the token does not prove
+//
+// The token says Graph sent the request; it is not bound to the body. Within
+// its lifetime a token captured in transit could be replayed with another
+// body, which is why the callback URL must be HTTPS, and why the Receiver
+// still matches an operation to the current attempt by clientContext or
+// operation ID and ignores what names another call or an older attempt.
+// Graph may also deliver a notification twice: Notify must be idempotent.
+// And Notify must return quickly; it runs under a short deadline
+// (WithNotifyTimeout) while Graph waits for the reply.
+package callback

@@ -2,17 +2,17 @@ package properties
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/recgate/recgate/graph"
 )
 
 // Env is what the suite hands a bot factory: the Graph the bot talks to
 // (an Updater whose replies the suite draws) and the Sink it persists to.
+// Only what reaches the Sink is judged: a bot that also persists media
+// elsewhere (its own files, a queue, a log) is judged on none of that.
 type Env struct {
 	// CallID is the call the bot is in.
 	CallID string
@@ -20,22 +20,24 @@ type Env struct {
 	// (stream numbers 0..Streams-1).
 	Streams int
 	// Updater is the Graph endpoint: pass it to fsm.New (it satisfies
-	// fsm.Updater) or call it from your own code.
+	// fsm.Updater) or call it from your own code. It answers as
+	// *graph.Client does.
 	Updater *Updater
 	// Sink is where the bot persists media; the bot's recording-ended hook
 	// calls Sink.Flush.
 	Sink *Sink
 
-	mu        sync.Mutex
-	world     World
-	log       []Event
-	broken    []Violation
-	wait      time.Duration
-	interrupt func(what string) // runs a bot event concurrently (set by the suite)
+	mu      sync.Mutex
+	world   World
+	log     []Event
+	broken  []Violation
+	origins map[string]Origin // canary -> the frame that carried it
+	stats   caseStats
+	run     *runner // the case being played (set by the suite)
 }
 
 func newEnv(callID string, streams int) *Env {
-	e := &Env{CallID: callID, Streams: streams, wait: 20 * time.Millisecond}
+	e := &Env{CallID: callID, Streams: streams, origins: make(map[string]Origin)}
 	e.Updater = &Updater{env: e}
 	e.Sink = &Sink{env: e}
 	return e
@@ -43,15 +45,32 @@ func newEnv(callID string, streams int) *Env {
 
 // GateOpened tells the suite that the bot's gate has just opened. A bot
 // that can tell (fsm's observer reports it) should call it: the suite then
-// checks P4 and P5 at the very moment, not only between events.
+// checks P4 and P5 at the very moment the gate opens, even when no frame
+// is written. A bot that does not call it is still judged on every byte it
+// persists (P1, P7, P9) and on what it sends to Graph; what it loses is the
+// check of a gate that opens wrongly but happens to persist nothing.
 func (e *Env) GateOpened() { e.observe(Event{Kind: EvGateOpen}) }
 
-// observe records e and checks every invariant on it.
+// observe records ev and checks every invariant on it.
 func (e *Env) observe(ev Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.log = append(e.log, ev)
+	e.observeLocked(ev)
+}
+
+func (e *Env) observeLocked(ev Event) {
+	if n := len(e.log); ev.Kind != EvGateOpen || n == 0 || e.log[n-1].Kind != EvGateOpen {
+		e.log = append(e.log, ev) // "gate-open" once, however often it is seen open
+	}
 	e.broken = append(e.broken, e.world.Observe(ev)...)
+}
+
+// arrive records that frame n reaches the bot on stream, carrying canary.
+func (e *Env) arrive(n, stream int, canary string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.origins[canary] = e.world.Origin(n, stream, len(e.log)+1)
+	e.observeLocked(Event{Kind: EvFrame, Stream: stream, Frame: n})
 }
 
 func (e *Env) violations() []Violation {
@@ -66,60 +85,172 @@ func (e *Env) events() []Event {
 	return append([]Event(nil), e.log...)
 }
 
-// reply is a scripted Graph answer. Requests with no scripted answer (those
-// of events run concurrently) get completed.
-type reply struct {
-	outcome Outcome
-	err     error // for OutcomeError
-	// interrupt, if set, is a bot event the suite runs concurrently while
-	// this request is in flight ("stop", "callEnded").
-	interrupt string
+func (e *Env) snapshot() World {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.world
 }
 
-// Updater is the Graph the suite draws. It satisfies fsm.Updater.
+// Sink records every persisted byte, and traces the media in it back to
+// the frames the suite sent.
+type Sink struct {
+	env     *Env
+	mu      sync.Mutex
+	streams map[int][]byte
+	writes  int
+}
+
+// Write persists p on stream. A correct bot calls it only while it holds a
+// lease on the gate, with media that arrived in the current recording.
+func (s *Sink) Write(stream int, p []byte) (int, error) {
+	e := s.env
+	media := e.trace(p)
+	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media})
+	if r := e.run; r != nil {
+		r.duringWrite()
+	}
+	s.mu.Lock()
+	if s.streams == nil {
+		s.streams = make(map[int][]byte)
+	}
+	s.streams[stream] = append(s.streams[stream], p...)
+	s.writes++
+	s.mu.Unlock()
+	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
+	return len(p), nil
+}
+
+// trace finds the canaries in p and returns where each came from.
+func (e *Env) trace(p []byte) []Origin {
+	found := findCanaries(p)
+	if len(found) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Origin
+	for _, c := range found {
+		if o, ok := e.origins[c]; ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Stream returns an io.Writer that persists to stream i (Write(i, p)):
+// hand it to code that writes media to an io.Writer.
+func (s *Sink) Stream(i int) io.Writer { return streamWriter{s: s, i: i} }
+
+type streamWriter struct {
+	s *Sink
+	i int
+}
+
+func (w streamWriter) Write(p []byte) (int, error) { return w.s.Write(w.i, p) }
+
+// Flush marks the recording as flushed and closed: the bot's
+// recording-ended hook calls it once everything it persisted is on disk.
+// (The suite also delivers frames while the hook runs, as a real call
+// does.)
+func (s *Sink) Flush() error {
+	if r := s.env.run; r != nil {
+		r.duringFlush()
+	}
+	s.env.observe(Event{Kind: EvFlush})
+	return nil
+}
+
+// Persisted returns how many bytes were persisted.
+func (s *Sink) Persisted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, b := range s.streams {
+		n += len(b)
+	}
+	return n
+}
+
+// persisted returns a copy of what each stream holds.
+func (s *Sink) persisted() map[int][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int][]byte, len(s.streams))
+	for k, v := range s.streams {
+		out[k] = append([]byte(nil), v...)
+	}
+	return out
+}
+
+// Updater is the Graph the suite plays. It satisfies fsm.Updater and
+// answers as *graph.Client does: a completed or pending operation with a
+// nil error, a failed one with an *graph.OperationError, throttling (after
+// the client's retries) and refusals as *graph.Error, a timeout as an
+// error that matches context.DeadlineExceeded.
 type Updater struct {
 	env        *Env
 	mu         sync.Mutex
-	script     []reply
+	replies    []reply // the current step's
+	armed      *step   // the current step, until its first request
 	pending    *graph.Operation
+	stale      []graph.Operation // earlier attempts' operations
 	terminated bool
 	seq        int
 }
 
-func (u *Updater) push(r reply) {
-	u.mu.Lock()
-	u.script = append(u.script, r)
-	u.mu.Unlock()
-}
-
-func (u *Updater) clear() {
-	u.mu.Lock()
-	u.script = nil
-	u.mu.Unlock()
-}
-
-func (u *Updater) next() reply {
+// arm hands the Updater the step about to run: its drawn replies, and what
+// happens while its first request is in flight.
+func (u *Updater) arm(st *step) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.terminated {
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 404, Code: "8501", Message: "call terminated"}}
-	}
-	if len(u.script) == 0 {
-		return reply{outcome: OutcomeCompleted}
-	}
-	r := u.script[0]
-	u.script = u.script[1:]
-	return r
+	u.replies = append([]reply(nil), st.replies...)
+	u.armed = st
 }
 
-// UpdateRecordingStatus answers from the drawn script.
+func (u *Updater) disarm() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.replies, u.armed = nil, nil
+}
+
+// UpdateRecordingStatus answers from the drawn script. Input a real client
+// would refuse is refused here too, before anything counts as sent.
 func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
 	e := u.env
-	e.observe(Event{Kind: EvRequest, Status: status})
-	r := u.next()
-	if r.interrupt != "" && e.interrupt != nil {
-		e.interrupt(r.interrupt)
+	if callID != e.CallID {
+		return graph.Operation{}, fmt.Errorf("%w: call %q is not the call under test (%q)", graph.ErrInvalidRequest, callID, e.CallID)
 	}
+	if !status.Valid() {
+		return graph.Operation{}, fmt.Errorf("%w: status %q", graph.ErrInvalidRequest, status)
+	}
+	if err := graph.ValidateClientContext(clientContext); err != nil {
+		return graph.Operation{}, fmt.Errorf("%w: %w", graph.ErrInvalidRequest, err)
+	}
+	e.observe(Event{Kind: EvRequest, Status: status})
+
+	u.mu.Lock()
+	var r reply
+	switch {
+	case u.terminated:
+		r = replyTerminated
+	case len(u.replies) > 0:
+		r, u.replies = u.replies[0], u.replies[1:]
+	default:
+		r = replyCompleted
+	}
+	st := u.armed
+	u.armed = nil
+	u.mu.Unlock()
+
+	if st != nil && e.run != nil {
+		e.run.whileInFlight(st) // frames, and a concurrent event, while the request is out
+	}
+	if err := ctx.Err(); err != nil && r.outcome != OutcomeError && (st == nil || !st.lateReply) {
+		// The bot gave up (or the call ended) while the request was out: as
+		// with the real client, the caller sees its context's error.
+		r = reply{outcome: OutcomeError, err: fmt.Errorf("graph: updateRecordingStatus: %w", err), text: "the request's context ended: " + err.Error()}
+	}
+
 	u.mu.Lock()
 	u.seq++
 	op := r.outcome.operation(fmt.Sprintf("op-%d", u.seq), clientContext)
@@ -127,22 +258,29 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	switch r.outcome {
 	case OutcomePending:
 		if status == graph.StatusRecording {
+			if u.pending != nil {
+				u.stale = append(u.stale, *u.pending)
+			}
 			pending := op
 			u.pending = &pending
 		}
+	case OutcomeFailed:
+		err = op.Err()
 	case OutcomeError:
 		err = r.err
-		var ge *graph.Error
-		if errors.As(err, &ge) && ge.StatusCode == 404 {
+		op = graph.Operation{}
+		if r.terminates {
 			u.terminated = true
 		}
 	}
-	u.mu.Unlock()
-	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome})
-	if err != nil {
-		return graph.Operation{}, err
+	if status != graph.StatusRecording && u.pending != nil {
+		// A report ends the pending attempt: a later update for it is stale.
+		u.stale = append(u.stale, *u.pending)
+		u.pending = nil
 	}
-	return op, nil
+	u.mu.Unlock()
+	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable})
+	return op, err
 }
 
 // operation is Graph's reply for an outcome (its status; resultInfo for a
@@ -162,79 +300,26 @@ func (o Outcome) operation(id, clientContext string) graph.Operation {
 	return op
 }
 
-// pendingUpdate returns Graph's later notification for the pending
-// recording operation, with the drawn status, or a stale one if nothing is
-// pending.
-func (u *Updater) pendingUpdate(status graph.OperationStatus) (graph.Operation, bool) {
+// update returns Graph's later notification: for the pending recording
+// operation with the drawn status, or, when stale is drawn or nothing is
+// pending, one for an earlier attempt (or an attempt that never was). real
+// reports whether it is about the current attempt.
+func (u *Updater) update(status graph.OperationStatus, stale bool) (op graph.Operation, real bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.pending == nil {
-		return graph.Operation{ID: "op-stale", ClientContext: "stale-client-context", Status: status}, false
+	if u.pending == nil || stale {
+		op = graph.Operation{ODataType: graph.OperationODataType, ID: "op-stale", ClientContext: "stale-client-context", Status: status}
+		if n := len(u.stale); n > 0 {
+			op = u.stale[n-1]
+			op.Status = status
+		}
+		return op, false
 	}
-	op := *u.pending
+	op = *u.pending
 	op.Status = status
 	if status != graph.OperationRunning {
+		u.stale = append(u.stale, *u.pending)
 		u.pending = nil
 	}
 	return op, true
-}
-
-// Sink records every persisted byte, with the time it was written.
-type Sink struct {
-	env   *Env
-	mu    sync.Mutex
-	bytes [][]byte
-	times []time.Time
-	// interruptNext, if set, is a bot event the suite runs concurrently
-	// while the next write is under way.
-	interruptNext string
-}
-
-// Write persists p on stream. A correct bot calls it only while it holds a
-// lease on the gate.
-func (s *Sink) Write(stream int, p []byte) (int, error) {
-	e := s.env
-	e.observe(Event{Kind: EvWriteBegin, Stream: stream})
-	s.mu.Lock()
-	what := s.interruptNext
-	s.interruptNext = ""
-	s.mu.Unlock()
-	if what != "" && e.interrupt != nil {
-		e.interrupt(what)
-	}
-	s.mu.Lock()
-	s.bytes = append(s.bytes, append([]byte(nil), p...))
-	s.times = append(s.times, time.Now())
-	s.mu.Unlock()
-	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
-	return len(p), nil
-}
-
-// Stream returns an io.Writer that persists to stream i (Write(i, p)):
-// hand it to code that writes media to an io.Writer.
-func (s *Sink) Stream(i int) io.Writer { return streamWriter{s: s, i: i} }
-
-type streamWriter struct {
-	s *Sink
-	i int
-}
-
-func (w streamWriter) Write(p []byte) (int, error) { return w.s.Write(w.i, p) }
-
-// Flush marks the recording as flushed and closed: the bot's
-// recording-ended hook calls it.
-func (s *Sink) Flush() error {
-	s.env.observe(Event{Kind: EvFlush})
-	return nil
-}
-
-// Persisted returns how many bytes were persisted.
-func (s *Sink) Persisted() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, b := range s.bytes {
-		n += len(b)
-	}
-	return n
 }

@@ -35,12 +35,20 @@ var (
 			switch e.Kind {
 			case EvWriteBegin:
 				switch {
-				case !w.Confirmed:
-					return fmt.Sprintf("stream %d began persisting without a completed reply to the latest recording request", e.Stream)
-				case w.Reported:
-					return fmt.Sprintf("stream %d began persisting after %s was sent", e.Stream, w.LastReport)
 				case w.Ended:
 					return fmt.Sprintf("stream %d began persisting after the call ended", e.Stream)
+				case w.Reported:
+					return fmt.Sprintf("stream %d began persisting after %s was sent", e.Stream, w.LastReport)
+				case w.Confirmed:
+					return ""
+				case w.InFlight > 0 && w.InFlightStatus == graph.StatusRecording:
+					return fmt.Sprintf("stream %d began persisting while the recording request was still out, before Graph replied", e.Stream)
+				case w.LastRecordingOutcome == OutcomePending:
+					return fmt.Sprintf("stream %d began persisting while Graph's reply to recording was only pending (notStarted/running)", e.Stream)
+				case w.LastRecordingOutcome == OutcomeNone && !w.everRequested:
+					return fmt.Sprintf("stream %d began persisting before any recording request was sent", e.Stream)
+				default:
+					return fmt.Sprintf("stream %d began persisting without a completed reply to the latest recording request (it got %s)", e.Stream, w.LastRecordingOutcome)
 				}
 			case EvWriteEnd:
 				if w.Reported && e.Bytes > 0 {
@@ -132,10 +140,16 @@ var (
 			return ""
 		}}
 	P9 = Invariant{ID: "P9", Name: "NoWriteAfterStopAsked",
-		Rule: "No write begins after the bot was asked to Stop or Fail, until it sends a new recording request (which must then be confirmed, by P1).",
+		Rule: "Once the bot is asked to Stop or Fail, no write begins and the gate does not open, until the bot sends a new recording request (which must then be confirmed, by P1).",
 		check: func(w *World, e Event) string {
-			if e.Kind == EvWriteBegin && w.StopAsked != "" {
+			if w.StopAsked == "" {
+				return ""
+			}
+			switch e.Kind {
+			case EvWriteBegin:
 				return fmt.Sprintf("stream %d began persisting after the bot was asked to %s", e.Stream, w.StopAsked)
+			case EvGateOpen:
+				return fmt.Sprintf("the gate opened after the bot was asked to %s", w.StopAsked)
 			}
 			return ""
 		}}
@@ -288,6 +302,8 @@ type World struct {
 	Persisted            int    // bytes
 	Interval             int    // confirmed recording intervals so far; the current one while Confirmed
 	StopAsked            string // "Stop" or "Fail" once the bot was asked to, until a new recording request
+
+	everRequested bool
 }
 
 // Observe checks e against every invariant, then applies it to the world.
@@ -354,6 +370,7 @@ func (w *World) apply(e Event) {
 		}
 		w.RequestsThisAttempt[e.Thread]++
 		if e.Status == graph.StatusRecording {
+			w.everRequested = true
 			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
 		} else {
 			w.Confirmed, w.Reported, w.LastReport = false, true, e.Status

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"pgregory.net/rapid"
 
@@ -24,13 +22,16 @@ type Bot interface {
 	// operation.
 	OperationUpdate(ctx context.Context, op graph.Operation) error
 	// Frame is one media frame arriving on stream; the bot persists it to
-	// env.Sink only if its gate allows.
+	// env.Sink only if its gate allows. Frames also arrive while a Graph
+	// request is out and while the recording-ended hook runs, on other
+	// goroutines, as in a real call.
 	Frame(ctx context.Context, stream int, payload []byte) error
 	CallEnded(ctx context.Context) error
 }
 
 // GateReporter is optional: a bot that can say whether its gate is open
-// lets the suite check P4 and P5 on the gate itself, not only on bytes.
+// lets the suite check P4 and P5 on the gate itself after every event, not
+// only on bytes. (Env.GateOpened does the same at the moment of opening.)
 type GateReporter interface {
 	GateOpen() bool
 }
@@ -53,186 +54,100 @@ type Introspector interface {
 type Factory func(env *Env) (Bot, error)
 
 // Check runs the property suite against the bots newBot builds: rapid
-// draws Graph's replies and the bot's events, and every invariant is
-// checked on every event. A failure shrinks to a short sequence of events.
-func Check(t *testing.T, newBot Factory) {
+// draws a case (Graph's replies, the bot's events, media on every stream,
+// also while requests are out and while the hook runs), the bot plays it,
+// and every invariant is checked on every event, until the bot is quiet. A
+// failure names the invariant, says what happened, and shrinks to a short
+// case; rerun it with -rapid.seed. A run in which no frame was ever
+// persisted fails as vacuous. Check logs what the run covered.
+//
+// rapid saves a failing case under testdata/rapid/ in the package being
+// tested, to replay it first next time; pass -rapid.nofailfile to keep
+// your tree clean.
+func Check(t *testing.T, newBot Factory, opts ...Option) {
 	t.Helper()
-	rapid.Check(t, func(rt *rapid.T) { run(rt, newBot) })
+	o, err := buildOptions(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cov Coverage
+	rapid.Check(t, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	if t.Failed() {
+		return
+	}
+	t.Logf("properties: %s", cov.String())
+	if err := cov.vacuous(); err != nil {
+		t.Error(err)
+	}
 }
 
 // Fuzz is Check for go test -fuzz:
 //
 //	func FuzzMyBot(f *testing.F) { f.Fuzz(properties.Fuzz(newMyBot)) }
-func Fuzz(newBot Factory) func(*testing.T, []byte) {
-	return rapid.MakeFuzz(func(rt *rapid.T) { run(rt, newBot) })
+func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
+	o, err := buildOptions(opts)
+	return rapid.MakeFuzz(func(rt *rapid.T) {
+		if err != nil {
+			rt.Fatal(err)
+		}
+		runCase(rt, newBot, o)
+	})
 }
 
-// CheckT runs one drawn scenario on rapid's T; Check and Fuzz wrap it, and
+// CheckT runs one drawn case on rapid's T; Check and Fuzz wrap it, and
 // callers with their own rapid.Check loop may use it directly.
-func CheckT(rt *rapid.T, newBot Factory) { run(rt, newBot) }
+func CheckT(rt *rapid.T, newBot Factory, opts ...Option) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	runCase(rt, newBot, o)
+}
 
 const suiteCallID = "57dab8b1-894c-409a-b240-bd8beae78896"
 
-var outcomes = []string{"completed", "pending", "failed", "429", "503", "504", "timeout", "8506", "terminated"}
-
-func drawReply(rt *rapid.T, label string) reply {
-	switch rapid.SampledFrom(outcomes).Draw(rt, label) {
-	case "completed":
-		return reply{outcome: OutcomeCompleted}
-	case "pending":
-		return reply{outcome: OutcomePending}
-	case "failed":
-		return reply{outcome: OutcomeFailed}
-	case "429":
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 429, Code: "TooManyRequests", RetryAfter: time.Second}}
-	case "503":
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 503, Code: "ServiceUnavailable"}}
-	case "504":
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 504, Code: "GatewayTimeout"}}
-	case "timeout":
-		return reply{outcome: OutcomeError, err: fmt.Errorf("graph: %w", context.DeadlineExceeded)}
-	case "8506":
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 403, Code: graph.CodeNonComplianceCall, Message: "API call not allowed for non-Compliance Recording call"}}
-	default:
-		return reply{outcome: OutcomeError, err: &graph.Error{StatusCode: 404, Code: "8501", Message: "call terminated"}}
+// runCase draws one case, plays it, and fails rt with a readable report on
+// the first event that broke an invariant (or a hang). It returns what the
+// case covered.
+func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
+	sc := drawScenario(rt)
+	r, err := newRunner(sc, newBot, o, nil)
+	if err != nil {
+		rt.Fatalf("properties: %v", err)
 	}
+	vs, failure := r.play(context.Background())
+	cov := r.coverage()
+	if failure != "" || len(vs) > 0 {
+		rt.Fatalf("%s", report(vs, failure, r.env.events()))
+	}
+	if o.noninterference {
+		if msg := noninterference(r, newBot, o); msg != "" {
+			rt.Fatalf("%s", msg)
+		}
+	}
+	return cov
 }
 
-var botEvents = []string{"start", "start", "frame", "frame", "frame", "stop", "fail", "update", "callEnded", "introspect"}
-
-func run(rt *rapid.T, newBot Factory) {
-	streams := rapid.IntRange(1, 3).Draw(rt, "streams")
-	env := newEnv(suiteCallID, streams)
-	bot, err := newBot(env)
-	if err != nil {
-		rt.Fatalf("the bot factory failed: %v", err)
+// report is what a person reads: each violation once, then the case as it
+// was played.
+func report(vs []Violation, failure string, events []Event) string {
+	var b strings.Builder
+	if failure != "" {
+		b.WriteString(failure)
+		b.WriteString("\n")
 	}
-	ctx := context.Background()
-
-	var bg sync.WaitGroup
-	defer bg.Wait()
-	var bgErr error
-	var bgMu sync.Mutex
-	env.interrupt = func(what string) {
-		// Run the bot event concurrently and give it time to finish; a
-		// correct bot makes it wait (for the lease, or for the lock).
-		env.observe(Event{Kind: EvAttempt, Label: "concurrent " + what})
-		done := make(chan struct{})
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			defer close(done)
-			defer func() {
-				if p := recover(); p != nil {
-					bgMu.Lock()
-					bgErr = fmt.Errorf("the bot panicked on a concurrent %s: %v", what, p)
-					bgMu.Unlock()
-				}
-			}()
-			switch what {
-			case "start":
-				_ = bot.Start(ctx)
-			case "stop":
-				_ = bot.Stop(ctx)
-			case "fail":
-				_ = bot.Fail(ctx)
-			case "callEnded":
-				env.observe(Event{Kind: EvCallEnded})
-				_ = bot.CallEnded(ctx)
-			}
-		}()
-		select {
-		case <-done:
-		case <-time.After(env.wait):
+	seen := map[string]bool{}
+	for _, v := range vs {
+		key := v.Invariant.ID + v.Detail
+		if seen[key] {
+			continue
 		}
+		seen[key] = true
+		fmt.Fprintf(&b, "%s\n  rule: %s\n", v.Error(), v.Invariant.Rule)
 	}
-
-	steps := rapid.IntRange(1, 30).Draw(rt, "steps")
-	ended := false
-	for i := 0; i < steps; i++ {
-		ev := rapid.SampledFrom(botEvents).Draw(rt, fmt.Sprintf("event %d", i))
-		var step func() error
-		switch ev {
-		case "start":
-			r := drawReply(rt, fmt.Sprintf("event %d: Graph answers recording", i))
-			if rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("event %d: concurrent while in flight", i)) == 0 {
-				r.interrupt = rapid.SampledFrom([]string{"callEnded", "stop", "start"}).Draw(rt, fmt.Sprintf("event %d: which", i))
-			}
-			env.Updater.push(r)
-			step = func() error { return bot.Start(ctx) }
-		case "stop", "fail":
-			env.Updater.push(drawReply(rt, fmt.Sprintf("event %d: Graph answers the report", i)))
-			step = func() error {
-				if ev == "stop" {
-					return bot.Stop(ctx)
-				}
-				return bot.Fail(ctx)
-			}
-		case "update":
-			st := rapid.SampledFrom([]graph.OperationStatus{graph.OperationCompleted, graph.OperationFailed, graph.OperationRunning}).Draw(rt, fmt.Sprintf("event %d: update status", i))
-			step = func() error {
-				op, real := env.Updater.pendingUpdate(st)
-				if real {
-					env.observe(Event{Kind: EvUpdate, Outcome: map[graph.OperationStatus]Outcome{graph.OperationCompleted: OutcomeCompleted, graph.OperationFailed: OutcomeFailed, graph.OperationRunning: OutcomePending}[st]})
-				}
-				return bot.OperationUpdate(ctx, op)
-			}
-		case "frame":
-			stream := rapid.IntRange(0, streams-1).Draw(rt, fmt.Sprintf("event %d: stream", i))
-			if rapid.IntRange(0, 9).Draw(rt, fmt.Sprintf("event %d: concurrent while writing", i)) == 0 {
-				env.Sink.mu.Lock()
-				env.Sink.interruptNext = rapid.SampledFrom([]string{"stop", "fail"}).Draw(rt, fmt.Sprintf("event %d: which", i))
-				env.Sink.mu.Unlock()
-			}
-			payload := []byte(fmt.Sprintf("frame %d on stream %d;", i, stream))
-			step = func() error { return bot.Frame(ctx, stream, payload) }
-		case "callEnded":
-			step = func() error {
-				if !ended {
-					env.observe(Event{Kind: EvCallEnded})
-				}
-				ended = true
-				return bot.CallEnded(ctx)
-			}
-		case "introspect":
-			in, ok := bot.(Introspector)
-			if !ok {
-				continue
-			}
-			step = func() error {
-				env.observe(Event{Kind: EvIntrospect, Label: "begin"})
-				in.Introspect()
-				env.observe(Event{Kind: EvIntrospect, Label: "end"})
-				return nil
-			}
-		}
-		env.observe(Event{Kind: EvAttempt, Label: ev})
-		_ = step()
-		env.Sink.mu.Lock()
-		env.Sink.interruptNext = ""
-		env.Sink.mu.Unlock()
-		// Look at the gate at once, while an event that ran concurrently
-		// may still be waiting for the bot's lock, and again after it.
-		gate, reports := bot.(GateReporter)
-		if reports && gate.GateOpen() {
-			env.observe(Event{Kind: EvGateOpen})
-		}
-		bg.Wait() // whatever ran concurrently finishes before the next event
-		// A drawn reply belongs to its event: one the event did not use (a
-		// Start refused before sending, say) must not answer a later one.
-		env.Updater.clear()
-		if reports && gate.GateOpen() {
-			env.observe(Event{Kind: EvGateOpen})
-		}
-		bgMu.Lock()
-		if bgErr != nil {
-			rt.Fatalf("%v", bgErr)
-		}
-		bgMu.Unlock()
-		if vs := env.violations(); len(vs) > 0 {
-			rt.Fatalf("%s\nevents so far:\n%s", describe(vs), describeEvents(env.events()))
-		}
-	}
+	b.WriteString("the case as the suite played it (events in order):\n")
+	b.WriteString(describeEvents(events))
+	return b.String()
 }
 
 func describe(vs []Violation) string {
@@ -246,7 +161,7 @@ func describe(vs []Violation) string {
 func describeEvents(es []Event) string {
 	var b strings.Builder
 	for i, e := range es {
-		fmt.Fprintf(&b, "  %2d %s\n", i+1, e)
+		fmt.Fprintf(&b, "  %3d %s\n", i+1, e)
 	}
 	return b.String()
 }

@@ -14,24 +14,38 @@ import (
 type SuiteVerdict struct {
 	Passed   bool
 	Duration time.Duration
-	// Output is what rapid printed: on failure, the shrunk counterexample.
+	// Output is what rapid printed: on failure, the violation and the
+	// shrunk case.
 	Output string
+	// Coverage is what the run reached (all its cases, shrinking included).
+	Coverage *Coverage
 }
 
 // RunSuite runs the rapid suite against newBot (rapid's default number of
 // cases, or -rapid.checks) and returns its verdict instead of failing a
-// test: for reports. Outside a test binary it first sets up the testing
-// flags rapid reads (testing.Init, and an empty parse of the command-line
-// flag set if nothing parsed it yet).
-func RunSuite(newBot Factory) SuiteVerdict {
+// test: for reports. A vacuous run (nothing persisted) does not pass.
+// Outside a test binary it first sets up the testing flags rapid reads
+// (testing.Init, and an empty parse of the command-line flag set if
+// nothing parsed it yet).
+func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	if !flag.Parsed() {
 		testing.Init()
 		_ = flag.CommandLine.Parse(nil)
 	}
 	v := &verdict{name: "RunSuite"}
 	start := time.Now()
-	rapid.Check(v, func(rt *rapid.T) { run(rt, newBot) })
-	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String()}
+	cov := &Coverage{}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return SuiteVerdict{Output: err.Error(), Coverage: cov}
+	}
+	rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	if !v.Failed() {
+		if err := cov.vacuous(); err != nil {
+			v.Errorf("%v", err)
+		}
+	}
+	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String(), Coverage: cov}
 }
 
 // MutantVerdict says whether the checkers caught one seeded bug.

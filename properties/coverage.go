@@ -1,0 +1,104 @@
+package properties
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// caseStats counts, during one case, what the suite did.
+type caseStats struct {
+	framesSent      atomic.Int64
+	stopsWithWrites atomic.Int64 // a Stop or Fail run while a write held its lease
+}
+
+// caseCoverage is what one case reached.
+type caseCoverage struct {
+	confirmed       bool // a recording was confirmed
+	framesSent      int
+	framesPersisted int // frames traced in persisted bytes
+	bytes           int
+	stopsWithWrites int
+	intervals       int
+}
+
+func (r *runner) coverage() caseCoverage {
+	w := r.env.snapshot()
+	c := caseCoverage{
+		confirmed:       w.Interval > 0,
+		framesSent:      int(r.env.stats.framesSent.Load()),
+		stopsWithWrites: int(r.env.stats.stopsWithWrites.Load()),
+		bytes:           w.Persisted,
+		intervals:       w.Interval,
+	}
+	seen := map[int]bool{}
+	for _, e := range r.env.events() {
+		if e.Kind != EvWriteBegin {
+			continue
+		}
+		for _, o := range e.Media {
+			if !seen[o.Frame] {
+				seen[o.Frame] = true
+				c.framesPersisted++
+			}
+		}
+	}
+	return c
+}
+
+// Coverage is what a run of the suite reached: a suite that never got a
+// bot into a confirmed recording, or never saw a frame persisted, proved
+// nothing.
+type Coverage struct {
+	mu sync.Mutex
+	// Cases is how many cases ran; Confirmed, how many reached a confirmed
+	// recording.
+	Cases, Confirmed int
+	// Intervals is the number of confirmed recording intervals in all.
+	Intervals int
+	// FramesSent and FramesPersisted count frames sent to the bot and
+	// frames found (by their canaries) in what it persisted; Bytes is what
+	// it persisted in all.
+	FramesSent, FramesPersisted, Bytes int
+	// StopsWithWrites counts Stops and Fails the suite ran while a write
+	// held its lease.
+	StopsWithWrites int
+}
+
+func (c *Coverage) add(k caseCoverage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Cases++
+	if k.confirmed {
+		c.Confirmed++
+	}
+	c.Intervals += k.intervals
+	c.FramesSent += k.framesSent
+	c.FramesPersisted += k.framesPersisted
+	c.Bytes += k.bytes
+	c.StopsWithWrites += k.stopsWithWrites
+}
+
+// String is one line for a test log.
+func (c *Coverage) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease",
+		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites)
+}
+
+// vacuous is an error when the run checked nothing that matters.
+func (c *Coverage) vacuous() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.Cases == 0:
+		return errors.New("properties: vacuous run: no case ran")
+	case c.Confirmed == 0:
+		return errors.New("properties: vacuous run: no case reached a confirmed recording (does the bot call env.Updater on Start?)")
+	case c.FramesPersisted == 0:
+		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content?)")
+	}
+	return nil
+}

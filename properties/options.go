@@ -1,0 +1,84 @@
+package properties
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Option tunes Check, Fuzz, CheckT and RunSuite.
+type Option func(*options) error
+
+type options struct {
+	timeout         time.Duration
+	grace           time.Duration
+	noninterference bool
+}
+
+// DefaultTimeout is how long one bot call may take before the suite says
+// the bot hung (see WithTimeout).
+const DefaultTimeout = 3 * time.Second
+
+// DefaultGrace bounds how long the suite waits for a bot's other
+// goroutines to go quiet after Stop, Fail, CallEnded and at the end of a
+// case (see WithGrace).
+const DefaultGrace = 100 * time.Millisecond
+
+// WithTimeout sets how long one bot call (Start, Stop, a Frame, ...) may
+// take. The call's context ends then; a call still running, or one that
+// returned only because its context ended, fails the case as a hang, with
+// a dump of every goroutine. The default is DefaultTimeout.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("properties: WithTimeout(%s): the timeout must be positive", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithGrace sets how long, at most, the suite waits for a bot's
+// background goroutines (write-behind queues, batchers) to go quiet after
+// Stop, Fail, CallEnded and at the end of each case. Every write that
+// lands is judged whenever it lands; the grace period only gives late
+// writes the chance to land while the suite is still looking. The wait
+// ends as soon as every goroutine is blocked. The default is DefaultGrace.
+func WithGrace(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("properties: WithGrace(%s): the grace period cannot be negative", d)
+		}
+		o.grace = d
+		return nil
+	}
+}
+
+// WithNoninterference adds a check for derived data that carries no
+// content (counts, hashes, levels): each case that passed is played again
+// with other media in every frame that arrived outside a confirmed
+// recording, and the bot must persist exactly the same bytes on every
+// stream. It needs a deterministic bot (the same events in the same order
+// give the same bytes) and doubles the time a run takes.
+func WithNoninterference() Option {
+	return func(o *options) error {
+		o.noninterference = true
+		return nil
+	}
+}
+
+func buildOptions(opts []Option) (options, error) {
+	o := options{timeout: DefaultTimeout, grace: DefaultGrace}
+	for i, opt := range opts {
+		if opt == nil {
+			return o, fmt.Errorf("properties: option %d is nil", i)
+		}
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.timeout < 10*time.Millisecond {
+		return o, errors.New("properties: a timeout under 10 ms would call a correct bot hung")
+	}
+	return o, nil
+}

@@ -1,0 +1,294 @@
+package properties
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/recgate/recgate/graph"
+)
+
+// runner plays one scenario against one bot.
+type runner struct {
+	opts options
+	sc   scenario
+	env  *Env
+	bot  Bot
+	// variant gives frames (by number) the other content: the
+	// noninterference check's second run.
+	variant map[int]bool
+
+	frames atomic.Int64 // frames sent so far
+	bg     sync.WaitGroup
+
+	mu      sync.Mutex
+	failure string // the first hang or panic
+	// during is what the suite runs while the current burst's first write
+	// is under way, and what arrives while the hook flushes.
+	during  string
+	atFlush []int
+}
+
+func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
+	env := newEnv(suiteCallID, sc.streams)
+	r := &runner{opts: o, sc: sc, env: env, variant: variant}
+	env.run = r
+	bot, err := newBot(env)
+	if err != nil {
+		return nil, fmt.Errorf("the bot factory failed: %w", err)
+	}
+	if bot == nil {
+		return nil, errors.New("the bot factory returned a nil Bot and no error")
+	}
+	r.bot = bot
+	return r, nil
+}
+
+func (r *runner) fail(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failure == "" {
+		r.failure = fmt.Sprintf(format, args...)
+	}
+}
+
+func (r *runner) failed() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failure
+}
+
+// call runs one bot method under a watchdog: the method gets a context
+// that ends after the suite's timeout, and a method that has not returned
+// by then, or returns only because that context ended, has hung.
+func (r *runner) call(what string, fn func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.timeout)
+	defer cancel()
+	done := make(chan struct{})
+	var err error
+	var panicked any
+	began := time.Now()
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		err = fn(ctx)
+	}()
+	watchdog := time.NewTimer(r.opts.timeout)
+	defer watchdog.Stop()
+	select {
+	case <-done:
+	case <-watchdog.C:
+		dump := goroutineDump(32 << 10)
+		select {
+		case <-done:
+		case <-time.After(r.opts.timeout / 4):
+		}
+		r.fail("the bot hung in %s: it had not returned %s after it was called (its context's deadline); the bot's goroutines then:\n%s", what, r.opts.timeout, dump)
+		return
+	}
+	if panicked != nil {
+		r.fail("the bot panicked in %s: %v", what, panicked)
+		return
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && time.Since(began) >= r.opts.timeout {
+		r.fail("the bot hung in %s: it returned only when its context's deadline (%s) passed: %v\n(a bot waiting for itself, e.g. a hook that waits for a lease the bot holds)", what, r.opts.timeout, err)
+	}
+}
+
+// background runs fn on a goroutine of its own and waits until it has
+// returned or blocked (see settle).
+func (r *runner) background(fn func()) {
+	var id atomic.Uint64
+	done := make(chan struct{})
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer close(done)
+		id.Store(goid())
+		fn()
+	}()
+	settle(done, id.Load, r.opts.timeout)
+}
+
+// deliver sends frames on the given streams, one after the other.
+func (r *runner) deliver(streams []int) {
+	for _, s := range streams {
+		n := int(r.frames.Add(1))
+		v := 0
+		if r.variant[n] {
+			v = 1
+		}
+		p := payload(n, s, v)
+		r.env.arrive(n, s, canary(n, v))
+		r.env.stats.framesSent.Add(1)
+		stream := s
+		r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), func(ctx context.Context) error { return r.bot.Frame(ctx, stream, p) })
+	}
+}
+
+// event runs a bot event by name.
+func (r *runner) event(what string) {
+	switch what {
+	case "start":
+		r.call("Start", r.bot.Start)
+	case "stop":
+		r.call("Stop", r.bot.Stop)
+	case "fail":
+		r.call("Fail", r.bot.Fail)
+	case "callEnded":
+		r.call("CallEnded", r.bot.CallEnded)
+	}
+}
+
+// concurrently runs a bot event on a goroutine of its own while the
+// current step waits (for Graph, or in a write).
+func (r *runner) concurrently(what string) {
+	if what == "callEnded" {
+		r.env.observe(Event{Kind: EvCallEnded})
+	}
+	r.env.observe(Event{Kind: EvAttempt, Label: "concurrent " + what})
+	r.background(func() { r.event(what) })
+}
+
+// whileInFlight is what happens while a step's first request is out:
+// frames keep arriving, and perhaps the bot gets another event.
+func (r *runner) whileInFlight(st *step) {
+	if len(st.inFlight) > 0 {
+		r.background(func() { r.deliver(st.inFlight) })
+	}
+	if st.concurrent != "" {
+		r.concurrently(st.concurrent)
+	}
+}
+
+// duringWrite runs the drawn Stop or Fail while the first write of a burst
+// is under way (the lease is held: Stop must wait for it).
+func (r *runner) duringWrite() {
+	r.mu.Lock()
+	what := r.during
+	r.during = ""
+	r.mu.Unlock()
+	if what != "" {
+		r.env.stats.stopsWithWrites.Add(1)
+		r.concurrently(what)
+	}
+}
+
+// duringFlush delivers the frames that arrive while the hook flushes.
+func (r *runner) duringFlush() {
+	r.mu.Lock()
+	frames := r.atFlush
+	r.atFlush = nil
+	r.mu.Unlock()
+	if len(frames) > 0 {
+		r.background(func() { r.deliver(frames) })
+	}
+}
+
+// play runs every step, checking after each; it returns the violations,
+// or a failure (hang, panic) that ends the case.
+func (r *runner) play(ctx context.Context) ([]Violation, string) {
+	ended := false
+	for i := range r.sc.steps {
+		st := &r.sc.steps[i]
+		r.step(st, &ended)
+		if f := r.failed(); f != "" {
+			return r.env.violations(), f
+		}
+		if vs := r.env.violations(); len(vs) > 0 {
+			return vs, ""
+		}
+	}
+	r.finish()
+	return r.env.violations(), r.failed()
+}
+
+func (r *runner) step(st *step, ended *bool) {
+	env := r.env
+	label := st.kind.String()
+	switch st.kind {
+	case stepFrames:
+		r.mu.Lock()
+		r.during = st.duringWrite
+		r.mu.Unlock()
+		env.observe(Event{Kind: EvAttempt, Label: "frame"})
+		r.deliver(st.frames)
+		r.mu.Lock()
+		r.during = ""
+		r.mu.Unlock()
+	case stepStart, stepStop, stepFail:
+		env.Updater.arm(st)
+		r.mu.Lock()
+		r.atFlush = st.atFlush
+		r.mu.Unlock()
+		env.observe(Event{Kind: EvAttempt, Label: label})
+		r.event(label)
+		env.Updater.disarm()
+		r.mu.Lock()
+		r.atFlush = nil
+		r.mu.Unlock()
+	case stepUpdate:
+		op, real := env.Updater.update(st.update, st.stale)
+		env.observe(Event{Kind: EvAttempt, Label: "update:" + string(st.update)})
+		if real {
+			env.observe(Event{Kind: EvUpdate, Outcome: map[graph.OperationStatus]Outcome{graph.OperationCompleted: OutcomeCompleted, graph.OperationFailed: OutcomeFailed, graph.OperationRunning: OutcomePending}[st.update]})
+		}
+		r.call("OperationUpdate", func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
+	case stepCallEnded:
+		if !*ended {
+			env.observe(Event{Kind: EvCallEnded})
+		}
+		*ended = true
+		env.observe(Event{Kind: EvAttempt, Label: "callEnded"})
+		r.event("callEnded")
+	case stepIntrospect:
+		in, ok := r.bot.(Introspector)
+		if !ok {
+			return
+		}
+		env.observe(Event{Kind: EvIntrospect, Label: "begin"})
+		r.call("Introspect", func(context.Context) error { in.Introspect(); return nil })
+		env.observe(Event{Kind: EvIntrospect, Label: "end"})
+	}
+	r.lookAtGate()
+	r.waitBackground()
+	r.lookAtGate()
+	if st.kind == stepStop || st.kind == stepFail || st.kind == stepCallEnded || st.duringWrite != "" || st.concurrent != "" {
+		// Writes that a bot left to other goroutines land now, while the
+		// world still says what Stop or the end of the call made it.
+		quiesce(r.opts.grace)
+	}
+}
+
+// lookAtGate checks P4 and P5 on a bot that reports its gate.
+func (r *runner) lookAtGate() {
+	if g, ok := r.bot.(GateReporter); ok && g.GateOpen() {
+		r.env.observe(Event{Kind: EvGateOpen})
+	}
+}
+
+// waitBackground waits for the goroutines the suite started, under a
+// watchdog of its own (each bot call on them has one too).
+func (r *runner) waitBackground() {
+	done := make(chan struct{})
+	go func() { r.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * r.opts.timeout):
+		r.fail("the suite's own goroutines did not finish within %s: a bot event run concurrently hung\n%s", 3*r.opts.timeout, goroutineDump(32<<10))
+	}
+}
+
+// finish lets the bot finish its background work: Close if it has one,
+// then a bounded grace period, judging every write that lands.
+func (r *runner) finish() {
+	r.env.observe(Event{Kind: EvQuiet, Label: "end of case"})
+	if c, ok := r.bot.(Closer); ok {
+		r.call("Close", c.Close)
+	}
+	quiesce(r.opts.grace)
+	r.waitBackground()
+}

@@ -1,0 +1,244 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/recgate/recgate/graph"
+)
+
+// A scenario is one drawn case: the bot's events, Graph's answers to each
+// request, and the media that arrives meanwhile. All of it is drawn before
+// anything runs, so one seed plays one case, and the noninterference check
+// can play the same case twice.
+type scenario struct {
+	streams int
+	steps   []step
+}
+
+type stepKind int
+
+const (
+	stepFrames stepKind = iota
+	stepStart
+	stepStop
+	stepUpdate
+	stepFail
+	stepIntrospect
+	stepCallEnded
+)
+
+var stepNames = [...]string{"frames", "start", "stop", "update", "fail", "introspect", "callEnded"}
+
+func (k stepKind) String() string { return stepNames[k] }
+
+// step is one event of the bot's, with what happens around it.
+type step struct {
+	kind stepKind
+	// replies are Graph's answers to this step's requests, in order; a
+	// request beyond them (a retry) is answered completed.
+	replies []reply
+	// inFlight are the streams of frames that arrive while the step's first
+	// Graph request is out.
+	inFlight []int
+	// atFlush are the streams of frames that arrive while the bot's
+	// recording-ended hook flushes (Sink.Flush).
+	atFlush []int
+	// concurrent is a bot event ("stop", "fail", "start", "callEnded") that
+	// the suite runs while the step's first request is out.
+	concurrent string
+	// frames are the streams of a burst (stepFrames).
+	frames []int
+	// duringWrite is "stop" or "fail", run while the burst's first write is
+	// under way.
+	duringWrite string
+	// update is the status an operation update carries; stale says it is
+	// about another attempt than the pending one.
+	update graph.OperationStatus
+	stale  bool
+	// lateReply: Graph's reply to the first request was already on its way
+	// when the bot's context ended (CallEnded cancels it), so the bot gets
+	// the reply rather than its context's error.
+	lateReply bool
+}
+
+// reply is one of Graph's answers, as *graph.Client would return it.
+type reply struct {
+	outcome    Outcome
+	err        error // for OutcomeError
+	text       string
+	retryable  bool // 429, 503, 504: the rule allows the same request again
+	terminates bool // the call is gone: every later request gets 404
+}
+
+func (r reply) describe() string {
+	if r.text != "" {
+		return r.text
+	}
+	return r.outcome.String()
+}
+
+var (
+	replyCompleted  = reply{outcome: OutcomeCompleted}
+	replyTerminated = reply{outcome: OutcomeError, terminates: true, text: "404 8501 call terminated",
+		err: &graph.Error{StatusCode: 404, Code: "8501", Message: "Call not found or already terminated."}}
+)
+
+// drawReply draws Graph's answer. Shrinking moves toward completed, and
+// completed is drawn about half the time, so most cases spend real time in
+// a confirmed recording.
+func drawReply(t *rapid.T, label string) reply {
+	n := rapid.IntRange(0, 99).Draw(t, label)
+	switch {
+	case n < 55:
+		return replyCompleted
+	case n < 70:
+		return reply{outcome: OutcomePending, text: "pending (running)"}
+	case n < 75:
+		return reply{outcome: OutcomeFailed, text: "failed (resultInfo 500/7000)"}
+	case n < 81:
+		return reply{outcome: OutcomeError, retryable: true, text: "429 TooManyRequests (Retry-After 1 s)",
+			err: &graph.Error{StatusCode: 429, Code: "TooManyRequests", Message: "Too many requests", RetryAfter: time.Second}}
+	case n < 84:
+		return reply{outcome: OutcomeError, retryable: true, text: "503 ServiceUnavailable",
+			err: &graph.Error{StatusCode: 503, Code: "ServiceUnavailable", Message: "Service unavailable"}}
+	case n < 87:
+		return reply{outcome: OutcomeError, retryable: true, text: "504 GatewayTimeout",
+			err: &graph.Error{StatusCode: 504, Code: "GatewayTimeout", Message: "Gateway timeout"}}
+	case n < 90:
+		return reply{outcome: OutcomeError, text: "a timeout (no reply)",
+			err: fmt.Errorf("graph: updateRecordingStatus: %w", context.DeadlineExceeded)}
+	case n < 95:
+		return reply{outcome: OutcomeError, text: "403 8506 (not a compliance-recording call: a policy refusal)",
+			err: &graph.Error{StatusCode: 403, Code: graph.CodeNonComplianceCall, Message: "API call not allowed for non-Compliance Recording call"}}
+	}
+	return replyTerminated
+}
+
+func drawStreams(t *rapid.T, label string, streams, lo, hi int) []int {
+	n := rapid.IntRange(lo, hi).Draw(t, label+": how many")
+	out := make([]int, n)
+	for i := range out {
+		out[i] = rapid.IntRange(0, streams-1).Draw(t, fmt.Sprintf("%s: stream of frame %d", label, i+1))
+	}
+	return out
+}
+
+func drawScenario(t *rapid.T) scenario {
+	sc := scenario{streams: rapid.IntRange(1, 3).Draw(t, "streams")}
+	n := rapid.IntRange(1, 24).Draw(t, "steps")
+	for i := 1; i <= n; i++ {
+		st := drawStep(t, fmt.Sprintf("step %d", i), sc.streams)
+		sc.steps = append(sc.steps, st)
+	}
+	return sc
+}
+
+func drawStep(t *rapid.T, at string, streams int) step {
+	var st step
+	n := rapid.IntRange(0, 99).Draw(t, at)
+	if at == "step 1" && n < 75 {
+		n = 40 // most calls begin with Start: more cases reach a recording
+	}
+	switch {
+	case n < 38:
+		st.kind = stepFrames
+	case n < 56:
+		st.kind = stepStart
+	case n < 68:
+		st.kind = stepStop
+	case n < 78:
+		st.kind = stepUpdate
+	case n < 84:
+		st.kind = stepFail
+	case n < 92:
+		st.kind = stepIntrospect
+	default:
+		st.kind = stepCallEnded
+	}
+	switch st.kind {
+	case stepFrames:
+		st.frames = drawStreams(t, at+" frames", streams, 1, 4)
+		if rapid.IntRange(0, 7).Draw(t, at+": Stop or Fail during the first write?") == 7 {
+			st.duringWrite = rapid.SampledFrom([]string{"stop", "fail"}).Draw(t, at+": which")
+		}
+	case stepStart, stepStop, stepFail:
+		label := at + ": Graph answers " + map[stepKind]string{stepStart: "recording", stepStop: "notRecording", stepFail: "failed"}[st.kind]
+		st.replies = append(st.replies, drawReply(t, label))
+		for i, more := 2, rapid.IntRange(0, 2).Draw(t, at+": answers to retries"); i < 2+more; i++ {
+			st.replies = append(st.replies, drawReply(t, fmt.Sprintf("%s, retry %d", label, i-1)))
+		}
+		st.inFlight = drawStreams(t, at+" frames while the request is out", streams, 0, 3)
+		if st.kind != stepStart {
+			st.atFlush = drawStreams(t, at+" frames while the hook flushes", streams, 0, 2)
+		}
+		if st.kind == stepStart && rapid.IntRange(0, 4).Draw(t, at+": another event while the request is out?") == 4 {
+			st.concurrent = rapid.SampledFrom([]string{"stop", "callEnded", "start", "fail"}).Draw(t, at+": which")
+			st.lateReply = rapid.Bool().Draw(t, at+": the reply is already on its way?")
+		}
+	case stepUpdate:
+		n := rapid.IntRange(0, 9).Draw(t, at+": update status")
+		switch {
+		case n < 6:
+			st.update = graph.OperationCompleted
+		case n < 8:
+			st.update = graph.OperationFailed
+		default:
+			st.update = graph.OperationRunning
+		}
+		st.stale = rapid.IntRange(0, 5).Draw(t, at+": about another attempt?") == 5
+	}
+	return st
+}
+
+// Media. Each frame is a line of words, as a speech recognizer's output
+// would keep them, with one canary: a word no other frame has, which the
+// sink finds in whatever is persisted (case-insensitively, so a transcript
+// that changes case still carries it).
+var canaryPattern = regexp.MustCompile(`(?i)\bzq[a-z2-7]{6}\b`)
+
+const canaryAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+// canary is frame n's canary word in a variant of the case (the
+// noninterference check plays a second variant).
+func canary(n, variant int) string {
+	// Multiplying by an odd number is a bijection modulo 2^30, so no two
+	// (frame, variant) pairs share a canary; it also keeps neighbouring
+	// frames' canaries unalike.
+	x := (uint32(n)<<2 | uint32(variant&3)) * 2654435761 & (1<<30 - 1)
+	b := []byte("zq")
+	for i := 0; i < 6; i++ {
+		b = append(b, canaryAlphabet[x&31])
+		x >>= 5
+	}
+	return string(b)
+}
+
+var filler = []string{"hello", "everyone", "quarterly", "numbers", "agenda", "thanks", "next", "slide", "question", "budget", "yes", "okay"}
+
+// payload is frame n's content: a few words and its canary. The other
+// variant has other words, another canary and another length.
+func payload(n, stream, variant int) []byte {
+	var b strings.Builder
+	words := 2 + (n+variant*3)%4
+	for i := 0; i < words; i++ {
+		b.WriteString(filler[(n*5+i+variant*7)%len(filler)])
+		b.WriteByte(' ')
+	}
+	fmt.Fprintf(&b, "%s s%d;", canary(n, variant), stream)
+	return []byte(b.String())
+}
+
+func findCanaries(p []byte) []string {
+	ms := canaryPattern.FindAll(p, -1)
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, strings.ToLower(string(m)))
+	}
+	return out
+}

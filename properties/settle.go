@@ -1,0 +1,156 @@
+package properties
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// The suite runs some bot events on goroutines of its own (frames that
+// arrive while a request is out, a Stop while Start waits for Graph) and
+// must then decide when to go on. Waiting a fixed time would make a case
+// depend on the machine's load. Instead it waits until the goroutine has
+// either returned or blocked (on a lock, a channel, a sleep): from then on
+// nothing it does depends on time, only on what the suite does next, so a
+// failing seed plays the same way again.
+
+// goid returns the calling goroutine's id, from its stack header.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		id, _ := strconv.ParseUint(string(b[:i]), 10, 64)
+		return id
+	}
+	return 0
+}
+
+// goroutineStates returns each goroutine's wait reason ("running",
+// "runnable", "chan receive", "sync.Mutex.Lock", ...) by id.
+func goroutineStates(buf []byte) (map[uint64]string, []byte) {
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	states := make(map[uint64]string)
+	for _, line := range bytes.Split(buf, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte("goroutine "))
+		if !ok {
+			continue
+		}
+		sp := bytes.IndexByte(rest, ' ')
+		open, end := bytes.IndexByte(rest, '['), bytes.IndexByte(rest, ']')
+		if sp < 0 || open < 0 || end < open {
+			continue
+		}
+		id, err := strconv.ParseUint(string(rest[:sp]), 10, 64)
+		if err != nil {
+			continue
+		}
+		state := string(rest[open+1 : end])
+		if i := bytes.IndexByte([]byte(state), ','); i >= 0 {
+			state = state[:i] // "chan receive, 2 minutes"
+		}
+		states[id] = state
+	}
+	return states, buf[:cap(buf)]
+}
+
+func busy(state string) bool {
+	switch state {
+	case "running", "runnable", "syscall", "preempted", "":
+		return true
+	}
+	return false
+}
+
+// settle waits until done is closed or goroutine id has been seen blocked
+// twice in a row, for at most limit. It reports whether done was closed.
+func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
+	// Most bot calls return within microseconds: try that first.
+	for i := 0; i < 64; i++ {
+		select {
+		case <-done:
+			return true
+		default:
+			runtime.Gosched()
+		}
+	}
+	deadline := time.Now().Add(limit)
+	buf := make([]byte, 64<<10)
+	blocked := 0
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return true
+		default:
+		}
+		var states map[uint64]string
+		states, buf = goroutineStates(buf)
+		if g := id(); g != 0 {
+			if st, ok := states[g]; ok && !busy(st) {
+				blocked++
+				if blocked >= 2 {
+					return false
+				}
+			} else {
+				blocked = 0
+			}
+		}
+		runtime.Gosched()
+		time.Sleep(20 * time.Microsecond)
+	}
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
+// quiesce waits, for at most limit, until no goroutine but the caller is
+// running or runnable: a bot's background writers have then done what they
+// could without the suite's next move.
+func quiesce(limit time.Duration) {
+	self := goid()
+	deadline := time.Now().Add(limit)
+	buf := make([]byte, 64<<10)
+	calm := 0
+	for time.Now().Before(deadline) {
+		runtime.Gosched()
+		var states map[uint64]string
+		states, buf = goroutineStates(buf)
+		active := false
+		for g, st := range states {
+			if g != self && busy(st) {
+				active = true
+				break
+			}
+		}
+		if !active {
+			calm++
+			if calm >= 2 {
+				return
+			}
+		} else {
+			calm = 0
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// goroutineDump is every goroutine's stack, cut to max bytes.
+func goroutineDump(max int) string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	if len(buf) > max {
+		return string(buf[:max]) + "\n... (cut)"
+	}
+	return string(buf)
+}

@@ -2,13 +2,15 @@ package callback_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -16,17 +18,30 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// The test keys, made once per test binary (RSA key generation is slow
-// under the race detector): the published one, the one rotated in later,
-// and an attacker's.
+// The test keys: the published one, the one rotated in later, and an
+// attacker's. They are fixed RSA-2048 keys in testdata, made for these tests
+// only (generating them costs seconds under the race detector).
 var testKeys = sync.OnceValues(func() ([3]*rsa.PrivateKey, error) {
 	var keys [3]*rsa.PrivateKey
+	data, err := os.ReadFile("testdata/test_keys.pem")
+	if err != nil {
+		return keys, err
+	}
 	for i := range keys {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return keys, err
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return keys, fmt.Errorf("testdata/test_keys.pem: key %d missing", i)
 		}
-		keys[i] = k
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return keys, fmt.Errorf("testdata/test_keys.pem: key %d: %w", i, err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return keys, fmt.Errorf("testdata/test_keys.pem: key %d is a %T, want RSA", i, k)
+		}
+		keys[i] = rk
 	}
 	return keys, nil
 })

@@ -52,6 +52,7 @@ func TestOperationUpdate(t *testing.T) {
 	for _, changeType := range []string{"updated", "deleted"} {
 		for _, u := range urls {
 			t.Run(changeType+" "+u, func(t *testing.T) {
+				t.Parallel()
 				f := newFixture(t, nil)
 				rec := f.post(t, genuine(t), notifications(item(changeType, u, recordingOp)))
 				if rec.Code != http.StatusAccepted {
@@ -105,6 +106,7 @@ func TestCallEnded(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			if rec := f.post(t, genuine(t), tc.body); rec.Code != http.StatusAccepted {
 				t.Fatalf("status %d, want 202", rec.Code)
@@ -146,6 +148,7 @@ func TestUnknownKindsAreAcknowledged(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			if rec := f.post(t, genuine(t), tc.body); rec.Code != http.StatusAccepted {
 				t.Fatalf("status %d, want 202", rec.Code)
@@ -165,6 +168,7 @@ func TestUnknownKindsAreAcknowledged(t *testing.T) {
 func TestMalformedBody(t *testing.T) {
 	for _, body := range []string{``, `{`, `[]`, `"value"`, `{"value":{}}`, `{"value":null}`, `{}`, `{"value":[1,]}`} {
 		t.Run(body, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			rec := f.post(t, genuine(t), body)
 			if rec.Code != http.StatusBadRequest {

@@ -13,8 +13,8 @@ import (
 // The @odata.type values the handler recognises (compared without regard to
 // case).
 const (
-	CommsNotificationsODataType = "#microsoft.graph.commsNotifications"
-	CallODataType               = "#microsoft.graph.call"
+	commsNotificationsODataType = "#microsoft.graph.commsNotifications"
+	callODataType               = "#microsoft.graph.call"
 )
 
 // commsNotifications is the body Graph POSTs to the callback URL.
@@ -44,7 +44,7 @@ func parseBody(body []byte) (items []json.RawMessage, odataType string, ok bool,
 	if doc.Value == nil {
 		return nil, "", false, fmt.Errorf("%w: no value array", errMalformedBody)
 	}
-	if doc.ODataType != "" && !strings.EqualFold(doc.ODataType, CommsNotificationsODataType) {
+	if doc.ODataType != "" && !strings.EqualFold(doc.ODataType, commsNotificationsODataType) {
 		return nil, doc.ODataType, false, nil
 	}
 	return doc.Value, doc.ODataType, true, nil
@@ -190,7 +190,7 @@ func parseCallItem(n graph.Notification, item commsNotification) (graph.Notifica
 	}
 	switch {
 	case strings.EqualFold(item.ChangeType, "deleted"):
-	case strings.EqualFold(call.ODataType, CallODataType) && strings.EqualFold(call.State, "terminated"):
+	case strings.EqualFold(call.ODataType, callODataType) && strings.EqualFold(call.State, "terminated"):
 	default:
 		return n, false, fmt.Sprintf("call update (changeType %q, state %q) that does not end the call", item.ChangeType, call.State)
 	}

@@ -277,7 +277,7 @@ func (v *Validator) Validate(ctx context.Context, authorization string) (Caller,
 		case probe.unavailable:
 			return Caller{}, &RejectError{Reason: RejectKeysUnavailable, Detail: "the key set could not be fetched", Err: probe.err}
 		case probe.err != nil:
-			return Caller{}, reject(RejectBadSignature, "no published key verifies the signature (kid %q)", hdr.Kid)
+			return Caller{}, reject(RejectBadSignature, "no published key verifies the signature (kid %q)", truncate(hdr.Kid, 64))
 		default:
 			// go-oidc's errors may quote claim values but never the token.
 			return Caller{}, &RejectError{Reason: RejectMalformedToken, Detail: "not a valid signed JWT", Err: err}
@@ -378,4 +378,12 @@ func checkFetchURL(rawURL string) error {
 
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// truncate shortens an unverified header value before it goes into a log.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -232,6 +232,7 @@ func TestRejectsEveryBadToken(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var vopts []callback.ValidatorOption
 			if tc.tenants != nil {
 				vopts = append(vopts, callback.WithTenants(tc.tenants...))
@@ -282,6 +283,7 @@ func TestAcceptsGenuineTokens(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var vopts []callback.ValidatorOption
 			if tc.tenants != nil {
 				vopts = append(vopts, callback.WithTenants(tc.tenants...))
@@ -383,6 +385,7 @@ func TestKeysUnavailable(t *testing.T) {
 	tok := "Bearer " + need(t)(signRS256(keys[0], "k1", validClaims()))
 	for _, down := range []string{"configuration", "key set"} {
 		t.Run(down, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			if down == "configuration" {
 				f.ms.configDown.Store(true)

@@ -1,0 +1,133 @@
+package buggybots
+
+import (
+	"context"
+	"sync"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/properties"
+)
+
+// Buffers inside the recording, right and wrong.
+//
+// Holding a few frames before writing them is fine as long as every frame
+// held arrived inside the confirmed recording (it was accepted under a
+// lease) and leaves the buffer, written or dropped, before the recording
+// ends: the recording-ended hook runs after the gate closed and before
+// notRecording is sent, which is exactly the place to write it out.
+
+const jitterDepth = 3 // frames held per stream (60 ms of audio at 50 frames/s)
+
+// jitterBuffer is correct. A real one reorders late packets by RTP
+// sequence number before writing; the suite's frames arrive in order, so
+// here it only holds them.
+type jitterBuffer struct {
+	*machineBot
+	mu   sync.Mutex
+	held [][][]byte // per stream: frames accepted under a lease, oldest first
+}
+
+// NewJitterBuffer builds the correct jitter-buffering bot.
+func NewJitterBuffer(env *properties.Env) (properties.Bot, error) {
+	b := &jitterBuffer{held: make([][][]byte, env.Streams)}
+	mb, err := newMachineBot(env, b.recordingEnded)
+	if err != nil {
+		return nil, err
+	}
+	b.machineBot = mb
+	return b, nil
+}
+
+func (b *jitterBuffer) Frame(_ context.Context, stream int, payload []byte) error {
+	s, err := b.stream(stream)
+	if err != nil {
+		return err
+	}
+	lease, err := s.Acquire() // only media inside the recording is ever held
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	q := append(b.held[stream], append([]byte(nil), payload...))
+	for len(q) > jitterDepth && err == nil {
+		_, err = b.env.Sink.Write(stream, q[0])
+		q = q[1:]
+	}
+	b.held[stream] = q
+	return err
+}
+
+// recordingEnded writes out what is held (the gate is closed and no lease
+// is held, so no frame can join the buffer now), then flushes. When the
+// call itself ended there is no recording left to add to: the tail is
+// dropped.
+func (b *jitterBuffer) recordingEnded(_ context.Context, why fsm.Trigger) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, q := range b.held {
+		b.held[i] = nil
+		if why == fsm.CallEnded {
+			continue
+		}
+		for _, p := range q {
+			if _, err := b.env.Sink.Write(i, p); err != nil {
+				return err
+			}
+		}
+	}
+	return b.env.Sink.Flush()
+}
+
+const blockFrames = 4 // the encoder's block: 80 ms of audio
+
+// heldAcrossStop is the bug. The team's encoder writes whole four-frame
+// blocks only. When the recording ends, the hook flushes storage but the
+// partial block stays in the encoder: "at most 60 ms, the next block picks
+// it up". The next block is in the next recording, so frames captured in
+// one consented interval are persisted in another, after a notRecording
+// in between (P7). Nothing is written outside a confirmed recording, so
+// only tracing the media catches it.
+type heldAcrossStop struct {
+	*machineBot
+	mu    sync.Mutex
+	block [][][]byte // per stream: the block being filled
+}
+
+// NewHeldAcrossStop builds the bot that carries a partial block over.
+func NewHeldAcrossStop(env *properties.Env) (properties.Bot, error) {
+	b := &heldAcrossStop{block: make([][][]byte, env.Streams)}
+	mb, err := newMachineBot(env, func(context.Context, fsm.Trigger) error { return env.Sink.Flush() })
+	if err != nil {
+		return nil, err
+	}
+	b.machineBot = mb
+	return b, nil
+}
+
+func (b *heldAcrossStop) Frame(_ context.Context, stream int, payload []byte) error {
+	s, err := b.stream(stream)
+	if err != nil {
+		return err
+	}
+	lease, err := s.Acquire()
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	blk := append(b.block[stream], append([]byte(nil), payload...))
+	if len(blk) < blockFrames {
+		b.block[stream] = blk
+		return nil
+	}
+	b.block[stream] = nil
+	var encoded []byte
+	for _, p := range blk {
+		encoded = append(append(encoded, p...), ' ')
+	}
+	_, err = b.env.Sink.Write(stream, encoded)
+	return err
+}

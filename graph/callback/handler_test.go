@@ -15,7 +15,7 @@ import (
 )
 
 // genuine is the Authorization header of a valid token.
-func genuine(t *testing.T) string {
+func genuine(t testing.TB) string {
 	t.Helper()
 	keys, err := testKeys()
 	if err != nil {
@@ -334,5 +334,20 @@ func TestHandlerOptions(t *testing.T) {
 				t.Error("NewHandler accepted it")
 			}
 		})
+	}
+}
+
+// TestTokenIsNotBoundToTheBody documents a limit: a genuine token replayed
+// with another call's body is accepted here (the token authenticates the
+// sender, not the body), so the Receiver must still match the current
+// attempt by clientContext or operation ID, and the URL must be HTTPS.
+func TestTokenIsNotBoundToTheBody(t *testing.T) {
+	f := newFixture(t, nil)
+	auth := genuine(t)
+	f.post(t, auth, operationBody(testCallID, testOpID, "running"))
+	f.post(t, auth, operationBody("5e0c0c0c-aaaa-4bbb-8ccc-dddddddddddd", "other-op", "completed"))
+	got := f.notifications()
+	if len(got) != 2 || got[1].CallID == testCallID {
+		t.Fatalf("got %+v, want both bodies handed on as they are", got)
 	}
 }

@@ -63,7 +63,7 @@ type fixture struct {
 	fail    error // what Notify returns
 }
 
-func newFixture(t *testing.T, vopts []callback.ValidatorOption, hopts ...callback.Option) *fixture {
+func newFixture(t testing.TB, vopts []callback.ValidatorOption, hopts ...callback.Option) *fixture {
 	t.Helper()
 	keys, err := testKeys()
 	if err != nil {
@@ -104,7 +104,7 @@ func newFixture(t *testing.T, vopts []callback.ValidatorOption, hopts ...callbac
 
 // post sends body with the given Authorization header (none if empty) and
 // checks that the token appears neither in the reply nor in the log.
-func (f *fixture) post(t *testing.T, authorization, body string) *httptest.ResponseRecorder {
+func (f *fixture) post(t testing.TB, authorization, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "https://bot.example/api/calling", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -155,7 +155,7 @@ func (f *fixture) rejected() []callback.RejectReason {
 }
 
 // need fails the test if making a test token failed: need(t)(signRS256(...)).
-func need(t *testing.T) func(tok string, err error) string {
+func need(t testing.TB) func(tok string, err error) string {
 	return func(tok string, err error) string {
 		t.Helper()
 		if err != nil {

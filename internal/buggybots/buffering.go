@@ -80,11 +80,11 @@ func (b *jitterBuffer) recordingEnded(_ context.Context, why fsm.Trigger) error 
 	return b.env.Sink.Flush()
 }
 
-const blockFrames = 4 // the encoder's block: 80 ms of audio
+const blockFrames = 2 // the encoder's packet: two 20 ms frames
 
-// heldAcrossStop is the bug. The team's encoder writes whole four-frame
-// blocks only. When the recording ends, the hook flushes storage but the
-// partial block stays in the encoder: "at most 60 ms, the next block picks
+// heldAcrossStop is the bug. The team's encoder writes whole 40 ms packets
+// (two frames) only. When the recording ends, the hook flushes storage but
+// a half-filled packet stays in the encoder: "20 ms, the next packet picks
 // it up". The next block is in the next recording, so frames captured in
 // one consented interval are persisted in another, after a notRecording
 // in between (P7). Nothing is written outside a confirmed recording, so

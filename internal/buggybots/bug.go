@@ -7,6 +7,11 @@ import "github.com/recgate/recgate/properties"
 // by a broken invariant.
 const Hung = "hung"
 
+// Interference is the pseudo-invariant a Bug lists in Catches when the
+// suite's opt-in noninterference check is expected to catch it ("noninterference
+// violated: ...").
+const Interference = "noninterference"
+
 // Bug is one bot wiring with one mistake a real team makes.
 type Bug struct {
 	// Name is short and stable, for test names and the README table.
@@ -47,6 +52,8 @@ func Correct() []Bot {
 			What: "fsm-based; retries Start itself after 429, 503 or 504 (at most three tries, waiting Retry-After up to a cap), never after 8506, a failed operation, a timeout or a terminated call, and never once Stop, Fail or CallEnded was asked"},
 		{Name: "JitterBuffer", New: NewJitterBuffer,
 			What: "keeps up to three frames per stream to smooth jitter; buffers only frames that arrived under a lease (inside the confirmed recording) and writes the rest in the recording-ended hook; drops the tail when the call ended"},
+		{Name: "BufferedRecording", New: NewBufferedRecording,
+			What: "bufio.Writer per stream over the sink, written under a lease per frame; the recording-ended hook flushes the bufio.Writers, then the sink (the fix of HookDoesNotFlush)"},
 		{Name: "WriteBehind", New: NewWriteBehind,
 			What: "hands frames accepted under a lease to a writer goroutine; the recording-ended hook waits until the writer has written everything queued before it returns, and Close stops the goroutine"},
 	}
@@ -74,10 +81,10 @@ func Bugs() []Bug {
 		{Name: "StaleUpdateOpens", Class: "stale update opens the gate", New: NewStaleUpdateOpens, Catches: []string{"P1", "P4", "P7", "P8"},
 			Mistake: "hand-rolled notification handler that opens the gate on any completed operation for the call, without matching it to the pending attempt's clientContext"},
 		{Name: "HeldAcrossStop", Class: "media held across notRecording", New: NewHeldAcrossStop, Catches: []string{"P7"},
-			Mistake: "an encoder that writes only whole four-frame blocks keeps the partial block when the recording ends, and completes it with the next recording's frames"},
-		{Name: "DigestOnly", Class: "derived data without content", New: NewDigestOnly, Catches: []string{"P7"}, Noninterference: true,
+			Mistake: "an encoder that writes only whole two-frame packets keeps a half-filled packet when the recording ends, and completes it with the next recording's first frame"},
+		{Name: "DigestOnly", Class: "derived data without content", New: NewDigestOnly, Catches: []string{"P7", Interference}, Noninterference: true,
 			Mistake: "writes a running SHA-256 fingerprint of all audio since the bot joined next to each recorded frame; the digest depends on pre-consent media but carries no canary"},
-		{Name: "CountsOnly", Class: "derived data without content", New: NewCountsOnly, Catches: []string{"P7"}, Noninterference: true,
-			Mistake: "writes the running count of audio bytes seen since the call began; the count depends on pre-consent media (if their lengths vary) but carries no canary"},
+		{Name: "CountsOnly", Class: "derived data without content", New: NewCountsOnly, Catches: []string{"P7", Interference}, Noninterference: true,
+			Mistake: "writes, next to each recorded frame, the running count of audio bytes seen since the call began; the count depends on pre-consent media (if their lengths vary) but carries no canary"},
 	}
 }

@@ -49,10 +49,10 @@ func (b *digestOnly) Frame(_ context.Context, stream int, payload []byte) error 
 	return b.persist(stream, []byte(line))
 }
 
-// countsOnly is the bug. A usage-billing feature records, while the call
-// is being recorded, how much audio the bot has processed: a running byte
-// count per stream since the call began. Only numbers reach storage, but
-// they are derived from pre-consent media; the noninterference check sees
+// countsOnly is the bug. The bot records by the book, and a usage-billing
+// feature adds, next to each recorded frame, how much audio the bot has
+// processed: a running byte count per stream since the call began. The
+// count is derived from pre-consent media; the noninterference check sees
 // it only if the other pre-consent media it replays differ in length.
 type countsOnly struct {
 	*machineBot
@@ -77,5 +77,8 @@ func (b *countsOnly) Frame(_ context.Context, stream int, payload []byte) error 
 	b.seen[stream] += len(payload)
 	line := fmt.Sprintf("audio-bytes %d\n", b.seen[stream])
 	b.mu.Unlock()
+	if err := b.persist(stream, payload); err != nil {
+		return err
+	}
 	return b.persist(stream, []byte(line))
 }

@@ -25,15 +25,43 @@ type hookDoesNotFlush struct {
 // NewHookDoesNotFlush builds the bot whose hook leaves bytes buffered.
 func NewHookDoesNotFlush(env *properties.Env) (properties.Bot, error) {
 	b := &hookDoesNotFlush{}
+	return b.wire(env, func(context.Context, fsm.Trigger) error { return env.Sink.Flush() })
+}
+
+// NewBufferedRecording builds the same bot with the hook fixed: it flushes
+// the bufio.Writers (the gate is closed and every lease released, so no
+// frame is being added), then storage. It is correct.
+func NewBufferedRecording(env *properties.Env) (properties.Bot, error) {
+	b := &hookDoesNotFlush{}
+	return b.wire(env, func(_ context.Context, why fsm.Trigger) error {
+		if why == fsm.CallEnded {
+			b.discard() // the call is over: nothing more may be persisted
+		} else if err := b.Close(context.Background()); err != nil {
+			return err
+		}
+		return env.Sink.Flush()
+	})
+}
+
+func (b *hookDoesNotFlush) wire(env *properties.Env, hook fsm.EndedHook) (properties.Bot, error) {
 	for i := 0; i < env.Streams; i++ {
 		b.out = append(b.out, bufio.NewWriter(env.Sink.Stream(i)))
 	}
-	mb, err := newMachineBot(env, func(context.Context, fsm.Trigger) error { return env.Sink.Flush() })
+	mb, err := newMachineBot(env, hook)
 	if err != nil {
 		return nil, err
 	}
 	b.machineBot = mb
 	return b, nil
+}
+
+// discard drops what the buffers hold.
+func (b *hookDoesNotFlush) discard() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, w := range b.out {
+		w.Reset(b.env.Sink.Stream(i))
+	}
 }
 
 func (b *hookDoesNotFlush) Frame(_ context.Context, stream int, payload []byte) error {

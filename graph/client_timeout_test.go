@@ -75,7 +75,7 @@ func runWithWatchdog(t *testing.T, limit time.Duration, what string, f func()) {
 func TestClientAttemptTimeoutBoundsAHungGraph(t *testing.T) {
 	base, requests := silentGraph(t, false)
 	c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base),
-		graph.WithAttemptTimeout(50*time.Millisecond), graph.WithMaxAttempts(2), graph.WithBackoff(time.Millisecond, time.Millisecond))
+		graph.WithAttemptTimeout(200*time.Millisecond), graph.WithMaxAttempts(2), graph.WithBackoff(time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	var op graph.Operation
 	runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus against a silent Graph with no context deadline", func() {
@@ -102,7 +102,7 @@ func TestClientAttemptTimeoutBoundsAHungGraph(t *testing.T) {
 func TestClientDeadlineWhileReadingTheBodyIsADeadline(t *testing.T) {
 	base, _ := silentGraph(t, true)
 	t.Run("attempt timeout", func(t *testing.T) {
-		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base), graph.WithAttemptTimeout(50*time.Millisecond))
+		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base), graph.WithAttemptTimeout(200*time.Millisecond))
 		require.NoError(t, err)
 		var op graph.Operation
 		runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus reading a body that never ends", func() {
@@ -117,7 +117,7 @@ func TestClientDeadlineWhileReadingTheBodyIsADeadline(t *testing.T) {
 	t.Run("caller's deadline", func(t *testing.T) {
 		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base))
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		var op graph.Operation
 		runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus reading a body that never ends", func() {

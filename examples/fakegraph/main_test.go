@@ -37,11 +37,14 @@ func serve(t *testing.T, args ...string) (string, *syncBuffer, func()) {
 	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, ready) }()
 	select {
 	case base := <-ready:
-		return base, out, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
+		var once sync.Once
+		return base, out, func() { // idempotent: a test may stop early and defer it too
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			})
 		}
 	case err := <-done:
 		cancel()

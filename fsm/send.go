@@ -1,0 +1,109 @@
+package fsm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/qmuntal/stateless"
+
+	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/internal/hooks"
+)
+
+// begin resets the machine's one firing for a new attempt. Transitions run
+// one at a time under m.mu, and the firing never leaves the package (the
+// Updater gets a context of its own), so one value serves them all without
+// an allocation.
+func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
+	m.current = firing{parent: ctx, m: m, trigger: t}
+	return &m.current
+}
+
+func (m *Machine) fire(f *firing) error {
+	return m.sm.FireCtx(f, f.trigger)
+}
+
+// unhandled turns stateless's "no transition" into recgate's errors.
+func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger stateless.Trigger, unmet []string) error {
+	s, t := state.(State), trigger.(Trigger)
+	f := firingFrom(ctx)
+	if len(unmet) == 0 || f == nil {
+		return &TransitionError{State: s, Trigger: t}
+	}
+	cause := f.err
+	if cause == nil {
+		cause = fmt.Errorf("reply status %s is not what %s needs", f.op.Status, t)
+	}
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(ctx, slog.LevelWarn, "graph did not confirm", "trigger", t, "status", f.status, "clientContext", f.clientContext, "err", cause)
+	}
+	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, Operation: f.op, Err: cause}
+}
+
+func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
+	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
+	if to == Recording {
+		openGate(ctx) // the last step of entering Recording
+	}
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventTransition, From: from, To: to, Trigger: t})
+	}
+}
+
+// send makes the one Graph request of a firing and keeps the reply in it.
+func (m *Machine) send(f *firing) {
+	if m.gate.ended() {
+		f.err = ErrCallEnded
+		return
+	}
+	if f.status == graph.StatusRecording && m.gate.epoch() != f.epoch {
+		f.err = ErrSuperseded
+		return
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+	}
+	if m.mutant(hooks.OpenBeforeReply) && f.status == graph.StatusRecording {
+		m.gate.open(f.epoch)
+	}
+	rctx, release := m.requestContext(f.parent)
+	if m.mutant(hooks.UnlockedRequest) {
+		m.unlock()
+	}
+	f.op, f.err = m.updater.UpdateRecordingStatus(rctx, m.callID, f.status, f.clientContext)
+	if m.mutant(hooks.UnlockedRequest) {
+		m.lock()
+	}
+	release()
+	if f.err == nil {
+		f.err = f.op.Err()
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err})
+	}
+	if m.cfg.logger != nil { // building the arguments allocates
+		m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)
+	}
+}
+
+// nextClientContext returns a fresh clientContext: the machine's random
+// prefix and a sequence number (at most 54 characters, unique within the
+// call and, by the prefix, across calls), or the WithClientContexts
+// generator's value, which is checked.
+func (m *Machine) nextClientContext() (string, error) {
+	if next := m.cfg.clientContext; next != nil {
+		cc := next()
+		if err := graph.ValidateClientContext(cc); err != nil {
+			return "", fmt.Errorf("clientContext generator: %w", err)
+		}
+		return cc, nil
+	}
+	var b [64]byte
+	out := append(b[:0], m.ccPrefix...)
+	return string(strconv.AppendUint(out, m.seq.Add(1), 10)), nil
+}

@@ -1,0 +1,160 @@
+package fsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/internal/hooks"
+)
+
+// Stop ends the recording and reports it: the gate closes at once, the
+// machine waits for every held lease, runs the recording-ended hook, and
+// only then sends notRecording. If that request fails the machine stays in
+// Stopping with the gate closed and the error is returned; call Stop again
+// to retry the report. If ctx ends while a writer still holds a lease, Stop
+// returns ctx's error before anything is sent.
+func (m *Machine) Stop(ctx context.Context) error {
+	return m.stop(ctx, Stop, graph.StatusNotRecording)
+}
+
+// Fail is Stop for a recording that broke: same order, but the report is
+// failed, and the machine ends in Failed.
+func (m *Machine) Fail(ctx context.Context) error {
+	return m.stop(ctx, Fail, graph.StatusFailed)
+}
+
+func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) error {
+	lateClose := m.mutant(hooks.StopClosesUnderLock)
+	if !lateClose {
+		m.closeGate(t) // first, at once: even a transition in flight cannot reopen it
+	}
+	m.yield(hooks.GateClosed)
+	m.lock()
+	defer m.unlock()
+	if lateClose {
+		m.closeGate(t)
+	}
+
+	if !m.permitted(t) {
+		return &TransitionError{State: m.State(), Trigger: t}
+	}
+	cc, err := m.nextClientContext()
+	if err != nil {
+		return fmt.Errorf("fsm: %s: %w", t, err)
+	}
+	// One firing serves both steps: leaving Recording (or
+	// AwaitingConfirmation) for Stopping, which has no guard and sends
+	// nothing, then the report from Stopping.
+	f := m.begin(ctx, t)
+	f.status, f.clientContext = status, cc
+	hookLate := false
+	switch m.State() {
+	case Recording:
+		// Rule R2: persistence ends before anything is reported.
+		hookLate = m.mutant(hooks.HookAfterReport)
+		if err := m.endPersistence(ctx, t, !hookLate); err != nil {
+			return err
+		}
+		fallthrough
+	case AwaitingConfirmation:
+		m.pending = nil
+		if err := m.fire(f); err != nil {
+			return err
+		}
+	}
+	err = m.fire(f)
+	if hookLate {
+		_ = m.runHook(ctx, t)
+	}
+	return err
+}
+
+// CallEnded ends the machine: the gate closes for good at once (even while
+// another transition's Graph request is in flight, whose context is
+// cancelled), then, once that transition is out of the way, the machine
+// moves to Ended. If it was Recording it waits for the leases and runs the
+// recording-ended hook first. No request is sent. Calling it again is a
+// no-op.
+func (m *Machine) CallEnded(ctx context.Context) error {
+	waits := m.mutant(hooks.CallEndedWaits)
+	if !waits {
+		m.endNow()
+	}
+	m.yield(hooks.GateClosed)
+	m.lock()
+	defer m.unlock()
+	if waits {
+		m.endNow()
+	}
+	m.pending = nil
+	var hookErr error
+	if m.State() == Recording {
+		// The call is over whatever the bot's files say: end anyway, and
+		// report the hook's error (or the caller's context ending while a
+		// writer still held a lease) to the caller.
+		hookErr = m.endPersistence(ctx, CallEnded, true)
+	}
+	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
+		return errors.Join(err, hookErr)
+	}
+	return hookErr
+}
+
+// closeGate closes the gate for Stop or Fail and says so.
+func (m *Machine) closeGate(t Trigger) {
+	m.gate.close()
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	}
+}
+
+// endNow closes the gate for good and cancels any Graph request in flight.
+func (m *Machine) endNow() {
+	m.gate.end()
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
+	}
+	m.kill()
+}
+
+// endPersistence ends the recording for rule R2: the gate is closed, every
+// lease is waited for, and then the bot's hook runs.
+func (m *Machine) endPersistence(ctx context.Context, t Trigger, withHook bool) error {
+	// Stop, Fail and CallEnded closed the gate before waiting for the lock,
+	// but a Start that began after that close may have got the lock first
+	// and opened the gate for its own, newer epoch: close it again here,
+	// under the lock, before looking at the leases.
+	m.gate.close()
+	if !m.mutant(hooks.ReportBeforeDrain) {
+		var pause func()
+		if m.cfg.checker != nil {
+			pause = func() { m.yield(hooks.DrainWait) }
+		}
+		if err := m.gate.drain(ctx, pause); err != nil {
+			return fmt.Errorf("fsm: %s: waiting for writers to release their leases: %w; the gate stays closed and nothing was reported, call %s again", t, err, t)
+		}
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventLeasesDrained, Trigger: t})
+	}
+	m.yield(hooks.Drained)
+	if !withHook {
+		return nil
+	}
+	return m.runHook(ctx, t)
+}
+
+func (m *Machine) runHook(ctx context.Context, t Trigger) error {
+	if m.cfg.hook != nil {
+		if err := m.cfg.hook(ctx, t); err != nil {
+			return fmt.Errorf("fsm: %s: recording-ended hook: %w; the gate stays closed and nothing was reported", t, err)
+		}
+	}
+	if m.cfg.observer != nil {
+		m.emit(Event{Kind: EventHookRan, Trigger: t})
+	}
+	m.yield(hooks.HookDone)
+	return nil
+}

@@ -440,3 +440,21 @@ func TestNewFaultsValidate(t *testing.T) {
 		}
 	}
 }
+
+// A scripted notification with no callback to go to is logged with the
+// reason, so a test waiting for it learns why nothing arrived.
+func TestScriptedNotifyWithoutCallback(t *testing.T) {
+	fake := newFake(t)
+	fake.AddCall("c1").Then(graphtest.PendingThen(graph.OperationCompleted))
+	ctx := watchdog(t)
+	if _, err := graphClient(t, fake).UpdateRecordingStatus(ctx, "c1", graph.StatusRecording, "ctx-1"); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := fake.WaitDeliveries(ctx, 1)
+	if err != nil {
+		t.Fatalf("watchdog: %v", err)
+	}
+	if d := ds[0]; d.StatusCode != 0 || d.Err == nil || !strings.Contains(d.Err.Error(), "SetCallback") || d.CallID != "c1" {
+		t.Errorf("delivery %+v, want an error naming SetCallback", d)
+	}
+}

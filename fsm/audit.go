@@ -35,7 +35,13 @@ type AuditRecord struct {
 	OperationStatus string    `json:"operationStatus,omitempty"`
 	GateOpen        *bool     `json:"gateOpen,omitempty"`
 	Epoch           uint64    `json:"epoch,omitempty"`
-	Error           string    `json:"error,omitempty"`
+	// Via says how an outcome arrived (reply, notification, poll, caller);
+	// Issuer and Tenant, who vouched for a notification (its validated
+	// token's iss and tid).
+	Via    string `json:"via,omitempty"`
+	Issuer string `json:"issuer,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	Error  string `json:"error,omitempty"`
 	// Prev is the hex SHA-256 of the previous line (without its newline);
 	// the first line's Prev is the hash of the call ID.
 	Prev string `json:"prev"`
@@ -53,10 +59,13 @@ type auditTrail struct {
 }
 
 // WithAuditTrail writes one JSON line per event to w: transitions, Graph
-// requests and replies, the gate opening and closing, the leases drained,
-// the hook run. Each line carries the time, the call ID, the attempt
-// number, the clientContext, the client-request-id, request-id and
-// operation id where there are any, and the SHA-256 of the line before it,
+// requests and replies, later operation updates (and how each came: a
+// notification with the issuer and tenant that vouched for it, a poll, or
+// the bot), the gate opening and closing, the leases drained, the hook run.
+// Every line names the trigger that caused it. Each line carries the time,
+// the call ID, the attempt number, the clientContext, the
+// client-request-id, request-id and operation id where there are any, and
+// the SHA-256 of the line before it,
 // so VerifyAuditTrail can tell whether anything was removed, changed or
 // reordered. No token ever reaches the machine, so none can reach the
 // trail. A write error is kept and reported by AuditErr; the machine goes
@@ -100,12 +109,13 @@ func (a *auditTrail) record(e Event) {
 		a.attempt++
 	}
 	a.seq++
-	r := AuditRecord{Seq: a.seq, Time: e.Time.UTC(), CallID: e.CallID, Kind: e.Kind, Attempt: a.attempt, Prev: a.prev}
+	r := AuditRecord{Seq: a.seq, Time: e.Time.UTC(), CallID: e.CallID, Kind: e.Kind, Attempt: a.attempt, Prev: a.prev,
+		Trigger: e.Trigger.String(), Via: string(e.Via), Issuer: e.Issuer, Tenant: e.Tenant}
 	switch e.Kind {
 	case EventTransition:
-		r.Trigger, r.From, r.To = e.Trigger.String(), e.From.String(), e.To.String()
+		r.From, r.To = e.From.String(), e.To.String()
 	case EventRequest, EventReply:
-		r.Trigger, r.Status, r.ClientContext = e.Trigger.String(), string(e.Status), e.ClientContext
+		r.Status, r.ClientContext = string(e.Status), e.ClientContext
 		r.OperationID, r.RequestID, r.ClientRequestID = e.Operation.ID, e.Operation.RequestID, e.Operation.ClientRequestID
 		if e.Kind == EventReply {
 			r.OperationStatus = e.Operation.Status.String()
@@ -114,14 +124,17 @@ func (a *auditTrail) record(e Event) {
 		if errors.As(e.Err, &ge) {
 			r.RequestID, r.ClientRequestID = ge.RequestID, ge.ClientRequestID
 		}
+	case EventUpdate:
+		// The update's own clientContext, or the attempt's when it was
+		// matched by operation id.
+		r.Status, r.ClientContext = string(e.Status), e.Operation.ClientContext
+		if r.ClientContext == "" {
+			r.ClientContext = e.ClientContext
+		}
+		r.OperationID, r.OperationStatus = e.Operation.ID, e.Operation.Status.String()
 	case EventGate:
 		open := e.Open
 		r.GateOpen, r.Epoch = &open, e.Epoch
-		if e.Trigger != Start || e.Open {
-			r.Trigger = e.Trigger.String()
-		}
-	case EventLeasesDrained, EventHookRan:
-		r.Trigger = e.Trigger.String()
 	}
 	if e.Err != nil {
 		r.Error = e.Err.Error()

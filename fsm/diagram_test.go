@@ -64,7 +64,7 @@ func TestDiagramsAgree(t *testing.T) {
 		label := strings.TrimSuffix(g[3], " (ignored)")
 		assert.Regexp(t, regexp.QuoteMeta(g[1]+" -> "+g[2]+" ")+`.*`+regexp.QuoteMeta(label), dot, "Mermaid edge %q missing from DOT", line)
 	}
-	assert.Equal(t, 18, n)
+	assert.Equal(t, 20, n)
 	table := fsm.TransitionTable()
 	for s, ts := range permitted {
 		for _, tr := range ts {

@@ -29,9 +29,23 @@ var (
 	// closed for good.
 	ErrCallEnded = errors.New("fsm: call ended; nothing more is sent and the gate stays closed")
 	// ErrStaleUpdate: an operation update that does not belong to the pending
-	// recording attempt (another clientContext, or no attempt is pending). It
-	// is ignored.
+	// recording attempt (another clientContext, or no attempt is pending:
+	// it was stopped, superseded, or ended by the confirmation deadline). It
+	// is ignored and never opens the gate.
 	ErrStaleUpdate = errors.New("fsm: operation update does not match the pending recording attempt; ignored")
+	// ErrForeignReply: the Updater returned an operation whose clientContext
+	// is not the one the request sent (another attempt's reply). It is the
+	// cause of a *RequestError, and the gate stays closed. A reply without
+	// clientContext is accepted: it is the reply to the request the Updater
+	// was given, bound to it by the exchange itself (graph.Client accepts it
+	// too); clientContext is what ties a later notification to its attempt.
+	ErrForeignReply = errors.New("fsm: the Updater's reply belongs to another request (its clientContext differs); not trusted")
+	// ErrUnknownCall: a notification names a call the Registry (or the
+	// Machine) does not guard.
+	ErrUnknownCall = errors.New("fsm: notification for a call this registry does not hold")
+	// ErrUnknownNotification: a notification of a kind recgate does not act
+	// on. It is ignored.
+	ErrUnknownNotification = errors.New("fsm: notification of a kind recgate does not act on; ignored")
 	// ErrNotConfirmed matches every *RequestError: Graph did not give the
 	// reply the transition needed.
 	ErrNotConfirmed = errors.New("fsm: Graph did not confirm the request")
@@ -49,9 +63,12 @@ func (e *TransitionError) Error() string {
 	return fmt.Sprintf("fsm: %s is not permitted in state %s; nothing was sent and the state is unchanged", e.Trigger, e.State)
 }
 
-// Is matches ErrNotPermitted, and ErrCallEnded when the state is Ended.
+// Is matches ErrNotPermitted; ErrCallEnded when the state is Ended; and
+// ErrStaleUpdate for an OperationUpdate, which outside AwaitingConfirmation
+// has no pending attempt to be about.
 func (e *TransitionError) Is(target error) bool {
-	return target == ErrNotPermitted || (target == ErrCallEnded && e.State == Ended)
+	return target == ErrNotPermitted || (target == ErrCallEnded && e.State == Ended) ||
+		(target == ErrStaleUpdate && e.Trigger == OperationUpdate)
 }
 
 // RequestError says the Graph request a transition depends on did not get

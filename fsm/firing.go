@@ -24,12 +24,21 @@ type firing struct {
 
 	// update is the notification an OperationUpdate carries.
 	update *graph.Operation
+	// via, issuer and tenant say how the outcome arrived (Event.Via):
+	// ViaReply for a firing that sends, the update's origin otherwise.
+	origin
 
 	sent bool
 	op   graph.Operation
 	err  error
 
 	opened bool // openGate opened the gate
+}
+
+// origin says how an operation's outcome reached the machine.
+type origin struct {
+	via            Via
+	issuer, tenant string
 }
 
 type firingKey struct{}

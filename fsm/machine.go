@@ -4,10 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -57,9 +56,13 @@ type Machine struct {
 
 	state atomic.Int32
 
-	mu      sync.Mutex // serializes transitions
+	sem     chan struct{} // the machine's lock (see lock.go): serializes transitions
 	sm      *stateless.StateMachine
-	pending *pendingAttempt
+	pending *pendingAttempt // the recording attempt awaiting confirmation; guarded by the lock
+
+	// forget, if set, tells the Registry holding the machine that the call
+	// ended; see Registry.
+	forget atomic.Pointer[func()]
 
 	// life is cancelled when the call ends; every firing's context derives
 	// its cancellation from it, so CallEnded stops an in-flight request.
@@ -72,25 +75,22 @@ type Machine struct {
 	ccPrefix string // random per machine; clientContext = ccPrefix + sequence
 	seq      atomic.Uint64
 
-	current firing // the attempt being fired; guarded by mu
-}
-
-type pendingAttempt struct {
-	clientContext string
-	operationID   string
-	epoch         uint64
+	current firing // the attempt being fired; guarded by the lock
 }
 
 // New builds the machine for one call. It fails on an invalid call ID (see
-// graph.ValidateCallID), a nil updater or a nil option value.
+// graph.ValidateCallID), a nil Updater (also a nil function or pointer
+// inside the interface, such as UpdaterFunc(nil), which would otherwise
+// panic at the first Start) or a nil or invalid option.
 func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 	if err := graph.ValidateCallID(callID); err != nil {
 		return nil, fmt.Errorf("fsm.New: %w", err)
 	}
-	if u == nil {
-		return nil, errors.New("fsm.New: nil Updater: pass a *graph.Client or another Updater")
+	if isNil(u) {
+		return nil, fmt.Errorf("fsm.New: nil Updater (%T): pass a *graph.Client or another Updater", u)
 	}
-	m := &Machine{callID: callID, updater: u, gate: newGate()}
+	m := &Machine{callID: callID, updater: u, gate: newGate(), sem: make(chan struct{}, 1)}
+	m.cfg = defaultConfig()
 	for i, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("fsm.New: option %d is nil", i)
@@ -130,6 +130,20 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 	m.sm.OnUnhandledTrigger(m.unhandled)
 	m.sm.OnTransitioned(m.transitioned)
 	return m, nil
+}
+
+// isNil reports whether u is nil, or a nil function, pointer, map, channel
+// or slice wrapped in an interface: calling a method on it would panic (or
+// block for ever, for a channel).
+func isNil(u any) bool {
+	if u == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(u); v.Kind() {
+	case reflect.Func, reflect.Pointer, reflect.Map, reflect.Chan, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // CallID returns the call this machine guards.

@@ -3,6 +3,7 @@ package fsm
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/recgate/recgate/internal/hooks"
 )
@@ -17,6 +18,17 @@ type config struct {
 	logger        *slog.Logger
 	observer      func(Event)
 	clientContext func() string
+
+	// deadline is the confirmation deadline (WithConfirmationDeadline);
+	// after starts its timer (time.AfterFunc, or a test's clock); poll is
+	// the opt-in Location polling (WithOperationPolling).
+	deadline time.Duration
+	after    afterFunc
+	poll     *pollConfig
+}
+
+func defaultConfig() config {
+	return config{deadline: DefaultConfirmationDeadline, after: realAfter}
 }
 
 // WithRecordingEndedHook sets the hook that flushes and closes the bot's

@@ -13,7 +13,7 @@ import (
 )
 
 // begin resets the machine's one firing for a new attempt. Transitions run
-// one at a time under m.mu, and the firing never leaves the package (the
+// one at a time under the machine's lock, and the firing never leaves the package (the
 // Updater gets a context of its own), so one value serves them all without
 // an allocation.
 func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
@@ -51,7 +51,11 @@ func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
 	}
 	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventTransition, From: from, To: to, Trigger: t})
+		e := Event{Kind: EventTransition, From: from, To: to, Trigger: t}
+		if f := firingFrom(ctx); f != nil {
+			e.Via, e.Issuer, e.Tenant = f.via, f.issuer, f.tenant
+		}
+		m.emit(e)
 	}
 }
 
@@ -71,20 +75,26 @@ func (m *Machine) send(f *firing) {
 	if m.mutant(hooks.OpenBeforeReply) && f.status == graph.StatusRecording {
 		m.gate.open(f.epoch)
 	}
+	f.via = ViaReply
 	rctx, release := m.requestContext(f.parent)
 	if m.mutant(hooks.UnlockedRequest) {
 		m.unlock()
 	}
 	f.op, f.err = m.updater.UpdateRecordingStatus(rctx, m.callID, f.status, f.clientContext)
 	if m.mutant(hooks.UnlockedRequest) {
-		m.lock()
+		_ = m.lock(context.Background(), f.trigger) // under the checker: never gives up
 	}
 	release()
 	if f.err == nil {
 		f.err = f.op.Err()
 	}
+	if f.err == nil && f.op.ClientContext != "" && f.op.ClientContext != f.clientContext {
+		// The Updater is trusted no more than graph.Client trusts Graph: a
+		// reply that names another attempt is not a reply to this one.
+		f.err = fmt.Errorf("%w: the reply carries clientContext %q, the request sent %q", ErrForeignReply, f.op.ClientContext, f.clientContext)
+	}
 	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err})
+		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err, Via: ViaReply})
 	}
 	if m.cfg.logger != nil { // building the arguments allocates
 		m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)

@@ -36,6 +36,7 @@ var specification = []transition{
 	{From: AwaitingConfirmation, Trigger: Stop, To: Stopping},
 	{From: AwaitingConfirmation, Trigger: Fail, To: Stopping},
 	{From: AwaitingConfirmation, Trigger: CallEnded, To: Ended},
+	{From: AwaitingConfirmation, Trigger: ConfirmationTimeout, To: Stopping},
 
 	{From: Recording, Trigger: Stop, To: Stopping},
 	{From: Recording, Trigger: Fail, To: Stopping},
@@ -43,6 +44,7 @@ var specification = []transition{
 
 	{From: Stopping, Trigger: Stop, To: NotRecording, Guard: graphAcceptedNotRecording, Sends: "notRecording"},
 	{From: Stopping, Trigger: Fail, To: Failed, Guard: graphAcceptedFailed, Sends: "failed"},
+	{From: Stopping, Trigger: ConfirmationTimeout, To: Failed, Guard: graphAcceptedFailed, Sends: "failed"},
 	{From: Stopping, Trigger: CallEnded, To: Ended},
 
 	{From: Failed, Trigger: Start, To: Recording, Guard: graphConfirmedRecording, Sends: "recording"},
@@ -165,6 +167,6 @@ func openGate(ctx context.Context) {
 		f.opened = f.m.gate.open(f.epoch)
 	}
 	if f.m.cfg.observer != nil {
-		f.m.emit(Event{Kind: EventGate, Open: f.opened, Epoch: f.epoch})
+		f.m.emit(Event{Kind: EventGate, Trigger: f.trigger, Open: f.opened, Epoch: f.epoch, Via: f.via, Issuer: f.issuer, Tenant: f.tenant})
 	}
 }

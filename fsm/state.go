@@ -66,13 +66,19 @@ const (
 	OperationUpdate
 	// CallEnded says the call is over; the gate closes for good.
 	CallEnded
+	// ConfirmationTimeout is fired by the machine itself when a pending
+	// recording attempt got no outcome within the confirmation deadline
+	// (WithConfirmationDeadline): the attempt ends with the gate closed and
+	// failed is reported, so that Graph does not show a recording that is
+	// not happening. No method fires it.
+	ConfirmationTimeout
 )
 
-var triggerNames = [...]string{"Start", "Stop", "Fail", "OperationUpdate", "CallEnded"}
+var triggerNames = [...]string{"Start", "Stop", "Fail", "OperationUpdate", "CallEnded", "ConfirmationTimeout"}
 
 // Triggers lists every trigger, for tables and exhaustive checks.
 func Triggers() []Trigger {
-	return []Trigger{Start, Stop, Fail, OperationUpdate, CallEnded}
+	return []Trigger{Start, Stop, Fail, OperationUpdate, CallEnded, ConfirmationTimeout}
 }
 
 // String returns the trigger's name as used in diagrams.

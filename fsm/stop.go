@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/recgate/recgate/graph"
 	"github.com/recgate/recgate/internal/hooks"
@@ -15,6 +16,11 @@ import (
 // Stopping with the gate closed and the error is returned; call Stop again
 // to retry the report. If ctx ends while a writer still holds a lease, Stop
 // returns ctx's error before anything is sent.
+//
+// If ctx ends while another transition holds the machine (a Start whose
+// Graph request hangs, say), Stop returns an error matching ErrMachineBusy
+// and ctx's error: the gate is closed by then, nothing was reported; call
+// Stop again to report.
 func (m *Machine) Stop(ctx context.Context) error {
 	return m.stop(ctx, Stop, graph.StatusNotRecording)
 }
@@ -31,7 +37,9 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 		m.closeGate(t) // first, at once: even a transition in flight cannot reopen it
 	}
 	m.yield(hooks.GateClosed)
-	m.lock()
+	if err := m.lock(ctx, t); err != nil {
+		return err
+	}
 	defer m.unlock()
 	if lateClose {
 		m.closeGate(t)
@@ -59,7 +67,7 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 		}
 		fallthrough
 	case AwaitingConfirmation:
-		m.pending = nil
+		m.clearPending()
 		if err := m.fire(f); err != nil {
 			return err
 		}
@@ -77,18 +85,43 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 // moves to Ended. If it was Recording it waits for the leases and runs the
 // recording-ended hook first. No request is sent. Calling it again is a
 // no-op.
+//
+// If ctx ends while another transition holds the machine, CallEnded
+// returns an error matching ErrMachineBusy and ctx's error. The gate is
+// closed for good by then, and the other transition's request cancelled;
+// the machine finishes the end by itself (in a goroutine of its own,
+// hook included) as soon as that transition returns.
 func (m *Machine) CallEnded(ctx context.Context) error {
 	waits := m.mutant(hooks.CallEndedWaits)
 	if !waits {
 		m.endNow()
 	}
 	m.yield(hooks.GateClosed)
-	m.lock()
+	if err := m.lock(ctx, CallEnded); err != nil {
+		go m.finishEnd()
+		return err
+	}
 	defer m.unlock()
 	if waits {
 		m.endNow()
 	}
-	m.pending = nil
+	return m.end(ctx)
+}
+
+// finishEnd completes a CallEnded that gave up waiting for the lock.
+func (m *Machine) finishEnd() {
+	ctx := context.Background()
+	_ = m.lock(ctx, CallEnded) // a context that never ends: cannot fail
+	defer m.unlock()
+	if err := m.end(ctx); err != nil && m.cfg.logger != nil {
+		m.log(ctx, slog.LevelWarn, "ending the call after CallEnded gave up waiting", "err", err)
+	}
+}
+
+// end moves the machine to Ended, after the hook if it was Recording.
+// Called with the lock held, the gate already closed for good.
+func (m *Machine) end(ctx context.Context) error {
+	m.clearPending()
 	var hookErr error
 	if m.State() == Recording {
 		// The call is over whatever the bot's files say: end anyway, and
@@ -98,6 +131,9 @@ func (m *Machine) CallEnded(ctx context.Context) error {
 	}
 	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
 		return errors.Join(err, hookErr)
+	}
+	if forget := m.forget.Load(); forget != nil {
+		(*forget)()
 	}
 	return hookErr
 }

@@ -34,8 +34,8 @@ type Bug struct {
 	Noninterference bool
 }
 
-// Bot is a correct wiring the suite must pass.
-type Bot struct {
+// CorrectBot is a wiring that keeps the rule: the suite must pass it.
+type CorrectBot struct {
 	// Name is short and stable, for test names.
 	Name string
 	// What says what the bot does that a naive suite might mistake for a
@@ -46,8 +46,8 @@ type Bot struct {
 }
 
 // Correct lists the correct bots: every one must pass properties.Check.
-func Correct() []Bot {
-	return []Bot{
+func Correct() []CorrectBot {
+	return []CorrectBot{
 		{Name: "RetryingStart", New: NewRetryingStart,
 			What: "fsm-based; retries Start itself after 429, 503 or 504 (at most three tries, waiting Retry-After up to a cap), never after 8506, a failed operation, a timeout or a terminated call, and never once Stop, Fail or CallEnded was asked"},
 		{Name: "JitterBuffer", New: NewJitterBuffer,
@@ -64,7 +64,7 @@ func Bugs() []Bug {
 	return []Bug{
 		{Name: "PreRoll", Class: "pre-roll", New: NewPreRoll, Catches: []string{"P7"},
 			Mistake: "keeps the last frames before consent in a ring buffer and writes them when the gate opens, so the recording starts a second early"},
-		{Name: "DerivedTranscript", Class: "derived data", New: NewDerivedTranscript, Catches: []string{"P7", "P1"},
+		{Name: "DerivedTranscript", Class: "derived data", New: NewDerivedTranscript, Catches: []string{"P7", "P1", "P9"},
 			Mistake: "a live transcript fed every frame since the bot joined, persisted with the recording when it ends: it carries words said before consent"},
 		{Name: "WriteBehind", Class: "write-behind", New: NewLeakyWriteBehind, Catches: []string{"P1", "P7", "P9"},
 			Mistake: "Frame checks the gate and queues the frame for a batching writer goroutine; Stop returns without waiting for it, so a batch lands after notRecording"},

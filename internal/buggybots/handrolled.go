@@ -42,7 +42,7 @@ type handRolled struct {
 
 func (b *handRolled) clientContext() string {
 	b.seq++
-	return fmt.Sprintf("%s-rec-%d", b.env.CallID[:8], b.seq)
+	return fmt.Sprintf("%s-recording-%d", b.env.CallID, b.seq)
 }
 
 // snapshot returns the epoch a new attempt begins in, or errCallOver.

@@ -265,7 +265,10 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 			u.pending = &pending
 		}
 	case OutcomeFailed:
+		// As *graph.Client does: the failed operation travels inside the
+		// *graph.OperationError, and the Operation returned is zero.
 		err = op.Err()
+		op = graph.Operation{}
 	case OutcomeError:
 		err = r.err
 		op = graph.Operation{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,9 @@ type runner struct {
 
 	frames atomic.Int64 // frames sent so far
 	bg     sync.WaitGroup
+	// baseline is how many goroutines ran before the bot was built: more
+	// than that afterwards are the bot's (or the suite's, for a moment).
+	baseline int
 
 	mu      sync.Mutex
 	failure string // the first hang or panic
@@ -34,7 +38,7 @@ type runner struct {
 
 func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
 	env := newEnv(suiteCallID, sc.streams)
-	r := &runner{opts: o, sc: sc, env: env, variant: variant}
+	r := &runner{opts: o, sc: sc, env: env, variant: variant, baseline: runtime.NumGoroutine()}
 	env.run = r
 	bot, err := newBot(env)
 	if err != nil {
@@ -64,36 +68,43 @@ func (r *runner) failed() string {
 // call runs one bot method under a watchdog: the method gets a context
 // that ends after the suite's timeout, and a method that has not returned
 // by then, or returns only because that context ended, has hung.
-func (r *runner) call(what string, fn func(context.Context) error) {
+//
+// On the suite's own goroutine (inline false) the method runs on a
+// goroutine of its own, so that a hung bot cannot hang the suite. On a
+// goroutine the suite started for the purpose (inline true) it runs right
+// there, so that settle watches the goroutine that runs the bot's code.
+func (r *runner) call(what string, inline bool, fn func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.timeout)
 	defer cancel()
-	done := make(chan struct{})
+	var hung atomic.Bool
+	watchdog := time.AfterFunc(r.opts.timeout, func() {
+		hung.Store(true)
+		r.fail("the bot hung in %s: it had not returned %s after it was called (its context's deadline); the goroutines then:\n%s", what, r.opts.timeout, goroutineDump(32<<10))
+	})
+	defer watchdog.Stop()
+	began := time.Now()
 	var err error
 	var panicked any
-	began := time.Now()
-	go func() {
-		defer close(done)
+	run := func() {
 		defer func() { panicked = recover() }()
 		err = fn(ctx)
-	}()
-	watchdog := time.NewTimer(r.opts.timeout)
-	defer watchdog.Stop()
-	select {
-	case <-done:
-	case <-watchdog.C:
-		dump := goroutineDump(32 << 10)
+	}
+	if inline {
+		run()
+	} else {
+		done := make(chan struct{})
+		go func() { defer close(done); run() }()
 		select {
 		case <-done:
-		case <-time.After(r.opts.timeout / 4):
+		case <-time.After(r.opts.timeout + r.opts.timeout/4):
+			return // the watchdog has said so; leave the bot where it hangs
 		}
-		r.fail("the bot hung in %s: it had not returned %s after it was called (its context's deadline); the bot's goroutines then:\n%s", what, r.opts.timeout, dump)
-		return
 	}
-	if panicked != nil {
+	switch {
+	case hung.Load():
+	case panicked != nil:
 		r.fail("the bot panicked in %s: %v", what, panicked)
-		return
-	}
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && time.Since(began) >= r.opts.timeout {
+	case err != nil && errors.Is(err, context.DeadlineExceeded) && time.Since(began) >= r.opts.timeout:
 		r.fail("the bot hung in %s: it returned only when its context's deadline (%s) passed: %v\n(a bot waiting for itself, e.g. a hook that waits for a lease the bot holds)", what, r.opts.timeout, err)
 	}
 }
@@ -114,7 +125,7 @@ func (r *runner) background(fn func()) {
 }
 
 // deliver sends frames on the given streams, one after the other.
-func (r *runner) deliver(streams []int) {
+func (r *runner) deliver(streams []int, inline bool) {
 	for _, s := range streams {
 		n := int(r.frames.Add(1))
 		v := 0
@@ -125,21 +136,21 @@ func (r *runner) deliver(streams []int) {
 		r.env.arrive(n, s, canary(n, v))
 		r.env.stats.framesSent.Add(1)
 		stream := s
-		r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), func(ctx context.Context) error { return r.bot.Frame(ctx, stream, p) })
+		r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error { return r.bot.Frame(ctx, stream, p) })
 	}
 }
 
 // event runs a bot event by name.
-func (r *runner) event(what string) {
+func (r *runner) event(what string, inline bool) {
 	switch what {
 	case "start":
-		r.call("Start", r.bot.Start)
+		r.call("Start", inline, r.bot.Start)
 	case "stop":
-		r.call("Stop", r.bot.Stop)
+		r.call("Stop", inline, r.bot.Stop)
 	case "fail":
-		r.call("Fail", r.bot.Fail)
+		r.call("Fail", inline, r.bot.Fail)
 	case "callEnded":
-		r.call("CallEnded", r.bot.CallEnded)
+		r.call("CallEnded", inline, r.bot.CallEnded)
 	}
 }
 
@@ -150,14 +161,14 @@ func (r *runner) concurrently(what string) {
 		r.env.observe(Event{Kind: EvCallEnded})
 	}
 	r.env.observe(Event{Kind: EvAttempt, Label: "concurrent " + what})
-	r.background(func() { r.event(what) })
+	r.background(func() { r.event(what, true) })
 }
 
 // whileInFlight is what happens while a step's first request is out:
 // frames keep arriving, and perhaps the bot gets another event.
 func (r *runner) whileInFlight(st *step) {
 	if len(st.inFlight) > 0 {
-		r.background(func() { r.deliver(st.inFlight) })
+		r.background(func() { r.deliver(st.inFlight, true) })
 	}
 	if st.concurrent != "" {
 		r.concurrently(st.concurrent)
@@ -184,7 +195,7 @@ func (r *runner) duringFlush() {
 	r.atFlush = nil
 	r.mu.Unlock()
 	if len(frames) > 0 {
-		r.background(func() { r.deliver(frames) })
+		r.background(func() { r.deliver(frames, true) })
 	}
 }
 
@@ -215,7 +226,7 @@ func (r *runner) step(st *step, ended *bool) {
 		r.during = st.duringWrite
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: "frame"})
-		r.deliver(st.frames)
+		r.deliver(st.frames, false)
 		r.mu.Lock()
 		r.during = ""
 		r.mu.Unlock()
@@ -225,7 +236,7 @@ func (r *runner) step(st *step, ended *bool) {
 		r.atFlush = st.atFlush
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: label})
-		r.event(label)
+		r.event(label, false)
 		env.Updater.disarm()
 		r.mu.Lock()
 		r.atFlush = nil
@@ -236,21 +247,21 @@ func (r *runner) step(st *step, ended *bool) {
 		if real {
 			env.observe(Event{Kind: EvUpdate, Outcome: map[graph.OperationStatus]Outcome{graph.OperationCompleted: OutcomeCompleted, graph.OperationFailed: OutcomeFailed, graph.OperationRunning: OutcomePending}[st.update]})
 		}
-		r.call("OperationUpdate", func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
+		r.call("OperationUpdate", false, func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
 	case stepCallEnded:
 		if !*ended {
 			env.observe(Event{Kind: EvCallEnded})
 		}
 		*ended = true
 		env.observe(Event{Kind: EvAttempt, Label: "callEnded"})
-		r.event("callEnded")
+		r.event("callEnded", false)
 	case stepIntrospect:
 		in, ok := r.bot.(Introspector)
 		if !ok {
 			return
 		}
 		env.observe(Event{Kind: EvIntrospect, Label: "begin"})
-		r.call("Introspect", func(context.Context) error { in.Introspect(); return nil })
+		r.call("Introspect", false, func(context.Context) error { in.Introspect(); return nil })
 		env.observe(Event{Kind: EvIntrospect, Label: "end"})
 	}
 	r.lookAtGate()
@@ -259,7 +270,7 @@ func (r *runner) step(st *step, ended *bool) {
 	if st.kind == stepStop || st.kind == stepFail || st.kind == stepCallEnded || st.duringWrite != "" || st.concurrent != "" {
 		// Writes that a bot left to other goroutines land now, while the
 		// world still says what Stop or the end of the call made it.
-		quiesce(r.opts.grace)
+		quiesce(r.opts.grace, r.baseline)
 	}
 }
 
@@ -287,8 +298,8 @@ func (r *runner) waitBackground() {
 func (r *runner) finish() {
 	r.env.observe(Event{Kind: EvQuiet, Label: "end of case"})
 	if c, ok := r.bot.(Closer); ok {
-		r.call("Close", c.Close)
+		r.call("Close", false, c.Close)
 	}
-	quiesce(r.opts.grace)
+	quiesce(r.opts.grace, r.baseline)
 	r.waitBackground()
 }

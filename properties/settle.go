@@ -116,14 +116,21 @@ func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
 
 // quiesce waits, for at most limit, until no goroutine but the caller is
 // running or runnable: a bot's background writers have then done what they
-// could without the suite's next move.
-func quiesce(limit time.Duration) {
+// could without the suite's next move. A bot that started no goroutine of
+// its own (no more goroutines than baseline) is quiet at once.
+func quiesce(limit time.Duration, baseline int) {
+	if runtime.NumGoroutine() <= baseline {
+		return
+	}
 	self := goid()
 	deadline := time.Now().Add(limit)
 	buf := make([]byte, 64<<10)
 	calm := 0
 	for time.Now().Before(deadline) {
 		runtime.Gosched()
+		if runtime.NumGoroutine() <= baseline {
+			return
+		}
 		var states map[uint64]string
 		states, buf = goroutineStates(buf)
 		active := false

@@ -89,35 +89,40 @@ var (
 		err: &graph.Error{StatusCode: 404, Code: "8501", Message: "Call not found or already terminated."}}
 )
 
-// drawReply draws Graph's answer. Shrinking moves toward completed, and
-// completed is drawn about half the time, so most cases spend real time in
-// a confirmed recording.
+// replyKinds are the answers the suite draws, with how often (out of
+// 100): completed about half the time, so most cases spend real time in a
+// confirmed recording; shrinking moves toward completed, the first.
+var replyKinds = []struct {
+	name  string
+	share int
+	reply reply
+}{
+	{"completed", 55, replyCompleted},
+	{"pending", 15, reply{outcome: OutcomePending, text: "pending (running)"}},
+	{"failed", 5, reply{outcome: OutcomeFailed, text: "failed (resultInfo 500/7000)"}},
+	{"429", 6, reply{outcome: OutcomeError, retryable: true, text: "429 TooManyRequests (Retry-After 1 s)",
+		err: &graph.Error{StatusCode: 429, Code: "TooManyRequests", Message: "Too many requests", RetryAfter: time.Second}}},
+	{"503", 3, reply{outcome: OutcomeError, retryable: true, text: "503 ServiceUnavailable",
+		err: &graph.Error{StatusCode: 503, Code: "ServiceUnavailable", Message: "Service unavailable"}}},
+	{"504", 3, reply{outcome: OutcomeError, retryable: true, text: "504 GatewayTimeout",
+		err: &graph.Error{StatusCode: 504, Code: "GatewayTimeout", Message: "Gateway timeout"}}},
+	{"timeout", 3, reply{outcome: OutcomeError, text: "a timeout (no reply)",
+		err: fmt.Errorf("graph: updateRecordingStatus: %w", context.DeadlineExceeded)}},
+	{"8506", 5, reply{outcome: OutcomeError, text: "403 8506 (not a compliance-recording call: a policy refusal)",
+		err: &graph.Error{StatusCode: 403, Code: graph.CodeNonComplianceCall, Message: "API call not allowed for non-Compliance Recording call"}}},
+	{"terminated", 5, replyTerminated},
+}
+
+// drawReply draws Graph's answer (see replyKinds).
 func drawReply(t *rapid.T, label string) reply {
 	n := rapid.IntRange(0, 99).Draw(t, label)
-	switch {
-	case n < 55:
-		return replyCompleted
-	case n < 70:
-		return reply{outcome: OutcomePending, text: "pending (running)"}
-	case n < 75:
-		return reply{outcome: OutcomeFailed, text: "failed (resultInfo 500/7000)"}
-	case n < 81:
-		return reply{outcome: OutcomeError, retryable: true, text: "429 TooManyRequests (Retry-After 1 s)",
-			err: &graph.Error{StatusCode: 429, Code: "TooManyRequests", Message: "Too many requests", RetryAfter: time.Second}}
-	case n < 84:
-		return reply{outcome: OutcomeError, retryable: true, text: "503 ServiceUnavailable",
-			err: &graph.Error{StatusCode: 503, Code: "ServiceUnavailable", Message: "Service unavailable"}}
-	case n < 87:
-		return reply{outcome: OutcomeError, retryable: true, text: "504 GatewayTimeout",
-			err: &graph.Error{StatusCode: 504, Code: "GatewayTimeout", Message: "Gateway timeout"}}
-	case n < 90:
-		return reply{outcome: OutcomeError, text: "a timeout (no reply)",
-			err: fmt.Errorf("graph: updateRecordingStatus: %w", context.DeadlineExceeded)}
-	case n < 95:
-		return reply{outcome: OutcomeError, text: "403 8506 (not a compliance-recording call: a policy refusal)",
-			err: &graph.Error{StatusCode: 403, Code: graph.CodeNonComplianceCall, Message: "API call not allowed for non-Compliance Recording call"}}
+	for _, k := range replyKinds {
+		if n < k.share {
+			return k.reply
+		}
+		n -= k.share
 	}
-	return replyTerminated
+	return replyCompleted
 }
 
 func drawStreams(t *rapid.T, label string, streams, lo, hi int) []int {

@@ -105,7 +105,7 @@ type Sink struct {
 func (s *Sink) Write(stream int, p []byte) (int, error) {
 	e := s.env
 	media := e.trace(p)
-	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media})
+	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media, FromSink: true})
 	if r := e.run; r != nil {
 		r.duringWrite()
 	}

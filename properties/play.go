@@ -121,7 +121,7 @@ func (r *runner) background(fn func()) {
 		id.Store(goid())
 		fn()
 	}()
-	settle(done, id.Load, r.opts.timeout)
+	settle(done, id.Load, r.opts.timeout/3)
 }
 
 // deliver sends frames on the given streams, one after the other.

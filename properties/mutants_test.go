@@ -53,6 +53,12 @@ func TestRapidSuiteKillsEveryMutant(t *testing.T) {
 			if !strings.Contains(out, "violated at") {
 				t.Fatalf("mutant %s failed without naming an invariant:\n%s", mut, out)
 			}
+			// The shrunk case must fail again when rapid replays it: a
+			// failure that depends on timing could not be replayed from its
+			// seed.
+			if strings.Contains(out, "flaky test") {
+				t.Fatalf("mutant %s: rapid could not reproduce the failure from its seed:\n%s", mut, out)
+			}
 			t.Logf("mutant %s killed; shrunk counterexample:\n%s", mut, counterexample(out))
 		})
 	}

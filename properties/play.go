@@ -277,7 +277,7 @@ func (r *runner) step(st *step, ended *bool) {
 // lookAtGate checks P4 and P5 on a bot that reports its gate.
 func (r *runner) lookAtGate() {
 	if g, ok := r.bot.(GateReporter); ok && g.GateOpen() {
-		r.env.observe(Event{Kind: EvGateOpen})
+		r.env.check(Event{Kind: EvGateOpen})
 	}
 }
 

@@ -118,11 +118,15 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	vs, failure := r.play(context.Background())
 	cov := r.coverage()
 	if failure != "" || len(vs) > 0 {
-		rt.Fatalf("%s", report(vs, failure, r.env.events()))
+		// The report is logged once; rapid repeats only the one-line
+		// headline (in "failed after N tests: ..." and at the end).
+		rt.Log(report(vs, failure, r.env.events()))
+		rt.Fatalf("%s", headline(vs, failure))
 	}
 	if o.noninterference {
 		if msg := noninterference(r, newBot, o); msg != "" {
-			rt.Fatalf("%s", msg)
+			rt.Log(msg)
+			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted (report above)")
 		}
 	}
 	return cov
@@ -148,6 +152,23 @@ func report(vs []Violation, failure string, events []Event) string {
 	b.WriteString("the case as the suite played it (events in order):\n")
 	b.WriteString(describeEvents(events))
 	return b.String()
+}
+
+// headline is the failure in one line.
+func headline(vs []Violation, failure string) string {
+	if failure != "" {
+		first, _, _ := strings.Cut(failure, "\n")
+		return first
+	}
+	ids := []string{}
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if !seen[v.Invariant.ID] {
+			seen[v.Invariant.ID] = true
+			ids = append(ids, v.Invariant.String())
+		}
+	}
+	return strings.Join(ids, ", ") + " violated (report above)"
 }
 
 func describe(vs []Violation) string {

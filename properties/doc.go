@@ -1,35 +1,94 @@
-// Package properties holds recgate's safety properties as code, and the two
-// tools that check them.
+// Package properties holds recgate's safety properties as code, and the
+// tools that check them: a property suite you run against your own bot,
+// and an exhaustive model checker over recgate's own machine.
 //
 // # The invariants
 //
-// P1..P6 (Invariants) are Go values: a name, the sentence of the rule, and
-// a check run on every observed event (a request sent, a reply, a write
-// beginning and ending, the hook flushing, the call ending, the gate
-// opening). Persisting and sending are events, so a violation is caught
-// when it happens, not only in the states in between.
+// P1..P9 (Invariants) are Go values: a name, the sentence of the rule, and
+// a check run on every observed event (a request sent, a reply, a frame
+// arriving, a write beginning and ending, the hook flushing, the call
+// ending, the gate opening). Persisting and sending are events, so a
+// violation is caught when it happens, not only in the states in between.
+// P8 (only an authenticated completed for the current attempt opens the
+// gate) is checked where notifications are authenticated: graph/callback
+// and the fsm registry, and their end-to-end tests.
 //
-// # The rapid suite, for your own bot
+// # The property suite, for your own bot
 //
-// Check (and Fuzz, for go test -fuzz) run a property-based test with
-// pgregory.net/rapid against the bot wiring your Factory builds. The
-// factory receives an Env: an Updater that plays Graph (its replies are
-// drawn: completed; pending, then completed or failed by a later update;
-// failed with resultInfo; 429, 503, 504 after retries; a timeout; 8506; the
-// call terminated) and a Sink that records every persisted byte with its
-// time. rapid draws the bot's events (Start, Stop, Fail, media frames on
-// several streams, operation updates, CallEnded) and, now and then, runs a
-// Stop, Fail, Start or CallEnded concurrently while a Graph request or a
-// write is under way. Every invariant is checked on every event; a failure
-// shrinks to a short list of events.
+// Check runs a property-based test (pgregory.net/rapid) against the bot
+// wiring your factory builds:
 //
-//	func TestMyBot(t *testing.T) {
+//	func TestMyBotKeepsTheRule(t *testing.T) {
 //		properties.Check(t, func(env *properties.Env) (properties.Bot, error) {
-//			return newMyBot(env.CallID, env.Updater, env.Sink)
+//			// env.Updater is the Graph to pass to fsm.New (or to call);
+//			// env.Sink (or env.Sink.Stream(i), an io.Writer) is where frames
+//			// are persisted; the recording-ended hook calls env.Sink.Flush.
+//			return newMyBot(env)
 //		})
 //	}
 //
+// Each case is drawn whole before it runs: Graph's answer to every request
+// (completed about half the time; pending, then a later update; failed;
+// 429, 503, 504; a timeout; the 8506 policy refusal; a terminated call),
+// the bot's events (Start, Stop, Fail, operation updates, some stale,
+// CallEnded), media frames on every stream, and what happens meanwhile:
+// frames keep arriving while each Graph request is out and while the
+// recording-ended hook flushes, and a Stop, Fail, Start or CallEnded comes
+// in while Start waits for Graph or while a write holds its lease. The
+// suite waits for such concurrent events to return or to block, never for
+// a fixed time, so one seed plays one case and a failure replays with
+// -rapid.seed. Every invariant is checked on every event, and every write
+// is judged whenever it lands: after each Stop, Fail and CallEnded and at
+// the end of a case the suite waits (Closer, then at most the grace
+// period) until the bot's own goroutines are quiet. Every bot call has a
+// deadline and a watchdog: a bot that deadlocks fails with "the bot hung
+// in Stop ..." and a dump of its goroutines. A failure prints the broken
+// invariant, what happened, and the shrunk case event by event.
+//
+// A run also reports what it covered (cases that reached a confirmed
+// recording, frames sent and persisted, Stops that met a write in flight),
+// and fails as vacuous if no frame was ever persisted.
+//
+// # Media is traced
+//
+// Every frame carries a canary: a word (zq and six letters) no other frame
+// has, among ordinary words, the way a transcript keeps the words of
+// speech. The sink finds canaries in whatever is persisted, in any case,
+// so a pre-roll buffer, a transcript or summary built from media that
+// arrived before Graph's completed, or media held across a notRecording
+// into the next recording breaks P7, and the violation names the frame,
+// when it arrived and what the call was doing then.
+//
+// What cannot be traced: only what reaches env.Sink is judged (a bot that
+// also writes elsewhere is judged on none of that), and derived data that
+// keeps no word of the media (counts, levels, hashes) carries no canary.
+// WithNoninterference covers the second, for deterministic bots: each
+// passing case is played again with other media in every frame that
+// arrived outside a confirmed recording, and the bot must persist exactly
+// the same bytes.
+//
+// # What the bot may tell the suite
+//
+// Bot is the six handlers every bot has. Optional: Closer (finish
+// background work at the end of a case), GateReporter (say whether the gate
+// is open, checked after every step), Introspector (introspect the
+// machine: P3 checks it sends nothing), and Env.GateOpened (call it when
+// the gate opens: P4, P5 and P9 are then checked at that very moment). A
+// bot that reports nothing is still judged on every byte it persists and
+// every request it sends; what it gives up is the check of a gate that
+// opens wrongly while nothing happens to be written.
+//
 // ReferenceBot is recgate's own fsm-based wiring, and passes.
+//
+// # Fuzzing, files, time
+//
+// Fuzz is the suite under go test -fuzz. Pass -fuzzminimizetime=1s (or
+// so): the suite's cases run goroutines, so coverage varies a little from
+// run to run, and Go's minimizer can spend its whole default minute on one
+// input with no exec counted. rapid saves a failing case under
+// testdata/rapid/ in the package under test and replays it first next
+// time; -rapid.nofailfile turns that off. A run of rapid's default 100
+// cases takes well under a second for a bot without goroutines of its own.
 //
 // # The model checker, over the real machine
 //
@@ -49,12 +108,15 @@
 //
 // # Mutants
 //
-// Eight seeded bugs (internal/hooks.All) prove that the checkers can fail:
-// the gate opening on a pending reply or before the reply, notRecording
-// sent before the leases drain, the hook after the report, CallEnded
-// waiting behind a request, a late success reopening the gate, the lock let
-// go during a request, and a writer that checks and then writes without a
-// lease. Both the rapid suite and the model checker kill every one.
+// Seeded bugs in the machine (internal/hooks) prove that the checkers can
+// fail: the gate opening on a pending reply or before the reply,
+// notRecording sent before the leases drain, the hook after the report,
+// CallEnded or Stop closing the gate only behind the lock, a late success
+// reopening the gate, the lock let go during a request, and a writer that
+// checks and then writes without a lease. Both the property suite and the
+// model checker kill every one. The bot-side bugs real teams write
+// (pre-roll, derived transcripts, write-behind, optimistic open, ...) are
+// in internal/buggybots, each caught by the suite.
 //
 // # SPIN
 //

@@ -80,24 +80,23 @@ func (b *jitterBuffer) recordingEnded(_ context.Context, why fsm.Trigger) error 
 	return b.env.Sink.Flush()
 }
 
-const blockFrames = 2 // the encoder's packet: two 20 ms frames
-
-// heldAcrossStop is the bug. The team's encoder writes whole 40 ms packets
-// (two frames) only. When the recording ends, the hook flushes storage but
-// a half-filled packet stays in the encoder: "20 ms, the next packet picks
-// it up". The next block is in the next recording, so frames captured in
-// one consented interval are persisted in another, after a notRecording
-// in between (P7). Nothing is written outside a confirmed recording, so
-// only tracing the media catches it.
+// heldAcrossStop is the bug. The team's encoder has one frame of
+// lookahead (codecs do: the encoder needs the next frame to finish this
+// one), so it emits frame n when frame n+1 arrives. When the recording
+// ends, the hook flushes storage but not the encoder: "one 20 ms frame,
+// the next frame pushes it out". The next frame is in the next recording,
+// so a frame captured in one consented interval is persisted in another,
+// after a notRecording in between (P7). Nothing is written outside a
+// confirmed recording, so only tracing the media catches it.
 type heldAcrossStop struct {
 	*machineBot
-	mu    sync.Mutex
-	block [][][]byte // per stream: the block being filled
+	mu        sync.Mutex
+	lookahead [][]byte // per stream: the frame the encoder holds back
 }
 
-// NewHeldAcrossStop builds the bot that carries a partial block over.
+// NewHeldAcrossStop builds the bot whose encoder carries a frame over.
 func NewHeldAcrossStop(env *properties.Env) (properties.Bot, error) {
-	b := &heldAcrossStop{block: make([][][]byte, env.Streams)}
+	b := &heldAcrossStop{lookahead: make([][]byte, env.Streams)}
 	mb, err := newMachineBot(env, func(context.Context, fsm.Trigger) error { return env.Sink.Flush() })
 	if err != nil {
 		return nil, err
@@ -118,16 +117,11 @@ func (b *heldAcrossStop) Frame(_ context.Context, stream int, payload []byte) er
 	defer lease.Release()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	blk := append(b.block[stream], append([]byte(nil), payload...))
-	if len(blk) < blockFrames {
-		b.block[stream] = blk
+	prev := b.lookahead[stream]
+	b.lookahead[stream] = append([]byte(nil), payload...)
+	if prev == nil {
 		return nil
 	}
-	b.block[stream] = nil
-	var encoded []byte
-	for _, p := range blk {
-		encoded = append(append(encoded, p...), ' ')
-	}
-	_, err = b.env.Sink.Write(stream, encoded)
+	_, err = b.env.Sink.Write(stream, prev)
 	return err
 }

@@ -81,7 +81,7 @@ func Bugs() []Bug {
 		{Name: "StaleUpdateOpens", Class: "stale update opens the gate", New: NewStaleUpdateOpens, Catches: []string{"P1", "P4", "P7", "P8"},
 			Mistake: "hand-rolled notification handler that opens the gate on any completed operation for the call, without matching it to the pending attempt's clientContext"},
 		{Name: "HeldAcrossStop", Class: "media held across notRecording", New: NewHeldAcrossStop, Catches: []string{"P7"},
-			Mistake: "an encoder that writes only whole two-frame packets keeps a half-filled packet when the recording ends, and completes it with the next recording's first frame"},
+			Mistake: "an encoder with one frame of lookahead emits each frame when the next arrives; the hook does not flush the encoder, so the last frame of one recording is written in the next"},
 		{Name: "DigestOnly", Class: "derived data without content", New: NewDigestOnly, Catches: []string{"P7", Interference}, Noninterference: true,
 			Mistake: "writes a running SHA-256 fingerprint of all audio since the bot joined next to each recorded frame; the digest depends on pre-consent media but carries no canary"},
 		{Name: "CountsOnly", Class: "derived data without content", New: NewCountsOnly, Catches: []string{"P7", Interference}, Noninterference: true,

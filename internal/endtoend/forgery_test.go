@@ -40,8 +40,9 @@ var wantReason = map[graphtest.Forgery]callback.RejectReason{
 // was, and afterwards a genuine completed still opens the gate (so the
 // refusals were not a broken wiring).
 func TestEveryForgeryIsRefusedAndChangesNothing(t *testing.T) {
-	wd := newWatchdog(t, 20*time.Second)
-	ctx := testContext(t)
+	const limit = 20 * time.Second
+	wd := newWatchdog(t, limit)
+	ctx := testContext(t, limit)
 	b := newBot(t)
 	for _, f := range graphtest.Forgeries() {
 		t.Run(f.String(), func(t *testing.T) {
@@ -115,7 +116,7 @@ func checkForgeryAnswered(t *testing.T, b *bot, c *call, f graphtest.Forgery, d 
 
 // checkUnchanged checks the machine is still in state with the gate closed
 // and never opened.
-func checkUnchanged(t *testing.T, c *call, state fsm.State) {
+func checkUnchanged(t failer, c *call, state fsm.State) {
 	t.Helper()
 	if got := c.m.State(); got != state {
 		t.Errorf("state %v, want it unchanged: %v", got, state)
@@ -127,7 +128,7 @@ func checkUnchanged(t *testing.T, c *call, state fsm.State) {
 
 // endCall ends c with the fake's signed termination and checks the
 // registry forgot it.
-func endCall(ctx context.Context, t testing.TB, c *call) {
+func endCall(ctx context.Context, t failer, c *call) {
 	t.Helper()
 	d, err := c.fake.End(ctx, nil)
 	if err != nil || d.StatusCode != http.StatusAccepted {
@@ -143,8 +144,9 @@ func endCall(ctx context.Context, t testing.TB, c *call) {
 // reason the registry gives, and changes nothing; a genuine completed for
 // the current attempt then opens the gate.
 func TestGenuineNotificationsThatNameNoCurrentAttemptChangeNothing(t *testing.T) {
-	wd := newWatchdog(t, 20*time.Second)
-	ctx := testContext(t)
+	const limit = 20 * time.Second
+	wd := newWatchdog(t, limit)
+	ctx := testContext(t, limit)
 	b := newBot(t)
 
 	// Another call the fake knows and POSTs to the same callback, in which
@@ -259,8 +261,9 @@ func TestGenuineNotificationsThatNameNoCurrentAttemptChangeNothing(t *testing.T)
 // and the registry ignores it because it names none of B's attempts. Nor
 // does a redelivery of A's completed change A, which is already recording.
 func TestReplayedTokenWithAnotherCallsBodyChangesNothing(t *testing.T) {
-	wd := newWatchdog(t, 20*time.Second)
-	ctx := testContext(t)
+	const limit = 20 * time.Second
+	wd := newWatchdog(t, limit)
+	ctx := testContext(t, limit)
 	b := newBot(t)
 	a, victim := b.newCall(t), b.newCall(t)
 

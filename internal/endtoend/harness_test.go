@@ -40,18 +40,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// limitRapidChecks runs 50 rapid cases instead of 100 unless the command
+// limitRapidChecks runs 50 rapid cases instead of 100, unless the command
 // line (-rapid.checks) or the environment (RAPID_CHECKS) asks for a number:
 // each case makes a dozen loopback requests, and the package should finish
-// in seconds under -race.
+// in seconds under -race. It also keeps rapid from writing fail files into
+// the package (a failure prints the seed that reproduces it), unless asked.
 func limitRapidChecks() {
-	if _, ok := os.LookupEnv("RAPID_CHECKS"); ok {
-		return
-	}
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
-	if !set {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if _, ok := os.LookupEnv("RAPID_CHECKS"); !ok && !set["rapid.checks"] {
 		_ = flag.Set("rapid.checks", "50")
+	}
+	if _, ok := os.LookupEnv("RAPID_NOFAILFILE"); !ok && !set["rapid.nofailfile"] && !set["rapid.failfile"] {
+		_ = flag.Set("rapid.nofailfile", "true")
 	}
 }
 
@@ -79,12 +80,23 @@ func newWatchdog(t testing.TB, limit time.Duration) *watchdog {
 // at names the step the test is at now.
 func (w *watchdog) at(step string) { w.step.Store(step) }
 
-// testContext returns a context that ends well before a watchdog would
-// fire, so a call that waits on the network returns an error first.
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+// testContext returns a context that ends before the test's watchdog
+// fires (give it the watchdog's limit), so a call that waits on the network
+// returns an error first.
+func testContext(t testing.TB, limit time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), limit*3/4)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// failer is what the helpers need of a test: a *testing.T, or a *rapid.T
+// inside a property.
+type failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Error(args ...any)
+	Errorf(format string, args ...any)
 }
 
 // bot is a bot's callback side wired as in production: a Validator that
@@ -182,7 +194,7 @@ type call struct {
 
 // newCall makes a call known to the fake, registers the bot's callback for
 // it, and creates its machine in the registry.
-func (b *bot) newCall(t testing.TB, opts ...fsm.Option) *call {
+func (b *bot) newCall(t failer, opts ...fsm.Option) *call {
 	t.Helper()
 	c := &call{id: uuid.NewString(), events: newRecorder()}
 	c.fake = fake.AddCall(c.id)
@@ -202,7 +214,7 @@ func (b *bot) newCall(t testing.TB, opts ...fsm.Option) *call {
 
 // startPending sends recording, which the fake answers running, and checks
 // the machine waits for the outcome with the gate closed.
-func (c *call) startPending(ctx context.Context, t testing.TB) graph.Operation {
+func (c *call) startPending(ctx context.Context, t failer) graph.Operation {
 	t.Helper()
 	c.fake.Then(graphtest.ReplyStatus(string(graph.OperationRunning)))
 	op, err := c.m.Start(ctx)

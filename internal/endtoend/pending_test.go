@@ -21,8 +21,9 @@ import (
 // writer still holds, runs the hook and only then reports notRecording; the
 // fake's signed termination ends the machine and the registry forgets it.
 func TestPendingFlowThroughHandlerRegistryClientMachineAndFake(t *testing.T) {
-	wd := newWatchdog(t, 20*time.Second)
-	ctx := testContext(t)
+	const limit = 20 * time.Second
+	wd := newWatchdog(t, limit)
+	ctx := testContext(t, limit)
 	b := newBot(t)
 
 	var file bytes.Buffer
@@ -137,8 +138,9 @@ func TestPendingFlowThroughHandlerRegistryClientMachineAndFake(t *testing.T) {
 // the reply; EndCall answers the report 404 and POSTs a signed termination.
 // The test waits on the machine's events.
 func TestScriptedPendingThenCompletedAndEndCall(t *testing.T) {
-	wd := newWatchdog(t, 20*time.Second)
-	ctx := testContext(t)
+	const limit = 20 * time.Second
+	wd := newWatchdog(t, limit)
+	ctx := testContext(t, limit)
 	b := newBot(t)
 	c := b.newCall(t)
 	c.fake.Then(graphtest.PendingThen(graph.OperationCompleted), graphtest.EndCall())

@@ -2,8 +2,11 @@ package properties
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recgate/recgate/fsm"
@@ -16,6 +19,9 @@ type ModelResult struct {
 	Transitions int
 	Depth       int
 	Duration    time.Duration
+	// Replays counts the machines built to replay a path from the start
+	// (the rest of the transitions went on from a paused machine).
+	Replays int
 	// Complete is false when MaxStates cut the search short.
 	Complete bool
 	// Counterexample is the shortest path to the first violation found
@@ -28,11 +34,32 @@ type ModelResult struct {
 	TriggersFired    map[string]int
 	PersistReachable bool
 	// Stuck lists states from which neither NotRecording nor Ended can be
-	// reached (should be empty).
+	// reached (should be empty), each as the machine state and the
+	// shortest path of moves to it.
 	Stuck []string
+	// GateSteps is true when the checker paused inside the gate's own
+	// atomic steps (a build with the recgate_checker tag).
+	GateSteps bool
 
-	edges [][2]int
-	keys  []string
+	edges [][2]int32
+	nodes []node
+}
+
+// StatesPerSecond is the search's speed.
+func (r *ModelResult) StatesPerSecond() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.States) / r.Duration.Seconds()
+}
+
+// node is a state of the product, as the search keeps it: how it was first
+// reached (its shortest path, breadth first), and its machine state.
+type node struct {
+	parent int32
+	depth  int32
+	mv     move
+	state  fsm.State
 }
 
 // Counterexample is a shortest path to a violation.
@@ -60,106 +87,362 @@ func (c *Counterexample) String() string {
 // CheckModel explores every interleaving of the bounded model breadth
 // first, checking every invariant on every event, so the first violation
 // found has a shortest path.
+//
+// The frontier is expanded by several goroutines at once (each on machines
+// of its own) and their findings are taken in breadth-first order, so the
+// states, their numbering and the counterexample are those of a search on
+// one goroutine. A machine is not copied: a state is reached by replaying
+// its path on a fresh machine, except that the search goes on from the
+// machine it has in hand whenever it can (after a move that leaves the
+// abstract state unchanged, and from a newly found state, up to a bound).
+// That is sound because the abstract state (sim.key) decides what can
+// happen next; a self-test replays every state afresh and compares.
 func CheckModel(cfg ModelConfig) (*ModelResult, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	res := &ModelResult{Config: cfg, StatesReached: map[fsm.State]int{}, TriggersFired: map[string]int{}, Complete: true}
-
-	type node struct {
-		id    int
-		path  []move
-		moves []move
-	}
-	root, err := replay(cfg, nil)
+	e := newExplorer(cfg)
+	defer e.stop()
+	res, err := e.run()
 	if err != nil {
 		return nil, err
 	}
-	ids := map[string]int{root.key(): 0}
-	res.keys = append(res.keys, root.key())
-	machineState := []fsm.State{root.m.State()}
-	parent := []int{-1}
-	queue := []node{{id: 0, moves: root.enabled()}}
-	root.close()
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// explorer is one breadth-first search.
+type explorer struct {
+	cfg     ModelConfig
+	res     *ModelResult
+	ids     map[string]int32
+	keys    []string
+	alive   []*sim // a paused machine at node id, to go on from (or nil)
+	nAlive  atomic.Int64
+	replays atomic.Int64
+	runners *runnerPool
+	// firstOf is the first state (in breadth-first order) of each machine
+	// state, where introspection also exports the diagram.
+	firstOf map[fsm.State]int32
+}
+
+// transition is what one move from a node led to.
+type transition struct {
+	key        string
+	state      fsm.State
+	violations []Violation
+	persisted  bool
+	sim        *sim // paused at the new state, or nil
+	err        error
+}
+
+type expansion struct {
+	moves []move
+	out   []transition
+	err   error
+}
+
+func newExplorer(cfg ModelConfig) *explorer {
+	if cfg.keepAlive == 0 {
+		// Each kept machine holds up to three paused goroutines, one more
+		// per writer with the gate's own steps; the race detector allows
+		// 8128 goroutines in all.
+		cfg.keepAlive = 4000 / (3 + cfg.Writers)
+	}
+	return &explorer{
+		cfg:     cfg,
+		res:     &ModelResult{Config: cfg, StatesReached: map[fsm.State]int{}, TriggersFired: map[string]int{}, Complete: true},
+		ids:     map[string]int32{},
+		runners: &runnerPool{},
+		firstOf: map[fsm.State]int32{},
+	}
+}
+
+func (e *explorer) stop() {
+	for i, s := range e.alive {
+		if s != nil {
+			s.close()
+			e.alive[i] = nil
+		}
+	}
+	e.runners.close()
+}
+
+func (e *explorer) replay(path []move) (*sim, error) {
+	e.replays.Add(1)
+	return replay(e.cfg, path, e.runners.spawn)
+}
+
+// path is node id's shortest path.
+func (e *explorer) path(id int32) []move {
+	p := make([]move, e.res.nodes[id].depth)
+	for i := len(p) - 1; i >= 0; i-- {
+		p[i] = e.res.nodes[id].mv
+		id = e.res.nodes[id].parent
+	}
+	return p
+}
+
+func (e *explorer) run() (*ModelResult, error) {
+	res := e.res
+	root, err := e.replay(nil)
+	if err != nil {
+		return nil, err
+	}
+	res.GateSteps = root.steps
+	e.add(string(root.key(nil)), node{parent: -1, state: root.m.State()}, root)
+	e.nAlive.Add(1)
 	res.StatesReached[fsm.NotRecording]++
 
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, mv := range n.moves {
-			path := append(append([]move(nil), n.path...), mv)
-			s, err := replay(cfg, path)
-			if err != nil {
-				return nil, err
+	workers := e.cfg.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	const batchSize = 128
+	queue := []int32{0}
+	for head := 0; head < len(queue); {
+		batch := queue[head:min(head+batchSize, len(queue))]
+		head += len(batch)
+		exps := make([]expansion, len(batch))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < min(workers, len(batch)); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1)) - 1; i < len(batch); i = int(next.Add(1)) - 1 {
+					exps[i] = e.expand(batch[i])
+				}
+			}()
+		}
+		wg.Wait()
+		done, err := e.commit(batch, exps, &queue)
+		for _, x := range exps {
+			for _, tr := range x.out {
+				if tr.sim != nil {
+					tr.sim.close()
+					e.nAlive.Add(-1)
+				}
 			}
-			res.Transitions++
-			k := s.key()
-			fromID := n.id
-			id, seen := ids[k]
-			if !seen {
-				id = len(res.keys)
-				ids[k] = id
-				res.keys = append(res.keys, k)
-				machineState = append(machineState, s.m.State())
-				parent = append(parent, fromID)
-				res.StatesReached[s.m.State()]++
-				if strings.HasPrefix(string(mv), "ev:") {
-					res.TriggersFired[strings.TrimPrefix(string(mv), "ev:")]++
-				}
-				if s.persists > 0 {
-					res.PersistReachable = true
-				}
-				if len(path) > res.Depth {
-					res.Depth = len(path)
-				}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			break
+		}
+	}
+	res.States = len(e.keys)
+	res.Replays = int(e.replays.Load())
+	if res.Counterexample == nil && res.Complete {
+		res.Stuck = e.stuckStates()
+	}
+	return res, nil
+}
+
+// add records a new state.
+func (e *explorer) add(key string, n node, s *sim) int32 {
+	id := int32(len(e.keys))
+	e.ids[key] = id
+	e.keys = append(e.keys, key)
+	e.res.nodes = append(e.res.nodes, n)
+	e.alive = append(e.alive, s)
+	if _, ok := e.firstOf[n.state]; !ok {
+		e.firstOf[n.state] = id
+	}
+	return id
+}
+
+// expand tries every move possible at node id (on a worker goroutine). It
+// only reads the explorer's tables, which change only in commit, between
+// batches.
+func (e *explorer) expand(id int32) expansion {
+	s := e.alive[id]
+	e.alive[id] = nil
+	if s != nil {
+		e.nAlive.Add(-1)
+	} else {
+		var err error
+		if s, err = e.replay(e.path(id)); err != nil {
+			return expansion{err: err}
+		}
+	}
+	here := e.keys[id]
+	x := expansion{moves: s.enabled(true)}
+	x.out = make([]transition, len(x.moves))
+	var buf []byte
+	for _, j := range tryOrder(x.moves) {
+		mv := x.moves[j]
+		if s == nil {
+			var err error
+			if s, err = e.replay(e.path(id)); err != nil {
+				x.err = err
+				return x
 			}
-			res.edges = append(res.edges, [2]int{fromID, id})
-			if len(s.violations) > 0 {
-				ce := &Counterexample{Events: s.events, Violations: s.violations}
-				for _, m := range path {
-					ce.Moves = append(ce.Moves, string(m))
-				}
-				for x := id; x >= 0; x = parent[x] {
-					ce.states = append([]int{x}, ce.states...)
-				}
-				res.Counterexample = ce
-				s.close()
-				res.States = len(res.keys)
-				res.Duration = time.Since(start)
-				return res, nil
-			}
-			if !seen {
-				queue = append(queue, node{id: id, path: path, moves: s.enabled()})
+		}
+		before := len(s.violations)
+		// The diagram export is a function of the machine's configuration
+		// and its State alone (stateless's ToGraph reads the state and the
+		// configuration and calls no guard), so it is checked in the first
+		// state of each machine state only: it costs more than the rest
+		// of a transition.
+		s.skipDiagram = mv.kind == mvIntrospect && e.firstOf[e.res.nodes[id].state] != id
+		if err := s.apply(mv); err != nil {
+			s.close()
+			x.err = err
+			return x
+		}
+		buf = s.key(buf[:0])
+		tr := &x.out[j]
+		tr.state, tr.persisted = s.m.State(), s.persists > 0
+		tr.violations = append([]Violation(nil), s.violations[before:]...)
+		if string(buf) == here && len(tr.violations) == 0 {
+			tr.key = here // nothing changed: go on from this machine
+			continue
+		}
+		tr.key = string(buf)
+		_, seen := e.ids[tr.key]
+		if !seen && len(tr.violations) == 0 && e.nAlive.Add(1) <= int64(e.cfg.keepAlive) {
+			tr.sim = s // perhaps a new state: keep it to go on from
+		} else {
+			if !seen && len(tr.violations) == 0 {
+				e.nAlive.Add(-1)
 			}
 			s.close()
-			if cfg.MaxStates > 0 && len(res.keys) >= cfg.MaxStates {
-				res.Complete = false
-				queue = nil
-				break
+		}
+		s = nil
+	}
+	if s != nil {
+		s.close()
+	}
+	return x
+}
+
+// tryOrder is the order in which expand tries the moves: those that most
+// often change nothing first (introspection; a writer's move, which is
+// refused while the gate is closed), so that one machine serves them all
+// before a move changes the state and the next needs a replay.
+func tryOrder(ms []move) []int {
+	order := make([]int, 0, len(ms))
+	for pass := 0; pass < 3; pass++ {
+		for j, mv := range ms {
+			rank := 2
+			switch mv.kind {
+			case mvIntrospect:
+				rank = 0
+			case mvAcquire:
+				rank = 1
+			}
+			if rank == pass {
+				order = append(order, j)
 			}
 		}
 	}
-	res.States = len(res.keys)
-	res.Duration = time.Since(start)
-	res.Stuck = stuckStates(res, machineState)
-	return res, nil
+	return order
+}
+
+// commit takes a batch's findings in breadth-first order. It reports
+// whether the search is over.
+func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool, error) {
+	res := e.res
+	for i, from := range batch {
+		x := exps[i]
+		if x.err != nil {
+			return true, x.err
+		}
+		for j, mv := range x.moves {
+			tr := &x.out[j]
+			res.Transitions++
+			id, seen := e.ids[tr.key]
+			if !seen {
+				depth := res.nodes[from].depth + 1
+				id = e.add(tr.key, node{parent: from, depth: depth, mv: mv, state: tr.state}, tr.sim)
+				tr.sim = nil
+				res.StatesReached[tr.state]++
+				if mv.kind == mvEvent {
+					res.TriggersFired[eventLabels[mv.who]]++
+				}
+				if tr.persisted {
+					res.PersistReachable = true
+				}
+				res.Depth = max(res.Depth, int(depth))
+				if e.cfg.checkReplays {
+					if err := e.checkReplay(id); err != nil {
+						return true, err
+					}
+				}
+			}
+			res.edges = append(res.edges, [2]int32{from, id})
+			if len(tr.violations) > 0 {
+				return true, e.counterexample(from, mv, id)
+			}
+			if !seen {
+				*queue = append(*queue, id)
+			}
+			if e.cfg.MaxStates > 0 && len(e.keys) >= e.cfg.MaxStates {
+				res.Complete = false
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// counterexample replays the violating path on a fresh machine, for its
+// events, and checks that the violation comes back.
+func (e *explorer) counterexample(from int32, mv move, to int32) error {
+	path := append(e.path(from), mv)
+	s, err := e.replay(path)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if len(s.violations) == 0 {
+		return fmt.Errorf("properties: the model checker found a violation after %v but a fresh replay of that path does not show it: the abstract state misses something (a bug in the checker)", path)
+	}
+	ce := &Counterexample{Events: s.events, Violations: s.violations}
+	for _, m := range path {
+		ce.Moves = append(ce.Moves, m.String())
+	}
+	for x := from; x >= 0; x = e.res.nodes[x].parent {
+		ce.states = append([]int{int(x)}, ce.states...)
+	}
+	ce.states = append(ce.states, int(to))
+	e.res.Counterexample = ce
+	return nil
+}
+
+// checkReplay replays node id's path on a fresh machine and compares the
+// abstract state with the one the search found going on from a paused
+// machine.
+func (e *explorer) checkReplay(id int32) error {
+	s, err := e.replay(e.path(id))
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if got := string(s.key(nil)); got != e.keys[id] {
+		return fmt.Errorf("properties: state %d: a fresh replay of %v reaches another abstract state than the search did (a bug in the checker)", id, e.path(id))
+	}
+	return nil
 }
 
 // stuckStates lists reachable states from which no path leads back to
 // NotRecording or Ended.
-func stuckStates(res *ModelResult, machineState []fsm.State) []string {
-	back := make([][]int, len(res.keys))
-	for _, e := range res.edges {
-		back[e[1]] = append(back[e[1]], e[0])
+func (e *explorer) stuckStates() []string {
+	res := e.res
+	back := make([][]int32, len(res.nodes))
+	for _, ed := range res.edges {
+		back[ed[1]] = append(back[ed[1]], ed[0])
 	}
-	ok := make([]bool, len(res.keys))
-	var stack []int
-	for id, st := range machineState {
-		if st == fsm.NotRecording || st == fsm.Ended {
+	ok := make([]bool, len(res.nodes))
+	var stack []int32
+	for id, n := range res.nodes {
+		if n.state == fsm.NotRecording || n.state == fsm.Ended {
 			ok[id] = true
-			stack = append(stack, id)
+			stack = append(stack, int32(id))
 		}
 	}
 	for len(stack) > 0 {
@@ -175,9 +458,58 @@ func stuckStates(res *ModelResult, machineState []fsm.State) []string {
 	var stuck []string
 	for id, good := range ok {
 		if !good {
-			stuck = append(stuck, res.keys[id])
+			var moves []string
+			for _, m := range e.path(int32(id)) {
+				moves = append(moves, m.String())
+			}
+			stuck = append(stuck, fmt.Sprintf("%s after %s", res.nodes[id].state, strings.Join(moves, ", ")))
 		}
 	}
 	sort.Strings(stuck)
 	return stuck
+}
+
+// runnerPool keeps the goroutines that run the machine's threads, so a
+// replay does not start (and grow the stack of) a new goroutine for every
+// event.
+type runnerPool struct {
+	mu     sync.Mutex
+	idle   []chan func()
+	closed bool
+}
+
+func (p *runnerPool) spawn(f func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 && !p.closed {
+		r := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		r <- f
+		return
+	}
+	p.mu.Unlock()
+	r := make(chan func(), 1)
+	r <- f
+	go func() {
+		for f := range r {
+			f()
+			p.mu.Lock()
+			if p.closed || len(p.idle) >= 64 {
+				p.mu.Unlock()
+				return
+			}
+			p.idle = append(p.idle, r)
+			p.mu.Unlock()
+		}
+	}()
+}
+
+func (p *runnerPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, r := range p.idle {
+		close(r)
+	}
+	p.idle = nil
 }

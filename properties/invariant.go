@@ -35,6 +35,15 @@ var (
 			switch e.Kind {
 			case EvWriteBegin:
 				switch {
+				case w.Ended && e.FromSink && !w.EndedReturned:
+					// The bot is being told the call ended and may still be
+					// finishing writes it began under its lease; what it
+					// writes must still be media of the confirmed interval
+					// (P7), and nothing may begin once CallEnded returned.
+					if w.confirmedAtEnd && !w.Reported {
+						return ""
+					}
+					return fmt.Sprintf("stream %d began persisting, while the bot handled the end of the call, without a confirmed recording", e.Stream)
 				case w.Ended:
 					return fmt.Sprintf("stream %d began persisting after the call ended", e.Stream)
 				case w.Reported:
@@ -133,7 +142,7 @@ var (
 				switch {
 				case o.Interval == 0:
 					return fmt.Sprintf("stream %d persisted frame %d, which arrived on stream %d at event %d %s", e.Stream, o.Frame, o.Stream, o.At, o.Phase)
-				case o.Interval != w.Interval || !w.Confirmed:
+				case o.Interval != w.writeInterval(e):
 					return fmt.Sprintf("stream %d persisted frame %d, which arrived on stream %d at event %d in an earlier recording interval (%d; this write is in %s)", e.Stream, o.Frame, o.Stream, o.At, o.Interval, w.intervalName())
 				}
 			}
@@ -206,9 +215,10 @@ const (
 	EvIntrospect                  // introspection began or ended (Label)
 	EvFrame                       // a media frame arrived at the bot (Stream, Frame)
 	EvQuiet                       // the bot was asked to finish its work (Close) or the grace period ended (Label)
+	EvReturned                    // the bot's handler for an event returned (Label)
 )
 
-var eventNames = [...]string{"request", "reply", "update", "write-begin", "write-end", "flush", "call-ended", "gate-open", "attempt", "introspect", "frame", "quiet"}
+var eventNames = [...]string{"request", "reply", "update", "write-begin", "write-end", "flush", "call-ended", "gate-open", "attempt", "introspect", "frame", "quiet", "returned"}
 
 // Event is one observation.
 type Event struct {
@@ -233,7 +243,7 @@ type Event struct {
 	// captured inside the recording after Stop was asked, before it
 	// reports. The model checker's writes are leases on the real gate.
 	FromSink bool
-	Label string // attempts: the bot event; introspect: "begin"/"end"
+	Label    string // attempts: the bot event; introspect: "begin"/"end"
 	// Thread tells apart attempts that run at once (the model checker's
 	// threads); the rapid suite, which cannot tell, uses 0 and marks
 	// concurrent attempts instead.
@@ -274,7 +284,7 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, "(stream %d)", e.Stream)
 	case EvFrame:
 		fmt.Fprintf(&b, "(frame %d on stream %d)", e.Frame, e.Stream)
-	case EvAttempt, EvIntrospect, EvQuiet:
+	case EvAttempt, EvIntrospect, EvQuiet, EvReturned:
 		fmt.Fprintf(&b, "(%s)", e.Label)
 	}
 	return b.String()
@@ -309,7 +319,12 @@ type World struct {
 	Interval             int    // confirmed recording intervals so far; the current one while Confirmed
 	StopAsked            string // "Stop" or "Fail" once the bot was asked to, until a new recording request
 
-	everRequested bool
+	// EndedReturned: the bot's CallEnded returned (the rapid suite's sink
+	// writes count as after the end of the call from then on).
+	EndedReturned bool
+
+	everRequested  bool
+	confirmedAtEnd bool
 }
 
 // Observe checks e against every invariant, then applies it to the world.
@@ -350,6 +365,20 @@ func (w *World) phase() string {
 		return "while Graph's reply to recording was still pending (notStarted/running)"
 	}
 	return "before any recording was confirmed"
+}
+
+// writeInterval is the confirmed interval a write beginning now belongs
+// to, 0 for none. A sink write while the bot handles the end of the call
+// still belongs to the interval the end interrupted: the bot may finish
+// and flush what it captured there (P1 says the same).
+func (w *World) writeInterval(e Event) int {
+	switch {
+	case w.Confirmed:
+		return w.Interval
+	case w.Ended && e.FromSink && !w.EndedReturned && w.confirmedAtEnd && !w.Reported:
+		return w.Interval
+	}
+	return 0
 }
 
 func (w *World) intervalName() string {
@@ -411,7 +440,14 @@ func (w *World) apply(e Event) {
 			w.UnflushedWrites = false
 		}
 	case EvCallEnded:
+		if !w.Ended {
+			w.confirmedAtEnd = w.Confirmed
+		}
 		w.Ended, w.Confirmed = true, false
+	case EvReturned:
+		if e.Label == "callEnded" || e.Label == "concurrent callEnded" {
+			w.EndedReturned = true
+		}
 	case EvAttempt:
 		label, concurrent := strings.CutPrefix(e.Label, "concurrent ")
 		switch label {

@@ -51,7 +51,7 @@ func noninterference(r *runner, newBot Factory, o options) string {
 	sort.Ints(frames)
 	for _, s := range order {
 		if !bytes.Equal(first[s], second[s]) {
-			return fmt.Sprintf("noninterference violated: media that arrived outside any confirmed recording (frames %v) changed what was persisted on stream %d:\n  with the first media:  %q\n  with other media:      %q\n"+
+			return fmt.Sprintf("noninterference violated (P7 ConsentCoversCapture, for derived data): media that arrived outside any confirmed recording (frames %v) changed what was persisted on stream %d:\n  with the first media:  %q\n  with other media:      %q\n"+
 				"  rule: %s\n(this check assumes a deterministic bot)\nthe case as the suite played it:\n%s", frames, s, clip(first[s]), clip(second[s]), P7.Rule, describeEvents(r.env.events()))
 		}
 	}

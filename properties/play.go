@@ -23,13 +23,19 @@ type runner struct {
 	variant map[int]bool
 
 	frames atomic.Int64 // frames sent so far
-	bg     sync.WaitGroup
 	// baseline is how many goroutines ran before the bot was built: more
 	// than that afterwards are the bot's (or the suite's, for a moment).
 	baseline int
 
 	mu      sync.Mutex
 	failure string // the first hang or panic
+	// running are the done channels of the goroutines the suite started
+	// and has not waited for yet. (A WaitGroup will not do: a bot's own
+	// goroutine may make the suite start one while the suite waits.)
+	running []chan struct{}
+	// inBot holds the goroutines (by id) that are inside a bot call now:
+	// only there does a blocked goroutine mean the bot waits.
+	inBot map[uint64]bool
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
 	during  string
@@ -86,7 +92,19 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	var err error
 	var panicked any
 	run := func() {
-		defer func() { panicked = recover() }()
+		g := goid()
+		r.mu.Lock()
+		if r.inBot == nil {
+			r.inBot = make(map[uint64]bool)
+		}
+		r.inBot[g] = true
+		r.mu.Unlock()
+		defer func() {
+			panicked = recover()
+			r.mu.Lock()
+			delete(r.inBot, g)
+			r.mu.Unlock()
+		}()
 		err = fn(ctx)
 	}
 	if inline {
@@ -114,14 +132,23 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 func (r *runner) background(fn func()) {
 	var id atomic.Uint64
 	done := make(chan struct{})
-	r.bg.Add(1)
+	r.mu.Lock()
+	r.running = append(r.running, done)
+	r.mu.Unlock()
 	go func() {
-		defer r.bg.Done()
 		defer close(done)
 		id.Store(goid())
 		fn()
 	}()
-	settle(done, id.Load, r.opts.timeout/3)
+	settle(done, func() uint64 {
+		g := id.Load()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.inBot[g] {
+			return g
+		}
+		return 0
+	}, r.opts.timeout/3)
 }
 
 // deliver sends frames on the given streams, one after the other.
@@ -142,6 +169,7 @@ func (r *runner) deliver(streams []int, inline bool) {
 
 // event runs a bot event by name.
 func (r *runner) event(what string, inline bool) {
+	defer r.env.observe(Event{Kind: EvReturned, Label: what})
 	switch what {
 	case "start":
 		r.call("Start", inline, r.bot.Start)
@@ -178,9 +206,18 @@ func (r *runner) whileInFlight(st *step) {
 // duringWrite runs the drawn Stop or Fail while the first write of a burst
 // is under way (the lease is held: Stop must wait for it).
 func (r *runner) duringWrite() {
+	g := goid()
 	r.mu.Lock()
 	what := r.during
-	r.during = ""
+	if !r.inBot[g] {
+		// A write from one of the bot's own goroutines (a write-behind
+		// queue): the suite cannot tell when it runs, so it starts nothing
+		// from it.
+		what = ""
+	}
+	if what != "" {
+		r.during = ""
+	}
 	r.mu.Unlock()
 	if what != "" {
 		r.env.stats.stopsWithWrites.Add(1)
@@ -281,15 +318,28 @@ func (r *runner) lookAtGate() {
 	}
 }
 
-// waitBackground waits for the goroutines the suite started, under a
-// watchdog of its own (each bot call on them has one too).
+// waitBackground waits for the goroutines the suite started (and those
+// they started), under a watchdog of its own (each bot call on them has
+// one too).
 func (r *runner) waitBackground() {
-	done := make(chan struct{})
-	go func() { r.bg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(3 * r.opts.timeout):
-		r.fail("the suite's own goroutines did not finish within %s: a bot event run concurrently hung\n%s", 3*r.opts.timeout, goroutineDump(32<<10))
+	deadline := time.NewTimer(3 * r.opts.timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		list := r.running
+		r.running = nil
+		r.mu.Unlock()
+		if len(list) == 0 {
+			return
+		}
+		for _, done := range list {
+			select {
+			case <-done:
+			case <-deadline.C:
+				r.fail("the suite's own goroutines did not finish within %s: a bot event run concurrently hung\n%s", 3*r.opts.timeout, goroutineDump(32<<10))
+				return
+			}
+		}
 	}
 }
 

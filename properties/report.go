@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,29 +17,126 @@ func Replay(cfg ModelConfig, moves []string) ([]Violation, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s, err := newSim(cfg)
+	s, err := newSim(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	for i, mv := range moves {
-		if !containsMove(s.enabled(), move(mv)) {
-			return s.violations, fmt.Errorf("properties: move %d (%s) is not possible there; possible: %v", i+1, mv, s.enabled())
+	for i, text := range moves {
+		mv, err := parseMove(text)
+		if err != nil {
+			return s.violations, fmt.Errorf("properties: move %d: %w", i+1, err)
 		}
-		if err := s.apply(move(mv)); err != nil {
+		if possible := s.enabled(false); !slices.Contains(possible, mv) {
+			return s.violations, fmt.Errorf("properties: move %d (%s) is not possible there; possible: %v", i+1, mv, possible)
+		}
+		if err := s.apply(mv); err != nil {
 			return s.violations, err
 		}
 	}
 	return s.violations, nil
 }
 
-func containsMove(ms []move, m move) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
+// moveKind is what a move does.
+type moveKind uint8
+
+const (
+	mvEvent        moveKind = iota // a bot event (who: eventID)
+	mvStep                         // a paused thread goes on (who: thread)
+	mvReply                        // Graph replies to a thread's request (who: thread, arg: Outcome)
+	mvAcquire                      // writer who takes a lease
+	mvWrite                        // writer who persists under its lease
+	mvRelease                      // writer who releases its lease
+	mvReleaseAgain                 // writer who releases its previous lease once more
+	mvOpen                         // writer who registers its stream
+	mvIntrospect                   // CanFire, PermittedTriggers and DOT
+)
+
+var writerMoveNames = map[moveKind]string{mvAcquire: "acquire", mvWrite: "write", mvRelease: "release", mvReleaseAgain: "release-again", mvOpen: "open"}
+
+// move is one step of the product: a bot event, a step of a paused thread,
+// a Graph reply, a writer's lease operation, or introspection. It prints
+// (and parses) as "ev:start", "step:control", "reply:control:completed",
+// "w0:acquire", "introspect".
+type move struct {
+	kind     moveKind
+	who, arg uint8
+}
+
+func (m move) String() string {
+	switch m.kind {
+	case mvEvent:
+		if int(m.who) < len(eventLabels) {
+			return "ev:" + eventLabels[m.who]
+		}
+	case mvStep:
+		return "step:" + threadName(int(m.who))
+	case mvReply:
+		return "reply:" + threadName(int(m.who)) + ":" + Outcome(m.arg).String()
+	case mvIntrospect:
+		return "introspect"
+	default:
+		if n, ok := writerMoveNames[m.kind]; ok {
+			return fmt.Sprintf("w%d:%s", m.who, n)
 		}
 	}
-	return false
+	return fmt.Sprintf("move(%d,%d,%d)", m.kind, m.who, m.arg)
+}
+
+func threadName(t int) string {
+	if t < len(machineThreadNames) {
+		return machineThreadNames[t]
+	}
+	return fmt.Sprintf("w%d", t-threadWriter0)
+}
+
+func parseThread(name string) (int, bool) {
+	if i := slices.Index(machineThreadNames, name); i >= 0 {
+		return i, true
+	}
+	var w int
+	if _, err := fmt.Sscanf(name, "w%d", &w); err == nil && w >= 0 && w < 6 {
+		return threadWriter0 + w, true
+	}
+	return 0, false
+}
+
+// parseMove reads a move as String prints it.
+func parseMove(text string) (move, error) {
+	bad := fmt.Errorf("bad move %q: want ev:EVENT, step:THREAD, reply:THREAD:OUTCOME, wN:acquire|write|release|release-again|open or introspect", text)
+	head, rest, _ := strings.Cut(text, ":")
+	switch {
+	case text == "introspect":
+		return move{kind: mvIntrospect}, nil
+	case head == "ev":
+		for i, l := range eventLabels {
+			if l != "" && l == rest && eventID(i) != evAcquire {
+				return move{kind: mvEvent, who: uint8(i)}, nil
+			}
+		}
+	case head == "step":
+		if t, ok := parseThread(rest); ok {
+			return move{kind: mvStep, who: uint8(t)}, nil
+		}
+	case head == "reply":
+		name, out, _ := strings.Cut(rest, ":")
+		t, ok := parseThread(name)
+		for o := OutcomeCompleted; ok && o <= OutcomeError; o++ {
+			if o.String() == out {
+				return move{kind: mvReply, who: uint8(t), arg: uint8(o)}, nil
+			}
+		}
+	default:
+		var w int
+		if _, err := fmt.Sscanf(head, "w%d", &w); err == nil && w >= 0 && w < 6 {
+			for k, n := range writerMoveNames {
+				if n == rest {
+					return move{kind: k, who: uint8(w)}, nil
+				}
+			}
+		}
+	}
+	return move{}, bad
 }
 
 // GoTest turns the counterexample into a Go test that replays it.
@@ -102,16 +200,16 @@ func (r *ModelResult) DOT() string {
 	}
 	var b strings.Builder
 	b.WriteString("digraph product {\n\tnode [shape=box, fontsize=9];\n")
-	for id, k := range r.keys {
-		state, _, _ := strings.Cut(k, "|")
+	for id, n := range r.nodes {
 		attrs := ""
 		if onPath[id] {
 			attrs = ", color=red, penwidth=2"
 		}
-		fmt.Fprintf(&b, "\tn%d [label=\"%d: %s\"%s];\n", id, id, state, attrs)
+		fmt.Fprintf(&b, "\tn%d [label=\"%d: %s\"%s];\n", id, id, n.state, attrs)
 	}
 	seen := map[[2]int]bool{}
-	for _, e := range r.edges {
+	for _, ed := range r.edges {
+		e := [2]int{int(ed[0]), int(ed[1])}
 		if seen[e] {
 			continue
 		}

@@ -70,8 +70,10 @@ func busy(state string) bool {
 	return false
 }
 
-// settle waits until done is closed or goroutine id has been seen blocked
-// twice in a row, for at most limit. It reports whether done was closed.
+// settle waits until done is closed or goroutine id() has been seen
+// blocked twice in a row, for at most limit. id returns 0 while the
+// goroutine runs the suite's own code (which never counts as blocked). It
+// reports whether done was closed.
 func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
 	// Most bot calls return within microseconds: try that first.
 	for i := 0; i < 64; i++ {
@@ -93,15 +95,13 @@ func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
 		}
 		var states map[uint64]string
 		states, buf = goroutineStates(buf)
-		if g := id(); g != 0 {
-			if st, ok := states[g]; ok && !busy(st) {
-				blocked++
-				if blocked >= 2 {
-					return false
-				}
-			} else {
-				blocked = 0
+		if g := id(); g != 0 && !busy(states[g]) {
+			blocked++
+			if blocked >= 2 {
+				return false
 			}
+		} else {
+			blocked = 0
 		}
 		runtime.Gosched()
 		time.Sleep(20 * time.Microsecond)

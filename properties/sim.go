@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"sync/atomic"
 
 	"github.com/recgate/recgate/fsm"
@@ -13,15 +13,19 @@ import (
 )
 
 // The model checker drives the real fsm.Machine. Its goroutines (one for
-// the bot's events, one for the call-ended notification) run one at a
-// time: the machine pauses at the points internal/hooks names, the
-// simulated Graph pauses at each request until the checker picks a reply,
-// and the K writers are moved by the checker itself, one lease operation at
-// a time. A state of the product is reached again by replaying its path
-// from a fresh machine; nothing of the machine is copied or modelled.
+// the bot's events, one for the call-ended notification, one for a
+// duplicated Start) run one at a time: the machine pauses at the points
+// internal/hooks names, and the simulated Graph pauses at each request until
+// the checker picks a reply. The K writers are moved by the checker too,
+// one lease operation at a time; in a build with the recgate_checker tag
+// each writer also has a goroutine of its own, and the gate pauses it
+// between its own atomic steps (announce the lease, look at the gate), as
+// it pauses the drain between its looks at the streams. A state of the
+// product is reached again by replaying its path from a fresh machine;
+// nothing of the machine is copied or modelled.
 
 // point is where a thread is paused.
-type point int
+type point uint8
 
 const (
 	atIdle    point = iota // no event under way
@@ -29,25 +33,48 @@ const (
 	atRequest              // paused inside a Graph request, waiting for a reply
 )
 
+// The threads: the machine's three, then one per writer (used only when
+// the gate pauses inside its own steps).
 const (
 	threadControl = 0 // Start, Stop, Fail, OperationUpdate
 	threadEnd     = 1 // CallEnded
 	threadDup     = 2 // a second Start, as a duplicated notification makes
+	threadWriter0 = 3 // writer i runs on thread threadWriter0+i
 )
 
-var threadNames = []string{"control", "end", "dup"}
+var machineThreadNames = []string{"control", "end", "dup"}
+
+// eventID names what a thread is doing.
+type eventID uint8
+
+const (
+	evNone eventID = iota
+	evStart
+	evStop
+	evFail
+	evUpdateCompleted
+	evUpdateFailed
+	evCallEnded
+	evDupStart
+	evAcquire // a writer's Stream.Acquire, step by step
+)
+
+// eventLabels are the events' names in moves ("ev:start") and coverage.
+var eventLabels = [...]string{"", "start", "stop", "fail", "update:completed", "update:failed", "callEnded", "dup:start", "acquire"}
 
 type thread struct {
 	name      string
-	event     string // the event under way
+	event     eventID // the event under way, evNone when idle
 	at        point
 	hookPoint hooks.Point
 	status    graph.Status // of the request it waits in
+	ready     func() bool  // at a gate wait: whether a step would make progress
+	running   bool         // its goroutine is alive (paused)
+	sig       chan bool    // the goroutine says: true, paused; false, finished
 	resume    chan Outcome
-	pause     chan struct{}
 }
 
-type writerState int
+type writerState uint8
 
 const (
 	writerIdle writerState = iota
@@ -55,16 +82,29 @@ const (
 	writerWritten
 )
 
+// writer is one media writer of the model.
+type writer struct {
+	state  writerState
+	opened bool      // its stream is registered
+	lease  fsm.Lease // the lease it holds
+	// With the gate's own steps: the lease it released last, which it may
+	// release once more (a double Release, which must do nothing).
+	stale     fsm.Lease
+	staleUsed bool
+}
+
 // sim is one replay of one path.
 type sim struct {
 	cfg     ModelConfig
+	hooks   *hooks.Hooks
+	steps   bool // the gate pauses inside its own steps (recgate_checker)
 	m       *fsm.Machine
 	streams []*fsm.Stream
-	leases  []fsm.Lease
-	writers []writerState
-	threads [3]*thread
+	writers []writer
+	threads []*thread
 	active  int // the thread running now, -1 for none
 	lockBy  int // the thread holding the machine's lock, -1 for none
+	spawn   func(func())
 
 	world      World
 	violations []Violation
@@ -75,6 +115,10 @@ type sim struct {
 	pending                             *graph.Operation
 	opSeq                               int
 	persists                            int
+
+	// skipDiagram leaves the diagram export out of the next introspection
+	// (the search exports it once per machine state; see expand).
+	skipDiagram bool
 
 	aborting atomic.Bool
 }
@@ -91,8 +135,18 @@ type ModelConfig struct {
 	Outcomes []Outcome
 	// MaxStates stops the search early (0: no bound).
 	MaxStates int
+	// Workers is how many goroutines explore the frontier at once (default:
+	// GOMAXPROCS). The result does not depend on it.
+	Workers int
 
 	mutants hooks.Mutant
+	// keepAlive bounds how many paused machines the search keeps to go on
+	// from instead of replaying their paths (0: a default).
+	keepAlive int
+	// checkReplays makes the search replay every new state's path from a
+	// fresh machine and compare the result (a self-test of the abstract
+	// state: slow).
+	checkReplays bool
 }
 
 func (c ModelConfig) withDefaults() ModelConfig {
@@ -120,18 +174,25 @@ func (c ModelConfig) validate() error {
 		return fmt.Errorf("properties: %d writers: the model checker takes 0 to 6", c.Writers)
 	case c.Starts < 0 || c.Stops < 0 || c.Updates < 0:
 		return errors.New("properties: negative event bounds")
+	case c.Workers < 0 || c.MaxStates < 0:
+		return errors.New("properties: negative Workers or MaxStates")
+	}
+	for _, o := range c.Outcomes {
+		if o <= OutcomeNone || o > OutcomeError {
+			return fmt.Errorf("properties: outcome %d is not one Graph can give (completed, pending, failed, error)", o)
+		}
 	}
 	return nil
 }
 
-func newSim(cfg ModelConfig) (*sim, error) {
-	s := &sim{cfg: cfg, active: -1, lockBy: -1}
-	for i := range s.threads {
-		s.threads[i] = &thread{name: threadNames[i]}
+func newSim(cfg ModelConfig, spawn func(func())) (*sim, error) {
+	s := &sim{cfg: cfg, active: -1, lockBy: -1, spawn: spawn}
+	if s.spawn == nil {
+		s.spawn = func(f func()) { go f() }
 	}
-	h := &hooks.Hooks{Yield: s.yield, Lock: s.lockHook, Unlock: s.unlockHook, Mutants: cfg.mutants}
+	s.hooks = &hooks.Hooks{Yield: s.yield, Wait: s.wait, Lock: s.lockHook, Unlock: s.unlockHook, Mutants: cfg.mutants}
 	m, err := fsm.New(suiteCallID, fsm.UpdaterFunc(s.update),
-		withHooks(h),
+		withHooks(s.hooks),
 		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error {
 			s.observe(Event{Kind: EvFlush}) // observe ignores it once aborting
 			return nil
@@ -149,12 +210,37 @@ func newSim(cfg ModelConfig) (*sim, error) {
 		return nil, err
 	}
 	s.m = m
-	for i := 0; i < cfg.Writers; i++ {
-		s.streams = append(s.streams, m.Gate().NewStream())
-		s.leases = append(s.leases, fsm.Lease{})
-		s.writers = append(s.writers, writerIdle)
+	s.steps = s.hooks.GateSteps
+	nthreads := len(machineThreadNames)
+	if s.steps {
+		nthreads += cfg.Writers
+	}
+	for i := 0; i < nthreads; i++ {
+		th := &thread{sig: make(chan bool), resume: make(chan Outcome)}
+		if i < len(machineThreadNames) {
+			th.name = machineThreadNames[i]
+		} else {
+			th.name = fmt.Sprintf("w%d", i-threadWriter0)
+		}
+		s.threads = append(s.threads, th)
+	}
+	s.streams = make([]*fsm.Stream, cfg.Writers)
+	s.writers = make([]writer, cfg.Writers)
+	for i := range s.writers {
+		// With the gate's own steps and K >= 2, the last writer registers
+		// its stream during the run (a move of its own), so the model has
+		// a stream that joins while a recording may be under way.
+		if s.steps && cfg.Writers >= 2 && i == cfg.Writers-1 {
+			continue
+		}
+		s.openStream(i)
 	}
 	return s, nil
+}
+
+func (s *sim) openStream(i int) {
+	s.streams[i] = s.m.Gate().NewStream()
+	s.writers[i].opened = true
 }
 
 func (s *sim) observe(e Event) {
@@ -165,14 +251,27 @@ func (s *sim) observe(e Event) {
 	s.violations = append(s.violations, s.world.Observe(e)...)
 }
 
-// yield is the machine's pause: hand control back to the checker and wait.
+// yield is the machine's (or the gate's) pause: hand control back to the
+// checker and wait.
 func (s *sim) yield(p hooks.Point) {
-	if s.aborting.Load() {
+	if s.aborting.Load() || s.active < 0 {
 		return
 	}
 	th := s.threads[s.active]
 	th.at, th.hookPoint = atHook, p
 	s.park(th)
+}
+
+// wait is the gate's pause where it waits for a lease: the checker
+// resumes it only once ready says the wait is over.
+func (s *sim) wait(p hooks.Point, ready func() bool) {
+	if s.aborting.Load() || s.active < 0 {
+		return
+	}
+	th := s.threads[s.active]
+	th.at, th.hookPoint, th.ready = atHook, p, ready
+	s.park(th)
+	th.ready = nil
 }
 
 func (s *sim) lockHook() {
@@ -189,7 +288,7 @@ func (s *sim) unlockHook() {
 
 // park hands control to the checker and waits for it to resume th.
 func (s *sim) park(th *thread) Outcome {
-	th.pause <- struct{}{}
+	th.sig <- true
 	return <-th.resume
 }
 
@@ -219,52 +318,56 @@ func (s *sim) update(_ context.Context, _ string, status graph.Status, cc string
 	return op, nil
 }
 
-// start runs event on thread t until it pauses or finishes.
-func (s *sim) start(t int, event string) {
+// start runs body as event on thread t until it pauses or finishes.
+func (s *sim) start(t int, event eventID, body func()) {
 	th := s.threads[t]
-	th.event = event
-	th.pause = make(chan struct{})
-	th.resume = make(chan Outcome)
+	th.event, th.running = event, true
 	s.active = t
-	go func() {
+	s.spawn(func() {
+		body()
+		if !s.aborting.Load() {
+			th.at, th.event = atIdle, evNone
+		}
+		th.sig <- false
+	})
+	s.waitFor(th)
+}
+
+// machineEvent is the body of a machine thread's event.
+func (s *sim) machineEvent(event eventID) func() {
+	return func() {
 		ctx := context.Background()
 		switch event {
-		case "start":
+		case evStart, evDupStart:
 			_, _ = s.m.Start(ctx)
-		case "stop":
+		case evStop:
 			_ = s.m.Stop(ctx)
-		case "fail":
+		case evFail:
 			_ = s.m.Fail(ctx)
-		case "update:completed", "update:failed":
+		case evUpdateCompleted, evUpdateFailed:
 			op := graph.Operation{ClientContext: "none", Status: graph.OperationCompleted}
 			if s.pending != nil {
 				op = *s.pending
 			}
-			if event == "update:failed" {
-				op.Status = graph.OperationFailed
-			} else {
-				op.Status = graph.OperationCompleted
+			out := OutcomeCompleted
+			op.Status = graph.OperationCompleted
+			if event == evUpdateFailed {
+				out, op.Status = OutcomeFailed, graph.OperationFailed
 			}
 			if s.pending != nil && !s.aborting.Load() {
-				s.observe(Event{Kind: EvUpdate, Outcome: map[bool]Outcome{true: OutcomeCompleted, false: OutcomeFailed}[event == "update:completed"]})
+				s.observe(Event{Kind: EvUpdate, Outcome: out})
 			}
 			_ = s.m.OperationUpdate(ctx, op)
-		case "callEnded":
+		case evCallEnded:
 			_ = s.m.CallEnded(ctx)
 		}
-		if !s.aborting.Load() {
-			th.at = atIdle
-			th.event = ""
-		}
-		close(th.pause)
-	}()
-	s.wait(th)
+	}
 }
 
-// wait blocks until the running thread pauses or finishes.
-func (s *sim) wait(th *thread) {
-	if _, open := <-th.pause; !open {
-		th.pause = nil
+// waitFor blocks until the running thread pauses or finishes.
+func (s *sim) waitFor(th *thread) {
+	if paused := <-th.sig; !paused {
+		th.running = false
 	}
 	s.active = -1
 }
@@ -273,37 +376,39 @@ func (s *sim) resumeThread(t int, out Outcome) {
 	th := s.threads[t]
 	s.active = t
 	th.resume <- out
-	s.wait(th)
+	s.waitFor(th)
 }
 
-// move is one step of the product: a bot event, a step of a paused thread,
-// a Graph reply, a writer's lease operation, or introspection.
-type move string
-
-// enabled lists the moves possible now, in a fixed order.
-func (s *sim) enabled() []move {
-	var ms []move
+// enabled lists the moves possible now, in a fixed order. With prune, a
+// writer's moves are left out when an earlier writer is in exactly the same
+// state: they lead to states equal up to renaming the writers, which the
+// abstract state does not tell apart (see key).
+func (s *sim) enabled(prune bool) []move {
+	ms := make([]move, 0, 16)
 	ctl, end := s.threads[threadControl], s.threads[threadEnd]
-	if ctl.event == "" {
+	if ctl.event == evNone {
 		if s.starts < s.cfg.Starts {
-			ms = append(ms, "ev:start")
+			ms = append(ms, move{kind: mvEvent, who: uint8(evStart)})
 		}
 		if s.stops < s.cfg.Stops {
-			ms = append(ms, "ev:stop", "ev:fail")
+			ms = append(ms, move{kind: mvEvent, who: uint8(evStop)}, move{kind: mvEvent, who: uint8(evFail)})
 		}
 		if s.updates < s.cfg.Updates && s.pending != nil {
-			ms = append(ms, "ev:update:completed", "ev:update:failed")
+			ms = append(ms, move{kind: mvEvent, who: uint8(evUpdateCompleted)}, move{kind: mvEvent, who: uint8(evUpdateFailed)})
 		}
 	}
-	if end.event == "" && s.ended == 0 {
-		ms = append(ms, "ev:callEnded")
+	if end.event == evNone && s.ended == 0 {
+		ms = append(ms, move{kind: mvEvent, who: uint8(evCallEnded)})
 	}
-	if dup := s.threads[threadDup]; dup.event == "" && s.dups == 0 && ctl.event == "start" {
+	if dup := s.threads[threadDup]; dup.event == evNone && s.dups == 0 && ctl.event == evStart {
 		// A second Start while the first is under way.
-		ms = append(ms, "ev:dup:start")
+		ms = append(ms, move{kind: mvEvent, who: uint8(evDupStart)})
 	}
 	for t, th := range s.threads {
-		if th.event == "" {
+		if th.event == evNone {
+			continue
+		}
+		if t >= threadWriter0 && prune && s.sameAsEarlierWriter(t-threadWriter0) {
 			continue
 		}
 		switch th.at {
@@ -311,28 +416,57 @@ func (s *sim) enabled() []move {
 			if th.hookPoint == hooks.Lock && s.lockBy != -1 && s.lockBy != t {
 				continue // blocked on the machine's lock
 			}
-			if th.hookPoint == hooks.DrainWait && s.anyLease() {
-				continue // blocked until a lease is released
+			if th.hookPoint == hooks.DrainWait {
+				if th.ready != nil && !th.ready() || th.ready == nil && s.anyLease() {
+					continue // blocked until the lease is released
+				}
 			}
-			ms = append(ms, move(fmt.Sprintf("step:%s", th.name)))
+			ms = append(ms, move{kind: mvStep, who: uint8(t)})
 		case atRequest:
 			for _, o := range s.cfg.Outcomes {
-				ms = append(ms, move(fmt.Sprintf("reply:%s:%s", th.name, o)))
+				ms = append(ms, move{kind: mvReply, who: uint8(t), arg: uint8(o)})
 			}
 		}
 	}
 	for i, w := range s.writers {
-		switch w {
-		case writerIdle:
-			ms = append(ms, move(fmt.Sprintf("w%d:acquire", i)))
-		case writerHolding:
-			ms = append(ms, move(fmt.Sprintf("w%d:write", i)), move(fmt.Sprintf("w%d:release", i)))
-		case writerWritten:
-			ms = append(ms, move(fmt.Sprintf("w%d:release", i)))
+		if s.steps && s.threads[threadWriter0+i].event != evNone {
+			continue // under way: its steps are listed above
+		}
+		if prune && s.sameAsEarlierWriter(i) {
+			continue
+		}
+		who := uint8(i)
+		switch {
+		case !w.opened:
+			ms = append(ms, move{kind: mvOpen, who: who})
+		case w.state == writerIdle:
+			ms = append(ms, move{kind: mvAcquire, who: who})
+		case w.state == writerHolding:
+			ms = append(ms, move{kind: mvWrite, who: who}, move{kind: mvRelease, who: who})
+		default:
+			ms = append(ms, move{kind: mvRelease, who: who})
+		}
+		if w.state != writerIdle && w.stale != (fsm.Lease{}) && !w.staleUsed {
+			ms = append(ms, move{kind: mvReleaseAgain, who: who})
 		}
 	}
-	ms = append(ms, "introspect")
-	return ms
+	return append(ms, move{kind: mvIntrospect})
+}
+
+// sameAsEarlierWriter reports whether an earlier writer is in exactly the
+// same state as writer i, so that i's moves are symmetric to its. Only
+// without the gate's own steps: there the drain looks at the streams in
+// their order, which breaks the symmetry.
+func (s *sim) sameAsEarlierWriter(i int) bool {
+	if s.steps {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if s.writers[j].state == s.writers[i].state {
+			return true
+		}
+	}
+	return false
 }
 
 // anyLease reports whether a writer holds a lease (the drain waits for it).
@@ -341,7 +475,7 @@ func (s *sim) anyLease() bool {
 		return false // those writers take no lease: nothing for the drain to see
 	}
 	for _, w := range s.writers {
-		if w != writerIdle {
+		if w.state != writerIdle {
 			return true
 		}
 	}
@@ -350,142 +484,150 @@ func (s *sim) anyLease() bool {
 
 // apply performs one move.
 func (s *sim) apply(mv move) error {
-	parts := strings.Split(string(mv), ":")
-	switch {
-	case parts[0] == "ev":
-		event := strings.Join(parts[1:], ":")
+	switch mv.kind {
+	case mvEvent:
+		event := eventID(mv.who)
 		t := threadControl
-		switch {
-		case event == "callEnded":
+		switch event {
+		case evCallEnded:
 			t = threadEnd
 			s.ended++
 			s.observe(Event{Kind: EvCallEnded})
-		case event == "dup:start":
-			t, event = threadDup, "start"
+		case evDupStart:
+			t = threadDup
 			s.dups++
 			s.observe(Event{Kind: EvAttempt, Label: "start", Thread: threadDup})
-		case event == "start":
+		case evStart:
 			s.starts++
-		case event == "stop" || event == "fail":
+		case evStop, evFail:
 			s.stops++
-		case strings.HasPrefix(event, "update"):
+		case evUpdateCompleted, evUpdateFailed:
 			s.updates++
+		default:
+			return fmt.Errorf("properties: bad move %s", mv)
 		}
 		if t == threadControl {
-			s.observe(Event{Kind: EvAttempt, Label: event, Thread: t})
+			s.observe(Event{Kind: EvAttempt, Label: eventLabels[event], Thread: t})
 		}
-		s.start(t, event)
-	case parts[0] == "step":
-		s.resumeThread(s.threadIndex(parts[1]), OutcomeNone)
-	case parts[0] == "reply":
-		s.resumeThread(s.threadIndex(parts[1]), parseOutcome(parts[2]))
-	case strings.HasPrefix(parts[0], "w"):
-		var i int
-		if _, err := fmt.Sscanf(parts[0], "w%d", &i); err != nil || i >= len(s.writers) {
-			return fmt.Errorf("properties: bad move %q", mv)
+		s.start(t, event, s.machineEvent(event))
+	case mvStep:
+		s.resumeThread(int(mv.who), OutcomeNone)
+	case mvReply:
+		s.resumeThread(int(mv.who), Outcome(mv.arg))
+	case mvAcquire, mvWrite, mvRelease, mvReleaseAgain, mvOpen:
+		if int(mv.who) >= len(s.writers) {
+			return fmt.Errorf("properties: bad move %s", mv)
 		}
-		s.writerMove(i, parts[1])
-	case parts[0] == "introspect":
+		s.writerMove(int(mv.who), mv.kind)
+	case mvIntrospect:
 		s.observe(Event{Kind: EvIntrospect, Label: "begin"})
 		for _, t := range fsm.Triggers() {
 			_ = s.m.CanFire(t)
 		}
 		_ = s.m.PermittedTriggers()
-		_ = s.m.DOT()
+		_ = s.m.String()
+		if !s.skipDiagram {
+			_ = s.m.DOT()
+		}
+		s.skipDiagram = false
 		s.observe(Event{Kind: EvIntrospect, Label: "end"})
 	default:
-		return fmt.Errorf("properties: bad move %q", mv)
+		return fmt.Errorf("properties: bad move %s", mv)
 	}
 	return nil
 }
 
-func (s *sim) threadIndex(name string) int {
-	for i, n := range threadNames {
-		if n == name {
-			return i
-		}
-	}
-	return threadControl
-}
-
-func parseOutcome(s string) Outcome {
-	for o := OutcomeNone; o <= OutcomeError; o++ {
-		if o.String() == s {
-			return o
-		}
-	}
-	return OutcomeError
-}
-
-func (s *sim) writerMove(i int, op string) {
-	switch op {
-	case "acquire":
+func (s *sim) writerMove(i int, kind moveKind) {
+	w := &s.writers[i]
+	switch kind {
+	case mvOpen:
+		s.openStream(i)
+	case mvAcquire:
 		if s.cfg.mutants.Has(hooks.CheckThenWrite) {
 			if s.m.Gate().IsOpen() {
-				s.writers[i] = writerHolding
+				w.state = writerHolding
 				s.observe(Event{Kind: EvWriteBegin, Stream: i})
 			}
 			return
 		}
-		l, err := s.streams[i].Acquire()
-		if err == nil {
-			s.leases[i] = l
-			s.writers[i] = writerHolding
-			s.observe(Event{Kind: EvWriteBegin, Stream: i})
+		if !s.steps {
+			s.acquire(i)
+			return
 		}
-	case "write":
-		s.writers[i] = writerWritten
+		s.start(threadWriter0+i, evAcquire, func() { s.acquire(i) })
+	case mvWrite:
+		w.state = writerWritten
 		s.persists++
 		s.observe(Event{Kind: EvWriteEnd, Stream: i, Bytes: 1})
-	case "release":
-		if s.writers[i] == writerHolding {
+	case mvRelease:
+		if w.state == writerHolding {
 			// Released without writing: the write never happened.
 			s.observe(Event{Kind: EvWriteEnd, Stream: i, Bytes: 0})
 		}
-		s.leases[i].Release()
-		s.leases[i] = fsm.Lease{}
-		s.writers[i] = writerIdle
+		w.lease.Release()
+		if s.steps && !w.staleUsed {
+			w.stale = w.lease
+		}
+		w.lease, w.state = fsm.Lease{}, writerIdle
+	case mvReleaseAgain:
+		// The API promises that releasing a lease twice does nothing, so
+		// this must not end the newer lease the writer holds now.
+		w.stale.Release()
+		w.stale, w.staleUsed = fsm.Lease{}, true
 	}
 }
 
-// key is the abstract state: everything that decides what can happen next.
-func (s *sim) key() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|gate=%v|epoch=%d|", s.m.State(), s.m.Gate().IsOpen(), s.epoch)
-	for _, th := range s.threads {
-		fmt.Fprintf(&b, "%s@%d/%d/%s|", th.event, th.at, th.hookPoint, th.status)
+// acquire takes writer i's lease (on its own thread when the gate pauses
+// inside Acquire).
+func (s *sim) acquire(i int) {
+	l, err := s.streams[i].Acquire()
+	if s.aborting.Load() {
+		l.Release()
+		return
 	}
-	fmt.Fprintf(&b, "lock=%d|w=%v|pend=%v|n=%d,%d,%d,%d,%d|", s.lockBy, s.writers, s.pending != nil, s.starts, s.stops, s.updates, s.ended, s.dups)
-	w := s.world
-	fmt.Fprintf(&b, "world=%v,%d,%v,%s,%v,%d,%d,%v", w.Confirmed, w.LastRecordingOutcome, w.Reported, w.LastReport, w.Ended, w.InFlight, w.Writing, w.UnflushedWrites)
-	return b.String()
+	if err == nil {
+		s.writers[i].lease, s.writers[i].state = l, writerHolding
+		s.observe(Event{Kind: EvWriteBegin, Stream: i})
+	}
 }
 
-// close lets every paused goroutine run to its end, one at a time (the one
-// holding the machine's lock first), so that even a mutant that lets two
-// goroutines into the machine at once runs them in turn here.
+// close lets every paused goroutine run to its end, one at a time: the
+// writers first (so that no lease is left half taken), then the thread
+// holding the machine's lock, then the others, so that even a mutant that
+// lets two goroutines into the machine at once runs them in turn here.
 func (s *sim) close() {
 	s.aborting.Store(true)
-	for i := range s.leases {
-		s.leases[i].Release()
-	}
 	order := make([]int, 0, len(s.threads))
+	for t := threadWriter0; t < len(s.threads); t++ {
+		order = append(order, t)
+	}
 	if s.lockBy >= 0 {
 		order = append(order, s.lockBy)
 	}
-	for t := range s.threads {
+	for t := 0; t < threadWriter0; t++ {
 		if t != s.lockBy {
 			order = append(order, t)
 		}
 	}
+	released := false
 	for _, t := range order {
+		if t < threadWriter0 && !released {
+			for i := range s.writers {
+				s.writers[i].lease.Release()
+			}
+			released = true
+		}
 		th := s.threads[t]
-		if th.pause == nil || th.event == "" {
+		if !th.running {
 			continue
 		}
 		th.resume <- OutcomeError
-		for range th.pause {
+		for <-th.sig {
+			// A goroutine that pauses again after the abort (it should not:
+			// every pause returns at once) is let go on.
+			th.resume <- OutcomeError
 		}
+		th.running = false
 	}
 }
 
@@ -494,8 +636,8 @@ func (s *sim) close() {
 func withHooks(h *hooks.Hooks) fsm.Option { return hooks.MachineOption(h).(fsm.Option) }
 
 // replay builds a fresh machine and applies path to it.
-func replay(cfg ModelConfig, path []move) (*sim, error) {
-	s, err := newSim(cfg)
+func replay(cfg ModelConfig, path []move, spawn func(func())) (*sim, error) {
+	s, err := newSim(cfg, spawn)
 	if err != nil {
 		return nil, err
 	}
@@ -506,4 +648,85 @@ func replay(cfg ModelConfig, path []move) (*sim, error) {
 		}
 	}
 	return s, nil
+}
+
+// key is the abstract state: everything that decides what can happen next.
+// Two paths with the same key have the same futures, so the search visits
+// each key once. Without the gate's own steps the writers are
+// interchangeable, so their states are listed sorted (a renaming of the
+// writers gives the same key).
+func (s *sim) key(b []byte) []byte {
+	b = append(b, byte(s.m.State()), boolByte(s.m.Gate().IsOpen()))
+	b = appendUint(b, s.epoch)
+	for _, th := range s.threads {
+		b = append(b, byte(th.event), byte(th.at), byte(th.hookPoint), statusByte(th.status))
+	}
+	b = append(b, byte(s.lockBy+1), '|')
+	start := len(b)
+	for _, w := range s.writers {
+		b = append(b, byte(w.state), boolByte(w.opened), boolByte(w.stale != (fsm.Lease{})), boolByte(w.staleUsed))
+	}
+	if !s.steps {
+		sortTuples(b[start:], 4)
+	}
+	b = append(b, '|', boolByte(s.pending != nil), byte(s.starts), byte(s.stops), byte(s.updates), byte(s.ended), byte(s.dups))
+	w := &s.world
+	b = append(b, boolByte(w.Confirmed), byte(w.LastRecordingOutcome), boolByte(w.Reported), statusByte(w.LastReport),
+		boolByte(w.Ended), byte(w.InFlight), byte(w.Writing), boolByte(w.UnflushedWrites), stopByte(w.StopAsked),
+		boolByte(w.Introspecting), boolByte(w.Concurrent))
+	// P3 counts the requests of the attempt under way on each thread.
+	for t := 0; t < threadWriter0; t++ {
+		n := 0
+		if s.threads[t].event != evNone {
+			n = min(w.RequestsThisAttempt[t], 2)
+		}
+		b = append(b, byte(n))
+	}
+	if s.steps && s.hooks.GateState != nil {
+		b = append(b, '|')
+		b = s.hooks.GateState(b)
+	}
+	return b
+}
+
+// sortTuples sorts b's n-byte tuples in place.
+func sortTuples(b []byte, n int) {
+	for i := n; i < len(b); i += n {
+		for j := i; j > 0 && string(b[j:j+n]) < string(b[j-n:j]); j -= n {
+			for x := 0; x < n; x++ {
+				b[j+x], b[j-n+x] = b[j-n+x], b[j+x]
+			}
+		}
+	}
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func appendUint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+var statuses = []graph.Status{graph.StatusNotRecording, graph.StatusRecording, graph.StatusFailed}
+
+func statusByte(st graph.Status) byte { return byte(slices.Index(statuses, st) + 1) }
+
+func stopByte(asked string) byte {
+	switch asked {
+	case "":
+		return 0
+	case "Stop":
+		return 1
+	case "Fail":
+		return 2
+	}
+	return 3
 }

@@ -15,44 +15,55 @@ import (
 // Nothing was sent by the transition that gave up.
 var ErrMachineBusy = errors.New("fsm: the machine is busy with another transition")
 
-// The machine's lock is a channel with room for one token: holding the lock
-// is having put the token in. Unlike sync.Mutex, waiting for it can end with
-// the caller's context, so a Stop behind a hung Graph request returns
-// instead of waiting for ever. Uncontended, taking it is one non-blocking
-// channel send, a few nanoseconds more than a mutex.
+// The machine's lock is a sync.Mutex that a waiter can give up on. The
+// uncontended path is one TryLock, as cheap as Lock. Under contention, a
+// helper goroutine waits in Lock on the caller's behalf, and hands the lock
+// over through an unbuffered channel: either the caller takes it (the send
+// completes only when the caller receives), or the caller's context ended
+// first and the helper lets the lock go as soon as it gets it. So a Stop
+// behind a hung Graph request returns when its context ends, and the lock
+// is never lost nor held by nobody.
 
 // lock takes the machine's lock for trigger t, or gives up when ctx ends
 // first and returns an error wrapping ErrMachineBusy and ctx's error. Under
 // a checker, the checker's scheduler decides when the lock is granted (and
-// the channel is then always free), so ctx plays no part there.
+// the mutex is then always free), so ctx plays no part there.
 func (m *Machine) lock(ctx context.Context, t Trigger) error {
 	if h := m.cfg.checker; h != nil {
 		h.Yield(hooks.Lock)
 		h.Lock()
-		m.sem <- struct{}{}
+		m.mu.Lock()
 		return nil
 	}
-	select {
-	case m.sem <- struct{}{}:
+	if m.mu.TryLock() {
 		return nil
-	default:
 	}
 	done := ctx.Done()
 	if done == nil {
-		m.sem <- struct{}{}
+		m.mu.Lock()
 		return nil
 	}
+	handOver, gaveUp := make(chan struct{}), make(chan struct{})
+	go func() {
+		m.mu.Lock()
+		select {
+		case handOver <- struct{}{}:
+		case <-gaveUp:
+			m.mu.Unlock()
+		}
+	}()
 	select {
-	case m.sem <- struct{}{}:
+	case <-handOver:
 		return nil
 	case <-done:
+		close(gaveUp)
 		return fmt.Errorf("%w: %s gave up waiting for it (another transition, probably a Graph request in flight, holds it): %w; %s",
-			ErrMachineBusy, t, ctx.Err(), gaveUp(t))
+			ErrMachineBusy, t, ctx.Err(), gaveUpLeft(t))
 	}
 }
 
-// gaveUp says what a transition that could not get the lock left behind.
-func gaveUp(t Trigger) string {
+// gaveUpLeft says what a transition that could not get the lock left behind.
+func gaveUpLeft(t Trigger) string {
 	switch t {
 	case Stop, Fail:
 		return "the gate is closed and nothing was reported; call " + t.String() + " again to report"
@@ -64,7 +75,7 @@ func gaveUp(t Trigger) string {
 
 // unlock lets the lock go.
 func (m *Machine) unlock() {
-	<-m.sem
+	m.mu.Unlock()
 	if h := m.cfg.checker; h != nil {
 		h.Unlock()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,7 +57,7 @@ type Machine struct {
 
 	state atomic.Int32
 
-	sem     chan struct{} // the machine's lock (see lock.go): serializes transitions
+	mu      sync.Mutex // the machine's lock (see lock.go): serializes transitions
 	sm      *stateless.StateMachine
 	pending *pendingAttempt // the recording attempt awaiting confirmation; guarded by the lock
 
@@ -89,7 +90,7 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 	if isNil(u) {
 		return nil, fmt.Errorf("fsm.New: nil Updater (%T): pass a *graph.Client or another Updater", u)
 	}
-	m := &Machine{callID: callID, updater: u, gate: newGate(), sem: make(chan struct{}, 1)}
+	m := &Machine{callID: callID, updater: u, gate: newGate()}
 	m.cfg = defaultConfig()
 	for i, o := range opts {
 		if o == nil {

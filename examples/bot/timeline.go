@@ -92,6 +92,13 @@ func (t *timeline) event(e fsm.Event) {
 		}
 	case fsm.EventLeasesDrained:
 		t.printf("gate: every lease released")
+	case fsm.EventUpdate:
+		// Ignored updates are told by the registry's note.
+		if e.Err == nil && e.Via == fsm.ViaNotification {
+			t.printf("update: operation %s, by a notification whose token %s vouched for (tenant %s)", e.Operation.Status, e.Issuer, e.Tenant)
+		} else if e.Err == nil {
+			t.printf("update: operation %s (%s)", e.Operation.Status, e.Via)
+		}
 	case fsm.EventHookRan:
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/recgate/recgate/internal/hooks"
 )
 
 // The gate's state is one word, so that "is it open for this epoch" and
@@ -28,14 +30,15 @@ const (
 //
 // A Gate belongs to one Machine (Machine.Gate); only the machine opens it.
 type Gate struct {
-	word atomic.Uint64
+	probe gateProbe // the model checker's pauses: empty outside its build
+	word  atomic.Uint64
 
 	mu       sync.Mutex
-	streams  map[*Stream]struct{}
+	streams  []*Stream // in the order they were registered
 	snapshot atomic.Pointer[[]*Stream]
 }
 
-func newGate() *Gate { return &Gate{streams: make(map[*Stream]struct{})} }
+func newGate() *Gate { return &Gate{} }
 
 // IsOpen reports whether the gate is open now. It is a snapshot for status
 // displays and metrics; to write, take a lease (Stream.Acquire), which is
@@ -50,7 +53,13 @@ func (g *Gate) ended() bool { return g.word.Load()&gateEndedBit != 0 }
 // end of the call) has happened since.
 func (g *Gate) open(epoch uint64) bool {
 	closed := epoch * gateEpochUnit
-	return g.word.CompareAndSwap(closed, closed|gateOpenBit)
+	opened := g.word.CompareAndSwap(closed, closed|gateOpenBit)
+	if gateChecker {
+		if opened && g.probe.mutant(hooks.DrainStaleList) {
+			g.probe.keepList(g.snapshot.Load())
+		}
+	}
+	return opened
 }
 
 // forceOpen opens the gate whatever the epoch and the end of the call say:
@@ -82,17 +91,33 @@ func (g *Gate) closeWith(extra uint64) {
 }
 
 // drain waits until no stream holds a lease. The gate must be closed first,
-// so no new lease can be taken while it waits. pause, if set, replaces the
-// sleeps between looks (a checker's scheduler runs the writers then).
+// so no new lease can be taken while it waits: then a stream it has looked
+// at and found idle stays idle, and one registered after it read the list
+// cannot get a lease. pause, if set, replaces the sleeps between looks (a
+// checker's scheduler runs the writers then).
 func (g *Gate) drain(ctx context.Context, pause func()) error {
 	streams := g.snapshot.Load()
+	if gateChecker {
+		if g.probe.mutant(hooks.DrainStaleList) {
+			streams = g.probe.keptList()
+		}
+	}
 	if streams == nil {
 		return nil
 	}
-	for _, s := range *streams {
+	for i, s := range *streams {
+		if gateChecker {
+			g.probe.look(i)
+		}
 		if err := s.waitIdle(ctx, pause); err != nil {
+			if gateChecker {
+				g.probe.look(-1)
+			}
 			return err
 		}
+	}
+	if gateChecker {
+		g.probe.look(-1)
 	}
 	return nil
 }
@@ -100,9 +125,9 @@ func (g *Gate) drain(ctx context.Context, pause func()) error {
 // NewStream registers a lease holder, typically one per media stream (or
 // per writing goroutine). Close it when the stream ends.
 func (g *Gate) NewStream() *Stream {
-	s := &Stream{gate: &g.word, owner: g}
+	s := &Stream{gate: &g.word, owner: g, probe: g.probe.stream()}
 	g.mu.Lock()
-	g.streams[s] = struct{}{}
+	g.streams = append(g.streams, s)
 	g.publish()
 	g.mu.Unlock()
 	return s
@@ -111,10 +136,7 @@ func (g *Gate) NewStream() *Stream {
 // publish stores a fresh snapshot of the streams for drain, which then
 // needs neither the lock nor an allocation. Called with g.mu held.
 func (g *Gate) publish() {
-	list := make([]*Stream, 0, len(g.streams))
-	for s := range g.streams {
-		list = append(list, s)
-	}
+	list := append([]*Stream(nil), g.streams...)
 	g.snapshot.Store(&list)
 }
 
@@ -132,6 +154,7 @@ const (
 // each other: taking a lease reads the shared gate word but writes only the
 // stream's own line.
 type Stream struct {
+	probe streamProbe // the model checker's pauses: empty outside its build
 	_     [64]byte
 	word  atomic.Uint64
 	_     [56]byte
@@ -146,6 +169,11 @@ type Stream struct {
 // for the compiler to inline, which keeps it as cheap as an RWMutex read
 // lock.
 func (s *Stream) Acquire() (Lease, error) {
+	if gateChecker {
+		if s.probe.mutant(hooks.AcquireLooksFirst) {
+			return s.acquireLookingFirst()
+		}
+	}
 	// The swap expects the word with neither the held nor the closed bit,
 	// so it fails on a busy or closed stream without a separate test (one
 	// more test would push Acquire over the inlining budget).
@@ -153,10 +181,16 @@ func (s *Stream) Acquire() (Lease, error) {
 	if !s.word.CompareAndSwap(gen-streamHeld, gen) {
 		return Lease{}, ErrStreamBusy
 	}
+	if gateChecker {
+		s.probe.yield(hooks.AcquireAnnounced)
+	}
 	// The lease is visible before the gate is checked, and Stop closes the
 	// gate before it looks at the leases: either this load sees the gate
 	// closed, or Stop's drain sees this lease and waits for it.
 	if s.gate.Load()&gateOpenBit == 0 {
+		if gateChecker {
+			s.probe.yield(hooks.AcquireLooked)
+		}
 		s.word.Store(gen - streamHeld + streamGen)
 		return Lease{}, ErrGateClosed
 	}
@@ -180,13 +214,23 @@ func (s *Stream) Close() error {
 	}
 	g := s.owner
 	g.mu.Lock()
-	delete(g.streams, s)
+	for i, x := range g.streams {
+		if x == s {
+			g.streams = append(g.streams[:i:i], g.streams[i+1:]...)
+			break
+		}
+	}
 	g.publish()
 	g.mu.Unlock()
 	return nil
 }
 
 func (s *Stream) waitIdle(ctx context.Context, pause func()) error {
+	if gateChecker {
+		if s.probe.on() {
+			return s.waitIdleChecked(ctx)
+		}
+	}
 	const spins = 64
 	wait := 10 * time.Microsecond
 	for i := 0; s.word.Load()&streamHeld != 0; i++ {
@@ -221,6 +265,11 @@ type Lease struct {
 func (l Lease) Release() bool {
 	if l.s == nil {
 		return false
+	}
+	if gateChecker {
+		if l.s.probe.mutant(hooks.ReleaseIgnoresGeneration) {
+			return l.s.releaseAny()
+		}
 	}
 	// gen has the held bit set; the next generation has it clear.
 	return l.s.word.CompareAndSwap(l.gen, l.gen-streamHeld+streamGen)

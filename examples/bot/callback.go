@@ -52,6 +52,9 @@ func (b *bot) serveCallback() error {
 		cb.configURL = b.opt.openIDConfigURL
 		vopts = append(vopts, callback.WithOpenIDConfigURL(cb.configURL))
 	}
+	if len(b.opt.tenants) > 0 {
+		vopts = append(vopts, callback.WithTenants(b.opt.tenants...))
+	}
 	v, err := callback.NewValidator(b.opt.appID, vopts...)
 	if err != nil {
 		return err
@@ -121,9 +124,17 @@ func (b *bot) describeCallback(w io.Writer) {
 	fmt.Fprintf(w, "  - that URL registered for the bot: the calling webhook of its Azure Bot resource (Teams channel, calling),\n")
 	fmt.Fprintf(w, "    or the callbackUri the bot gave when it joined or answered the call;\n")
 	fmt.Fprintf(w, "  - tokens signed by its calling service: checked against the keys of %s,\n", cb.configURL)
-	fmt.Fprintf(w, "    audience %s (the bot's app ID), issuer %s or %s, a tenant claim;\n", b.opt.appID, callback.IssuerGraph, callback.IssuerBotFramework)
+	fmt.Fprintf(w, "    audience %s (the bot's app ID), issuer %s or %s, %s;\n", b.opt.appID, callback.IssuerGraph, callback.IssuerBotFramework, tenantRule(b.opt.tenants))
 	fmt.Fprintf(w, "  - a 2xx within seconds: the handler answers 202 at once, 401 to a bad token.\n")
 	fmt.Fprintf(w, "  Until then a pending request ends at the confirmation deadline (%v) with failed reported and nothing recorded.\n", fsm.DefaultConfirmationDeadline)
+}
+
+// tenantRule says which tenants' tokens the callback accepts.
+func tenantRule(tenants []string) string {
+	if len(tenants) == 0 {
+		return "a tenant claim (any tenant: -tenants narrows it)"
+	}
+	return "tenant " + strings.Join(tenants, " or ")
 }
 
 // forgeryOutcome is what one forged notification did.

@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/recgate/recgate/graph"
@@ -89,6 +90,7 @@ type options struct {
 	callbackAddr              string
 	callbackCert, callbackKey string
 	openIDConfigURL           string
+	tenants                   []string
 }
 
 func parseFlags(args []string, stdout io.Writer) (options, error) {
@@ -106,6 +108,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	callbackCert := fs.String("callback-cert", "", "with -callback-key: serve the callback over TLS with this certificate (PEM) instead of plain HTTP")
 	callbackKey := fs.String("callback-key", "", "the private key (PEM) of -callback-cert")
 	openID := fs.String("openid-config", "", "the OpenID configuration whose keys sign Graph's notifications (default with -graph-url: "+defaultOpenIDConfigURL+")")
+	tenants := fs.String("tenants", "", "comma-separated tenant IDs whose notification tokens are accepted (default: any tenant; a tenant claim is still required)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -132,7 +135,19 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 		return options{}, errors.New("-openid-config is for -graph-url: with the fake, the callback trusts the fake's own OpenID configuration")
 	}
 	return options{scenario: sc, graphURL: *graphURL, callID: *callID, out: *out, token: *token, streams: *streams, interval: *interval,
-		appID: *appID, callbackAddr: *callbackAddr, callbackCert: *callbackCert, callbackKey: *callbackKey, openIDConfigURL: *openID}, nil
+		appID: *appID, callbackAddr: *callbackAddr, callbackCert: *callbackCert, callbackKey: *callbackKey, openIDConfigURL: *openID,
+		tenants: splitList(*tenants)}, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {

@@ -193,7 +193,8 @@ func TestRealGraphPathStopsBeforeSendingWithoutCredentialsOrCallback(t *testing.
 func TestRealGraphPathServesTheCallbackAndSaysWhatGraphNeeds(t *testing.T) {
 	g := graphtest.NewServer(graphtest.WithPlainHTTP(), graphtest.WithAnyCall())
 	defer g.Close()
-	printed, _, err := runBot(t, "-graph-url", g.BaseURL(), "-token", "t", "-app-id", "my-app-id", "-callback-addr", "127.0.0.1:0", "-streams", "1")
+	printed, _, err := runBot(t, "-graph-url", g.BaseURL(), "-token", "t", "-app-id", "my-app-id", "-callback-addr", "127.0.0.1:0", "-streams", "1",
+		"-tenants", "tenant-a, tenant-b")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, printed)
 	}
@@ -202,6 +203,7 @@ func TestRealGraphPathServesTheCallbackAndSaysWhatGraphNeeds(t *testing.T) {
 		"a public https:// URL that reaches /api/calling here: plain HTTP is served, so terminate TLS in front of it",
 		"the calling webhook of its Azure Bot resource",
 		"audience my-app-id",
+		"tenant tenant-a or tenant-b",
 		"https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration",
 		"bot: no termination notification came; the bot ends the call's machine itself",
 		"(talking to the real Graph: the checks against the fake's logs are skipped)",

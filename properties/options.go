@@ -13,11 +13,12 @@ type options struct {
 	timeout         time.Duration
 	grace           time.Duration
 	noninterference bool
+	onFail          func() // RunSuite's: the moment the first case fails
 }
 
 // DefaultTimeout is how long one bot call may take before the suite says
 // the bot hung (see WithTimeout).
-const DefaultTimeout = 3 * time.Second
+const DefaultTimeout = 2 * time.Second
 
 // DefaultGrace bounds how long the suite waits for a bot's other
 // goroutines to go quiet after Stop, Fail, CallEnded and at the end of a

@@ -117,6 +117,9 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	}
 	vs, failure := r.play(context.Background())
 	cov := r.coverage()
+	if (failure != "" || len(vs) > 0) && o.onFail != nil {
+		o.onFail()
+	}
 	if failure != "" || len(vs) > 0 {
 		// The report is logged once; rapid repeats only the one-line
 		// headline (in "failed after N tests: ..." and at the end).
@@ -125,6 +128,9 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	}
 	if o.noninterference {
 		if msg := noninterference(r, newBot, o); msg != "" {
+			if o.onFail != nil {
+				o.onFail()
+			}
 			rt.Log(msg)
 			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted (report above)")
 		}

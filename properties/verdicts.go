@@ -2,6 +2,7 @@ package properties
 
 import (
 	"flag"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,9 @@ type SuiteVerdict struct {
 	Output string
 	// Coverage is what the run reached (all its cases, shrinking included).
 	Coverage *Coverage
+	// FirstFailure is how long the run took to find its first failing
+	// case (before shrinking it); zero if it passed.
+	FirstFailure time.Duration
 }
 
 // RunSuite runs the rapid suite against newBot (rapid's default number of
@@ -39,13 +43,15 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	if err != nil {
 		return SuiteVerdict{Output: err.Error(), Coverage: cov}
 	}
+	var first atomic.Int64
+	o.onFail = func() { first.CompareAndSwap(0, int64(time.Since(start))) }
 	rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
 	if !v.Failed() {
 		if err := cov.vacuous(); err != nil {
 			v.Errorf("%v", err)
 		}
 	}
-	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String(), Coverage: cov}
+	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String(), Coverage: cov, FirstFailure: time.Duration(first.Load())}
 }
 
 // MutantVerdict says whether the checkers caught one seeded bug.

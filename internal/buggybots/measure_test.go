@@ -53,13 +53,14 @@ func TestMeasure(t *testing.T) {
 			opts = append(opts, properties.WithNoninterference())
 		}
 		caught := 0
-		var times []time.Duration
+		var times, firsts []time.Duration
 		reasons := map[string]int{}
 		for i := 0; i < runs; i++ {
 			v := properties.RunSuite(e.f, opts...)
 			times = append(times, v.Duration)
 			if !v.Passed {
 				caught++
+				firsts = append(firsts, v.FirstFailure)
 				m := regexp.MustCompile(`(P\d+) \w+ violated|hung in \w+|noninterference violated|vacuous|flaky`).FindString(v.Output)
 				reasons[m]++
 				if os.Getenv("FULL") != "" {
@@ -67,12 +68,23 @@ func TestMeasure(t *testing.T) {
 				}
 			}
 		}
-		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 		var rs []string
 		for r, n := range reasons {
-			rs = append(rs, r+"×"+strconv.Itoa(n))
+			rs = append(rs, r+" ×"+strconv.Itoa(n))
 		}
 		sort.Strings(rs)
-		t.Logf("%-34s failed %d/%d  median %v  max %v  %s", e.name, caught, runs, times[len(times)/2].Round(10*time.Millisecond), times[len(times)-1].Round(10*time.Millisecond), strings.Join(rs, ", "))
+		first := "-"
+		if len(firsts) > 0 {
+			first = median(firsts).Round(10 * time.Millisecond).String()
+		}
+		// One Markdown row: bot, caught, median time to the first failing
+		// case, median whole run (shrinking included), what was named.
+		t.Logf("| %s | %d/%d | %s | %s | %s |", e.name, caught, runs, first, median(times).Round(10*time.Millisecond), strings.Join(rs, ", "))
 	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }

@@ -106,3 +106,33 @@ func TestAuditTrailHoldsNoToken(t *testing.T) {
 	assert.Contains(t, trail.String(), "req-9")
 	assert.NotContains(t, trail.String(), "Bearer")
 }
+
+// Every record of a pending-then-confirmed call names the trigger that
+// caused it; in particular the gate opens under OperationUpdate, not under
+// Start (the zero Trigger), and the trail says how the confirmation came.
+func TestAuditTrailNamesEveryTrigger(t *testing.T) {
+	recs, err := fsm.VerifyAuditTrail(bytes.NewReader(auditedRun(t)))
+	require.NoError(t, err)
+	var got []string
+	for _, r := range recs {
+		step := string(r.Kind) + "/" + r.Trigger
+		if r.GateOpen != nil {
+			step += map[bool]string{true: "/open", false: "/closed"}[*r.GateOpen]
+		}
+		if r.Via != "" {
+			step += "/via " + r.Via
+		}
+		got = append(got, step)
+	}
+	want := []string{
+		"request/Start", "reply/Start/via reply", "transition/Start/via reply",
+		"update/OperationUpdate/via caller", "gate/OperationUpdate/open/via caller", "transition/OperationUpdate/via caller",
+		"gate/Stop/closed", "leases-drained/Stop", "hook-ran/Stop", "transition/Stop",
+		"request/Stop", "reply/Stop/via reply", "transition/Stop/via reply",
+		"gate/CallEnded/closed", "transition/CallEnded",
+	}
+	assert.Equal(t, want, got)
+	for _, r := range recs {
+		assert.NotEmpty(t, r.Trigger, "record %d (%s) names no trigger", r.Seq, r.Kind)
+	}
+}

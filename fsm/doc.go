@@ -15,6 +15,7 @@
 //	AwaitingConfirmation --OperationUpdate [updateConfirmedRecording]--> Recording
 //	Recording --Stop--> Stopping --Stop [graphAcceptedNotRecording]--> NotRecording
 //	Recording --Fail--> Stopping --Fail [graphAcceptedFailed]--------> Failed
+//	AwaitingConfirmation --ConfirmationTimeout--> Stopping --ConfirmationTimeout [graphAcceptedFailed]--> Failed
 //	any state --CallEnded--> Ended
 //
 // (Machine.DOT, Mermaid and TransitionTable render the whole machine; they
@@ -76,6 +77,40 @@
 // CallEnded cancels the context of a Graph request in flight, closes the
 // gate for good, and moves to Ended; after it nothing is sent and nothing
 // opens the gate.
+//
+// Waiting for the machine ends with the caller's context: a Start, Stop,
+// Fail, OperationUpdate or CallEnded behind another transition whose Graph
+// request hangs returns an error matching ErrMachineBusy and ctx's error
+// (context.DeadlineExceeded or context.Canceled) when ctx ends. Stop, Fail
+// and CallEnded have closed the gate before they wait, so the rule holds
+// whatever the caller's deadline; a CallEnded that gave up still moves the
+// machine to Ended once the other transition returns.
+//
+// # Pending attempts, notifications and many calls
+//
+// When Graph answers recording with notStarted or running, the outcome
+// comes later, as a notification POSTed to the bot's callback URL. Package
+// graph/callback authenticates and parses those; a Registry holds one
+// Machine per call and routes each notification to it (Registry.Notify):
+// an operation update to the pending attempt, matched by its clientContext
+// or operation id, a terminated call to CallEnded (the registry then
+// forgets the machine). Unknown calls and stale updates are ignored,
+// logged and counted (WithIgnoredHook), never returned as errors that
+// would make Graph retry. The audit trail records how each outcome came
+// (Event.Via: reply, notification, poll or caller) and, for a
+// notification, the issuer and tenant that vouched for it.
+//
+// A pending attempt does not wait for ever: after the confirmation
+// deadline (WithConfirmationDeadline, a minute by default) it ends with the
+// gate still closed and the machine reports failed (trigger
+// ConfirmationTimeout), so Graph's indicator does not say recording for a
+// bot that is not; a completed arriving later is stale. Where notifications
+// cannot be had, WithOperationPolling reads the operation's Location,
+// a bounded number of times.
+//
+// The machine trusts a custom Updater no more than graph.Client trusts
+// Graph: a reply that carries another request's clientContext is refused
+// (ErrForeignReply) and opens nothing.
 //
 // # Errors
 //

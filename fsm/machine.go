@@ -23,7 +23,11 @@ import (
 // An implementation returns the operation Graph replied with (its Status may
 // be pending, completed or failed) or an error; it may retry throttled
 // requests itself, but must finish (or give up) before it returns, so that a
-// later request of the same call can never overtake it.
+// later request of the same call can never overtake it. The machine checks
+// the reply as graph.Client checks Graph's: an operation whose
+// clientContext is set and is not the request's is another request's reply,
+// and is refused (ErrForeignReply); one without clientContext is taken as
+// the reply to this request.
 type Updater interface {
 	UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error)
 }

@@ -152,6 +152,9 @@ func splitList(s string) []string {
 
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	opt, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the usage is printed
+	}
 	if err != nil {
 		return err
 	}

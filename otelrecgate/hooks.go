@@ -1,0 +1,97 @@
+package otelrecgate
+
+import (
+	"context"
+	"errors"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/graph/callback"
+)
+
+// RefusalReason says why the gate refused a frame: the value of the
+// recgate.reason attribute of recgate.frames.refused.
+type RefusalReason string
+
+// The reasons a frame is refused.
+const (
+	RefusedGateClosed RefusalReason = "gate_closed" // fsm.ErrGateClosed: no Graph-confirmed recording; the media was dropped
+	RefusedStreamBusy RefusalReason = "stream_busy" // fsm.ErrStreamBusy: the stream held a lease or was closed (a bug in the bot)
+	RefusedOther      RefusalReason = "other"       // any other error from Acquire or the write
+)
+
+var refusalReasons = []RefusalReason{RefusedGateClosed, RefusedStreamBusy, RefusedOther}
+
+var rejectReasons = []callback.RejectReason{
+	callback.RejectMissingToken, callback.RejectNotBearer, callback.RejectMalformedToken, callback.RejectUnsigned,
+	callback.RejectAlgorithm, callback.RejectBadSignature, callback.RejectExpired, callback.RejectNotYetValid,
+	callback.RejectWrongIssuer, callback.RejectWrongAudience, callback.RejectNoTenant, callback.RejectTenantNotAllowed,
+	callback.RejectKeysUnavailable, callback.RejectMethod, callback.RejectBodyTooLarge, callback.RejectMalformedBody,
+}
+
+var ignoreReasons = []fsm.IgnoreReason{fsm.IgnoredUnknownCall, fsm.IgnoredStaleOperation, fsm.IgnoredUnknownStatus, fsm.IgnoredUnknownKind}
+
+// FramePersisted counts one frame written under a lease. Call it after the
+// write returned, typically before releasing the lease:
+//
+//	lease, err := stream.Acquire()
+//	if err != nil {
+//		m.FrameRefused(ctx, err)
+//		return
+//	}
+//	_, err = sink.Write(frame)
+//	lease.Release()
+//	m.FramePersisted(ctx)
+//
+// It does not allocate.
+func (m *Metrics) FramePersisted(ctx context.Context) {
+	m.persisted.Add(ctxOrBackground(ctx), 1, m.noAttrs...)
+}
+
+// FrameRefused counts one frame the gate refused, by the reason err gives
+// (fsm.ErrGateClosed, fsm.ErrStreamBusy, or anything else). It does not
+// allocate.
+func (m *Metrics) FrameRefused(ctx context.Context, err error) {
+	m.refused.Add(ctxOrBackground(ctx), 1, m.refusedBy[refusalReason(err)]...)
+}
+
+func refusalReason(err error) RefusalReason {
+	switch {
+	case err == fsm.ErrGateClosed, errors.Is(err, fsm.ErrGateClosed):
+		return RefusedGateClosed
+	case err == fsm.ErrStreamBusy, errors.Is(err, fsm.ErrStreamBusy):
+		return RefusedStreamBusy
+	}
+	return RefusedOther
+}
+
+// RejectHook returns the function to pass to callback.WithRejectHook: it
+// counts every request the callback handler refused, by reason
+// (recgate.notifications.rejected). A sudden rise in bad_signature or
+// expired is someone probing the callback URL; keys_unavailable is the
+// bot failing to reach Microsoft's OpenID configuration.
+func (m *Metrics) RejectHook() func(callback.RejectReason) {
+	return func(r callback.RejectReason) {
+		opts, ok := m.rejectBy[r]
+		if !ok {
+			opts = addOptions(AttrReason.String(string(r)))
+		}
+		m.rejected.Add(context.Background(), 1, opts...)
+	}
+}
+
+// IgnoredHook returns the function to pass to fsm.WithIgnoredHook: it
+// counts the authenticated notifications the registry did not act on, by
+// reason (recgate.notifications.ignored). stale-operation is normal in
+// small numbers (Graph delivers twice; a completed arrives after a Stop);
+// unknown-call in large numbers means notifications reach the wrong
+// process.
+func (m *Metrics) IgnoredHook() func(graph.Notification, fsm.IgnoreReason) {
+	return func(_ graph.Notification, r fsm.IgnoreReason) {
+		opts, ok := m.ignoreBy[r]
+		if !ok {
+			opts = addOptions(AttrReason.String(string(r)))
+		}
+		m.ignored.Add(context.Background(), 1, opts...)
+	}
+}

@@ -21,8 +21,13 @@ import (
 func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
 	clientRequestID := uuid.NewString() // one per logical request, kept across retries
 	freshConnection := false
+	report, _ := ctx.Value(attemptReporterKey{}).(func(Attempt))
 	for attempt := 1; ; attempt++ {
-		op, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestID, freshConnection)
+		began := time.Now()
+		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestID, freshConnection)
+		if report != nil {
+			report(describeAttempt(attempt, method, clientRequestID, began, op, code, retryable, wait, err))
+		}
 		if err == nil {
 			return op, nil
 		}
@@ -59,6 +64,73 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 	}
 }
 
+// Attempt is one HTTP attempt of a request, as the Client reports it to
+// the reporter its context carries (WithAttemptReporter). A request that
+// is throttled and then answered is two Attempts with the same
+// ClientRequestID.
+type Attempt struct {
+	// Number counts the attempts of one request from 1.
+	Number int
+	// Method is POST for updateRecordingStatus, GET for reading an
+	// operation's Location.
+	Method string
+	// Started is when the attempt began; Duration how long it took, token
+	// and whole reply included.
+	Started  time.Time
+	Duration time.Duration
+	// StatusCode is the HTTP status of the reply, 0 when none came (a
+	// dropped connection, a timeout, a token that could not be had).
+	StatusCode int
+	// Code is the Graph error code of a non-2xx reply ("8506",
+	// "Forbidden", "TooManyRequests"), InnerCodes those of its nested
+	// innerError objects.
+	Code       string
+	InnerCodes []string
+	// RetryAfter is the reply's Retry-After, zero when absent.
+	RetryAfter time.Duration
+	// ClientRequestID is the id the client sent (the same for every
+	// attempt of a request); RequestID the one Graph answered with.
+	ClientRequestID string
+	RequestID       string
+	// Retryable says whether the client may send the request again after
+	// this attempt (it still may not: attempts and deadlines run out).
+	Retryable bool
+	// Err is the attempt's error, nil for a usable 2xx reply.
+	Err error
+}
+
+type attemptReporterKey struct{}
+
+// WithAttemptReporter returns a context that makes the Client call report
+// once per HTTP attempt of every request made with it
+// (UpdateRecordingStatus and Operation), right after the attempt, on the
+// caller's goroutine: retries, throttling and error replies become
+// visible one by one. report must be quick and must not call the Client.
+// fsm passes one in when an audit trail or an observer wants the attempts.
+func WithAttemptReporter(ctx context.Context, report func(Attempt)) context.Context {
+	if report == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, attemptReporterKey{}, report)
+}
+
+func describeAttempt(n int, method, clientRequestID string, began time.Time, op Operation, code int, retryable bool, wait time.Duration, err error) Attempt {
+	a := Attempt{Number: n, Method: method, Started: began, Duration: time.Since(began), StatusCode: code, ClientRequestID: clientRequestID,
+		RequestID: op.RequestID, RetryAfter: wait, Retryable: retryable, Err: err}
+	if err == nil {
+		return a
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		a.StatusCode, a.Code, a.InnerCodes, a.RetryAfter = ge.StatusCode, ge.Code, ge.InnerCodes, ge.RetryAfter
+		a.RequestID = ge.RequestID
+		if ge.ClientRequestID != "" {
+			a.ClientRequestID = ge.ClientRequestID
+		}
+	}
+	return a
+}
+
 // backoff is exponential with jitter: a random wait in [d/2, d] where d
 // doubles per attempt from backoffBase up to backoffMax.
 func (c *Client) backoff(attempt int) time.Duration {
@@ -93,9 +165,10 @@ func (c *Client) contextFailure(ctx, attemptCtx context.Context) error {
 	return nil
 }
 
-// attempt makes one HTTP request. retryable says whether the same request
+// attempt makes one HTTP request. code is the reply's HTTP status (0 when no
+// reply came); retryable says whether the same request
 // may be sent again; wait is the server's Retry-After, if any.
-func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID string, freshConnection bool) (op Operation, retryable bool, wait time.Duration, err error) {
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID string, freshConnection bool) (op Operation, code int, retryable bool, wait time.Duration, err error) {
 	actx, cancel := c.attemptContext(ctx)
 	defer cancel() // after the body is read: the timeout covers it
 	auth, err := bearer(actx, c.tokens)
@@ -103,7 +176,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 		if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
 			err = fmt.Errorf("%w (%w)", err, cf)
 		}
-		return Operation{}, false, 0, err
+		return Operation{}, 0, false, 0, err
 	}
 	var rd io.Reader
 	if body != nil {
@@ -111,7 +184,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	}
 	req, err := http.NewRequestWithContext(actx, method, target, rd)
 	if err != nil {
-		return Operation{}, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+		return Operation{}, 0, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	// The keys are written in canonical form, so no Set has to
 	// canonicalize them on every request.
@@ -128,15 +201,15 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil { // the caller's deadline or cancellation: final
-			return Operation{}, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
+			return Operation{}, 0, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
 		}
 		if cf := c.contextFailure(ctx, actx); cf != nil {
 			// The attempt timed out with no reply: like a dropped
 			// connection, the request may be sent again.
-			return Operation{}, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), cf)
+			return Operation{}, 0, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), cf)
 		}
 		// No reply at all: the request may be sent again.
-		return Operation{}, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
+		return Operation{}, 0, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
@@ -148,14 +221,14 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	requestID := resp.Header.Get("request-id")
 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"), requestID)
+		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"), requestID)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ge := c.errorReply(ctx, resp, raw, clientRequestID)
-		return Operation{}, ge.Temporary(), ge.RetryAfter, ge
+		return Operation{}, resp.StatusCode, ge.Temporary(), ge.RetryAfter, ge
 	}
-	bad := func(cause error) (Operation, bool, time.Duration, error) {
-		return Operation{}, false, 0, fmt.Errorf("%w: HTTP %d: %w [request-id %s]", ErrBadReply, resp.StatusCode, cause, requestID)
+	bad := func(cause error) (Operation, int, bool, time.Duration, error) {
+		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d: %w [request-id %s]", ErrBadReply, resp.StatusCode, cause, requestID)
 	}
 	location := resp.Header.Get("Location")
 	switch {
@@ -180,7 +253,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	op.Location = location
 	op.RequestID = requestID
 	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
-	return op, false, 0, nil
+	return op, resp.StatusCode, false, 0, nil
 }
 
 // errorReply reads a non-2xx reply into an *Error, filling what the body

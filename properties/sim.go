@@ -228,8 +228,10 @@ func newSim(cfg ModelConfig, spawn func(func())) (*sim, error) {
 	s.writers = make([]writer, cfg.Writers)
 	for i := range s.writers {
 		// With the gate's own steps and K >= 2, the last writer registers
-		// its stream during the run (a move of its own), so the model has
-		// a stream that joins while a recording may be under way.
+		// its stream during the run, while the gate is open (a move of its
+		// own), so the model has a stream that joins during a recording.
+		// (And writer 0 may release its previous lease a second time; see
+		// writerMove.)
 		if s.steps && cfg.Writers >= 2 && i == cfg.Writers-1 {
 			continue
 		}
@@ -438,7 +440,9 @@ func (s *sim) enabled(prune bool) []move {
 		who := uint8(i)
 		switch {
 		case !w.opened:
-			ms = append(ms, move{kind: mvOpen, who: who})
+			if s.m.Gate().IsOpen() {
+				ms = append(ms, move{kind: mvOpen, who: who})
+			}
 		case w.state == writerIdle:
 			ms = append(ms, move{kind: mvAcquire, who: who})
 		case w.state == writerHolding:
@@ -565,7 +569,7 @@ func (s *sim) writerMove(i int, kind moveKind) {
 			s.observe(Event{Kind: EvWriteEnd, Stream: i, Bytes: 0})
 		}
 		w.lease.Release()
-		if s.steps && !w.staleUsed {
+		if s.steps && i == 0 && !w.staleUsed {
 			w.stale = w.lease
 		}
 		w.lease, w.state = fsm.Lease{}, writerIdle

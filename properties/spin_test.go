@@ -79,7 +79,11 @@ func TestSpinAgreesWithGoChecker(t *testing.T) {
 	for _, mut := range []hooks.Mutant{0, hooks.ReportBeforeDrain, hooks.CheckThenWrite, hooks.OpenOnPending} {
 		t.Run(mut.String(), func(t *testing.T) {
 			spin := spinVerdict(t, 2, mut)
-			res := correctModel(t, 2)
+			cfg := ModelConfig{Writers: 2}
+			if gateSteps(t) {
+				cfg = ModelConfig{Writers: 2, Starts: 1, Stops: 1, Outcomes: []Outcome{OutcomeCompleted}}
+			}
+			res := correctModel(t, cfg)
 			if mut != 0 {
 				var err error
 				if res, err = CheckModel(ModelConfig{Writers: 2, mutants: mut}); err != nil {

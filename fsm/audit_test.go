@@ -126,7 +126,7 @@ func TestAuditTrailNamesEveryTrigger(t *testing.T) {
 	}
 	want := []string{
 		"request/Start", "reply/Start/via reply", "transition/Start/via reply",
-		"update/OperationUpdate/via caller", "gate/OperationUpdate/open/via caller", "transition/OperationUpdate/via caller",
+		"update/OperationUpdate/via caller", "authorized/OperationUpdate/via caller", "gate/OperationUpdate/open/via caller", "transition/OperationUpdate/via caller",
 		"gate/Stop/closed", "leases-drained/Stop", "hook-ran/Stop", "transition/Stop",
 		"request/Stop", "reply/Stop/via reply", "transition/Stop/via reply",
 		"gate/CallEnded/closed", "transition/CallEnded",

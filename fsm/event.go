@@ -18,6 +18,8 @@ const (
 	EventLeasesDrained EventKind = "leases-drained" // every lease was released
 	EventHookRan       EventKind = "hook-ran"       // the recording-ended hook returned
 	EventUpdate        EventKind = "update"         // a later operation update arrived (Operation, Via, Err if ignored)
+	EventAttempt       EventKind = "http-attempt"   // one HTTP attempt of the request (HTTP), retries included
+	EventAuthorized    EventKind = "authorized"     // a completed outcome (Operation, ClientContext, Via) is about to open the gate
 )
 
 // Via says how an operation's outcome reached the machine.
@@ -53,9 +55,12 @@ type Event struct {
 	// Status and ClientContext are set for requests and replies.
 	Status        graph.Status
 	ClientContext string
-	// Operation and Err are set for replies.
+	// Operation and Err are set for replies, updates and authorizations.
 	Operation graph.Operation
 	Err       error
+	// HTTP is set for attempts: one HTTP exchange of the request, as
+	// graph.Client reported it (see graph.WithAttemptReporter).
+	HTTP graph.Attempt
 	// Open and Epoch are set for gate events.
 	Open  bool
 	Epoch uint64

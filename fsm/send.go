@@ -18,6 +18,9 @@ import (
 // an allocation.
 func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
 	m.current = firing{parent: ctx, m: m, trigger: t}
+	if a := m.cfg.audit; a != nil {
+		a.bind(m)
+	}
 	return &m.current
 }
 
@@ -45,7 +48,9 @@ func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger 
 func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
 	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
 	if to == Recording {
-		openGate(ctx) // the last step of entering Recording
+		if m.authorize(ctx) {
+			openGate(ctx) // the last step of entering Recording
+		}
 	}
 	if m.cfg.logger != nil { // building the arguments allocates
 		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
@@ -72,11 +77,20 @@ func (m *Machine) send(f *firing) {
 	if m.cfg.observer != nil {
 		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
 	}
+	if f.status == graph.StatusRecording {
+		if err := m.auditBlocks(); err != nil {
+			f.err = err // fail closed: no recording without its evidence
+			return
+		}
+	}
 	if m.mutant(hooks.OpenBeforeReply) && f.status == graph.StatusRecording {
 		m.gate.open(f.epoch)
 	}
 	f.via = ViaReply
 	rctx, release := m.requestContext(f.parent)
+	if m.cfg.observer != nil {
+		rctx = graph.WithAttemptReporter(rctx, f.reportAttempt)
+	}
 	if m.mutant(hooks.UnlockedRequest) {
 		m.unlock()
 	}
@@ -99,6 +113,25 @@ func (m *Machine) send(f *firing) {
 	if m.cfg.logger != nil { // building the arguments allocates
 		m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)
 	}
+}
+
+// reportAttempt records one HTTP attempt of f's request.
+func (f *firing) reportAttempt(a graph.Attempt) {
+	f.m.emit(Event{Kind: EventAttempt, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, HTTP: a})
+}
+
+// authorize records what authorises the gate to open (the completed reply
+// or update of the firing, and how it came) before it opens, and reports
+// whether it may open: not when a fail-closed audit trail could not write
+// that record (the machine then stops; see WithAuditTrail).
+func (m *Machine) authorize(ctx context.Context) bool {
+	f := firingFrom(ctx)
+	if f == nil || m.cfg.observer == nil {
+		return true
+	}
+	m.emit(Event{Kind: EventAuthorized, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op,
+		Epoch: f.epoch, Via: f.via, Issuer: f.issuer, Tenant: f.tenant})
+	return m.auditBlocks() == nil
 }
 
 // nextClientContext returns a fresh clientContext: the machine's random

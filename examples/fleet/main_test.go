@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// smallRun is a fleet of 50 calls, time compressed 10x, every fault dealt
+// at least once.
+var smallRun = options{
+	calls: 50, fps: 50, duration: time.Second, speedup: 10, tick: 20 * time.Millisecond,
+	throttled: 0.1, pending: 0.1, refused: 0.04, endedMid: 0.04, seed: 7, timeout: time.Minute,
+}
+
+// A small fleet through the real client, handler, registry and fake:
+// every call plays what it was dealt, and no invariant is violated. The
+// -timeout of the run is the watchdog: it names the run that hung.
+func TestSmallFleetKeepsEveryInvariant(t *testing.T) {
+	var out bytes.Buffer
+	res, err := runFleet(context.Background(), smallRun, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.print(&out, smallRun)
+	if v := res.violations; v.total() != 0 {
+		t.Fatalf("%d violations:\n%s", v.total(), out.String())
+	}
+	k := res.checks
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{
+		{"calls confirmed", k.confirmed, 48},
+		{"confirmed by a signed notification", k.byNotification, 5},
+		{"429 replies", k.throttledReplies, 5},
+		{"8506 refusals", k.nonCompliance, 1},
+		{"failed operations", k.failedOps, 1},
+		{"notRecording reports", k.reports, 46},
+		{"signed terminations", k.terminations, 50},
+		{"active calls at the peak", res.peak.active, 48},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if k.persisted == 0 || k.refused == 0 {
+		t.Errorf("frames: %d persisted, %d refused; want both", k.persisted, k.refused)
+	}
+	if !strings.Contains(out.String(), "zero violations") {
+		t.Errorf("the report does not say zero violations:\n%s", out.String())
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+
+	// The checker is not blind: each planted fault is caught.
+	c := res.calls[0]
+	for c.sinks[0].persisted.Load() == 0 {
+		c = res.calls[c.idx+1]
+	}
+	first, last := c.sinks[0].first, c.sinks[0].last
+	for _, p := range []struct {
+		name  string
+		plant func()
+		got   func(v violations) int64
+	}{
+		{"a write before Graph confirmed", func() { c.sinks[0].first = 1 }, func(v violations) int64 { return int64(v.outside) }},
+		{"a write after notRecording", func() { c.sinks[0].last = c.stopDone + int64(time.Second) },
+			func(v violations) int64 { return int64(v.outside + v.reportTooEarly) }},
+		{"a frame refused while confirmed", func() { c.refusedInside.Add(1) }, func(v violations) int64 { return v.refusedInside }},
+		{"a crossed frame", func() { c.sinks[1].crossed++ }, func(v violations) int64 { return v.crossed }},
+	} {
+		p.plant()
+		res.check(res.rig)
+		if p.got(res.violations) == 0 {
+			t.Errorf("planted %s: not caught", p.name)
+		}
+		c.sinks[0].first, c.sinks[0].last, c.sinks[1].crossed = first, last, 0
+		c.refusedInside.Store(0)
+	}
+	res.check(res.rig)
+	if n := res.violations.total(); n != 0 {
+		t.Errorf("after undoing the plants: %d violations", n)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-calls", "0"}, {"-speedup", "0"}, {"-rate", "-1"}, {"-throttled", "2"},
+		{"-throttled", "0.5", "-pending", "0.6"}, {"-retry-after", "61"}, {"-tick", "0"},
+	} {
+		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	var out bytes.Buffer
+	if ok, err := run(context.Background(), []string{"-h"}, &out); !ok || err != nil || !strings.Contains(out.String(), "-calls") {
+		t.Errorf("-h: ok %v, err %v, usage %q", ok, err, out.String())
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+func ns(d int64) time.Duration { return time.Duration(d) }
+
+// latencies are the run's start-to-confirmed and stop-to-reported times.
+type latencies struct {
+	confirm, report []time.Duration
+}
+
+func (res *result) latencies() latencies {
+	var l latencies
+	for _, c := range res.calls {
+		if o := c.openedAt.Load(); o != 0 && c.startAt != 0 {
+			l.confirm = append(l.confirm, ns(o-c.startAt))
+		}
+		if c.stopDone != 0 && c.stopErr == nil {
+			l.report = append(l.report, ns(c.stopDone-c.stopAt))
+		}
+	}
+	slices.Sort(l.confirm)
+	slices.Sort(l.report)
+	return l
+}
+
+// percentile of sorted d (nearest rank); 0 for none.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(p/100*float64(len(d))+0.5) - 1
+	return d[min(max(i, 0), len(d)-1)]
+}
+
+func (res *result) print(w io.Writer, o options) {
+	n := len(res.calls)
+	fmt.Fprintf(w, "\nfleet: %d calls at once through one graph.Client, one graph/callback Handler and one fsm.Registry, against one fake Graph on loopback\n", n)
+	fmt.Fprintf(w, "  time compressed %gx: each call records at least %s of media (%d frames per stream at %d fps, 2 streams) in %s of wall time;\n",
+		o.speedup, o.duration, int(o.duration.Seconds()*float64(o.fps)), o.fps, time.Duration(float64(o.duration)/o.speedup).Round(time.Millisecond))
+	pace := "all at once (a burst)"
+	if o.rate > 0 {
+		pace = fmt.Sprintf("%g per second", o.rate)
+	}
+	fmt.Fprintf(w, "  calls start %s; each holds in its recording until every call is up (the peak: all calls at once), then they stop at the same pace;\n", pace)
+	fmt.Fprintf(w, "  writers wake every %s and write the frames due\n", o.tick)
+	var dealt []string
+	for k := kind(0); k < kinds; k++ {
+		dealt = append(dealt, fmt.Sprintf("%d %s", res.kinds[k], k))
+	}
+	fmt.Fprintf(w, "  calls dealt: %s (seed %d)\n", strings.Join(dealt, ", "), o.seed)
+
+	l := res.latencies()
+	k := res.checks
+	fmt.Fprintf(w, "\nthroughput: %.0f calls/s (%d calls in %s; set-up %s); %d Graph requests, %d notifications\n",
+		float64(n)/res.wall.Seconds(), n, res.wall.Round(time.Millisecond), res.setup.Round(time.Millisecond), res.requests, res.deliveries)
+	fmt.Fprintf(w, "start-to-confirmed: p50 %s, p99 %s (%d calls; Start called to gate open, retries and notifications included)\n",
+		round(percentile(l.confirm, 50)), round(percentile(l.confirm, 99)), len(l.confirm))
+	fmt.Fprintf(w, "stop-to-reported:   p50 %s, p99 %s (%d calls; Stop called to notRecording answered: close, drain, hook, report)\n",
+		round(percentile(l.report, 50)), round(percentile(l.report, 99)), len(l.report))
+	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls)\n",
+		k.persisted, k.bytes>>20, k.refused)
+	if p := res.peak; p.measured {
+		fmt.Fprintf(w, "peak: %d active calls; heap %.0f B per active call (%.1f KiB; HeapAlloc %+d B after GC, over the warmed-up rig);\n",
+			p.active, p.heapPerCall, p.heapPerCall/1024, p.heapDelta)
+		fmt.Fprintf(w, "      %d goroutines (%d before: 1 control + 2 writers per call), goroutine stacks %d MiB (not heap)\n",
+			p.goroutines, p.baseGoroutine, (p.stackInuse-p.baseStack)>>20)
+	}
+	fmt.Fprintf(w, "\nchecked, from the fake's request and notification logs and the sinks:\n")
+	fmt.Fprintf(w, "  %d calls confirmed (%d by a signed notification); %d Graph requests (%d answered 429, %d refused with 8506, %d failed operations); %d notRecording/failed reports; %d signed terminations\n",
+		k.confirmed, k.byNotification, k.requests, k.throttledReplies, k.nonCompliance, k.failedOps, k.reports, k.terminations)
+	v := res.violations
+	row := func(name string, got int64) {
+		verdict := "ok"
+		if got != 0 {
+			verdict = "VIOLATED"
+		}
+		fmt.Fprintf(w, "  %-76s %6d  %s\n", name, got, verdict)
+	}
+	row("frames persisted outside a confirmed interval (P1)", int64(v.outside))
+	row("notRecording/failed sent before the last write (P2)", int64(v.reportTooEarly))
+	row("requests sent after the call ended (P5)", int64(v.afterEnd))
+	row("frames refused while the gate stood confirmed", v.refusedInside)
+	row("frames in the wrong sink or out of order", v.crossed)
+	row("calls whose machine did not end", int64(v.notEnded))
+	row("calls that did not play the fault they were dealt", int64(v.scenario))
+	for _, e := range v.examples {
+		fmt.Fprintf(w, "    %s\n", e)
+	}
+	if v.total() == 0 {
+		fmt.Fprintf(w, "zero violations\n")
+	} else {
+		fmt.Fprintf(w, "%d VIOLATIONS\n", v.total())
+	}
+	if res.metrics != "" {
+		fmt.Fprintf(w, "\nOpenTelemetry metrics (otelrecgate, as collected by a ManualReader):\n%s", res.metrics)
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// renderMetrics collects the adapter's instruments and writes one line per
+// data point: counters with their value, histograms with count, mean and
+// sum.
+func (r *rig) renderMetrics(ctx context.Context) string {
+	var rm metricdata.ResourceMetrics
+	if err := r.reader.Collect(ctx, &rm); err != nil {
+		return "  collecting: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			var lines []string
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					lines = append(lines, fmt.Sprintf("    %-64s %d", attrText(p.Attributes.ToSlice()), p.Value))
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					mean := 0.0
+					if p.Count > 0 {
+						mean = p.Sum / float64(p.Count)
+					}
+					lines = append(lines, fmt.Sprintf("    %-64s count %d, mean %s", attrText(p.Attributes.ToSlice()), p.Count,
+						round(time.Duration(mean*float64(time.Second)))))
+				}
+			}
+			sort.Strings(lines)
+			fmt.Fprintf(&b, "  %s (%s)\n%s\n", m.Name, m.Unit, strings.Join(lines, "\n"))
+		}
+	}
+	return b.String()
+}
+
+func attrText(kvs []attribute.KeyValue) string {
+	if len(kvs) == 0 {
+		return "(all)"
+	}
+	var parts []string
+	for _, kv := range kvs {
+		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+	}
+	return strings.Join(parts, " ")
+}

@@ -42,7 +42,7 @@ func spinVerdict(t testing.TB, writers int, mutants hooks.Mutant) map[string]boo
 	run("gcc", "-O0", "-DBFS", "-o", "pan", "pan.c")
 	errorsRe := regexp.MustCompile(`errors: (\d+)`)
 	verdict := map[string]bool{}
-	for _, claim := range []string{"p1", "p2", "vacuity"} {
+	for _, claim := range []string{"p1", "p2", "p9", "vacuity"} {
 		trail := filepath.Join(dir, "model.pml.trail")
 		_ = os.Remove(trail)
 		out := run("./pan", "-N", claim)
@@ -77,7 +77,12 @@ func needSpin(t testing.TB) {
 // found by both.
 func TestSpinAgreesWithGoChecker(t *testing.T) {
 	needSpin(t)
-	for _, mut := range []hooks.Mutant{0, hooks.ReportBeforeDrain, hooks.CheckThenWrite, hooks.OpenOnPending} {
+	muts := []hooks.Mutant{0, hooks.ReportBeforeDrain, hooks.CheckThenWrite, hooks.OpenOnPending, hooks.HookAfterReport, hooks.StopClosesUnderLock}
+	if gateSteps(t) {
+		// Only the checker that pauses inside the gate sees this one.
+		muts = append(muts, hooks.AcquireLooksFirst)
+	}
+	for _, mut := range muts {
 		t.Run(mut.String(), func(t *testing.T) {
 			spin := spinVerdict(t, 2, mut)
 			// The correct machine: the run TestModelCheckerCorrectMachine
@@ -95,9 +100,12 @@ func TestSpinAgreesWithGoChecker(t *testing.T) {
 				}
 			}
 			goViolated := res.Counterexample != nil
-			spinViolated := spin["p1"] || spin["p2"]
-			t.Logf("SPIN: p1 violated=%v, p2 violated=%v, vacuity claim failed=%v; Go checker: violation=%v (%d states)",
-				spin["p1"], spin["p2"], spin["vacuity"], goViolated, res.States)
+			spinViolated := spin["p1"] || spin["p2"] || spin["p9"]
+			t.Logf("SPIN: p1 violated=%v, p2 violated=%v, p9 violated=%v, vacuity claim failed=%v; Go checker: violation=%v (%d states)",
+				spin["p1"], spin["p2"], spin["p9"], spin["vacuity"], goViolated, res.States)
+			if mut == hooks.StopClosesUnderLock && (!spin["p9"] || res.Counterexample.Violations[0].Invariant.ID != "P9") {
+				t.Errorf("StopClosesUnderLock must break P9 in both: SPIN p9=%v, Go checker %v", spin["p9"], res.Counterexample.Violations)
+			}
 			if spinViolated != goViolated {
 				t.Fatalf("SPIN says violated=%v, the Go checker says %v", spinViolated, goViolated)
 			}
@@ -116,7 +124,7 @@ func BenchmarkSpinK2(b *testing.B) {
 	needSpin(b)
 	for i := 0; i < b.N; i++ {
 		v := spinVerdict(b, 2, 0)
-		if v["p1"] || v["p2"] {
+		if v["p1"] || v["p2"] || v["p9"] {
 			b.Fatal("violation")
 		}
 	}

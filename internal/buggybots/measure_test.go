@@ -75,7 +75,7 @@ func TestMeasure(t *testing.T) {
 		sort.Strings(rs)
 		first := "-"
 		if len(firsts) > 0 {
-			first = median(firsts).Round(10 * time.Millisecond).String()
+			first = median(firsts).Round(time.Millisecond).String()
 		}
 		// One Markdown row: bot, caught, median time to the first failing
 		// case, median whole run (shrinking included), what was named.

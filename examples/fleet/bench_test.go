@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -39,7 +38,7 @@ func BenchmarkFleet1000(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			o := options{calls: 1000, fps: 50, duration: 200 * time.Millisecond, speedup: 1, tick: 50 * time.Millisecond, rate: bc.rate,
 				throttled: 0.05, pending: 0.02, refused: 0.01, endedMid: 0.01, seed: 1, timeout: 5 * time.Minute}
-			var heap, confirm50, confirm99, report50, callsPerSec float64
+			var heap, confirm50, confirm99, report50, callsPerSec, bare50 float64
 			for range b.N {
 				res, err := runFleet(context.Background(), o, io.Discard)
 				if err != nil {
@@ -56,6 +55,7 @@ func BenchmarkFleet1000(b *testing.B) {
 				confirm99 += float64(percentile(l.confirm, 99))
 				report50 += float64(percentile(l.report, 50))
 				callsPerSec += float64(len(res.calls)) / res.wall.Seconds()
+				bare50 += float64(percentile(res.probe, 50))
 			}
 			n := float64(b.N)
 			b.ReportMetric(heap/n, "heap-bytes/call")
@@ -63,6 +63,8 @@ func BenchmarkFleet1000(b *testing.B) {
 			b.ReportMetric(confirm99/n, "start-to-confirmed-p99-ns")
 			b.ReportMetric(report50/n, "stop-to-reported-p50-ns")
 			b.ReportMetric(callsPerSec/n, "calls/s")
+			b.ReportMetric(bare50/n, "bare-round-trip-p50-ns")
+			b.ReportMetric(confirm50/bare50, "confirm/bare-p50")
 		})
 	}
 }
@@ -80,28 +82,6 @@ func bareFake(b *testing.B, conns int) (*graphtest.Server, *http.Client) {
 		b.Fatal(err)
 	}
 	return fake, hc
-}
-
-// barePost is one updateRecordingStatus round trip in plain net/http: the
-// request graph.Client sends, the reply read whole.
-func barePost(hc *http.Client, url string, i int) error {
-	body := fmt.Sprintf(`{"clientContext":"bare-%d","status":"recording"}`, i)
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	return err
 }
 
 // BenchmarkBareRoundTrip is the baseline of start-to-confirmed: a bare

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"time"
 )
@@ -23,7 +24,8 @@ type result struct {
 	deliveries int // notifications the fake POSTed for them
 	violations violations
 	checks     checks
-	metrics    string // the adapter's counts, rendered
+	metrics    string          // the adapter's counts, rendered
+	probe      []time.Duration // bare round trips timed while the calls started, sorted
 }
 
 // peak is the heap and goroutines with every call up at once.
@@ -117,6 +119,8 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 		}()
 	}
 	stopProgress := r.progress(out, o, res.calls, start)
+	probed := make(chan []time.Duration, 1)
+	go func() { probed <- r.probe(p.measured) }()
 	// The peak: every call up (recording, refused, or already ended).
 	go func() {
 		up.Wait()
@@ -139,6 +143,8 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 	}()
 	all.Wait()
 	res.wall = time.Since(start)
+	res.probe = <-probed
+	slices.Sort(res.probe)
 	stopProgress()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("the run did not finish within -timeout %s: %w", o.timeout, err)

@@ -18,6 +18,7 @@ func ns(d int64) time.Duration { return time.Duration(d) }
 // latencies are the run's start-to-confirmed and stop-to-reported times.
 type latencies struct {
 	confirm, report []time.Duration
+	direct          []time.Duration // start-to-confirmed of the calls Graph answered completed at once (one request)
 }
 
 func (res *result) latencies() latencies {
@@ -25,12 +26,16 @@ func (res *result) latencies() latencies {
 	for _, c := range res.calls {
 		if o := c.openedAt.Load(); o != 0 && c.startAt != 0 {
 			l.confirm = append(l.confirm, ns(o-c.startAt))
+			if c.kind == kindNormal || c.kind == kindEndedMid {
+				l.direct = append(l.direct, ns(o-c.startAt))
+			}
 		}
 		if c.stopDone != 0 && c.stopErr == nil {
 			l.report = append(l.report, ns(c.stopDone-c.stopAt))
 		}
 	}
 	slices.Sort(l.confirm)
+	slices.Sort(l.direct)
 	slices.Sort(l.report)
 	return l
 }
@@ -67,6 +72,13 @@ func (res *result) print(w io.Writer, o options) {
 		float64(n)/res.wall.Seconds(), n, res.wall.Round(time.Millisecond), res.setup.Round(time.Millisecond), res.requests, res.deliveries)
 	fmt.Fprintf(w, "start-to-confirmed: p50 %s, p99 %s (%d calls; Start called to gate open, retries and notifications included)\n",
 		round(percentile(l.confirm, 50)), round(percentile(l.confirm, 99)), len(l.confirm))
+	if len(res.probe) > 0 && len(l.confirm) > 0 {
+		fmt.Fprintf(w, "  side by side: a bare HTTP POST to the same fake, timed every 5 ms while the calls started (%d of them): p50 %s, p99 %s;\n",
+			len(res.probe), round(percentile(res.probe, 50)), round(percentile(res.probe, 99)))
+		fmt.Fprintf(w, "  start-to-confirmed p50 / bare round trip p50 = %.2f (%.2f for the %d calls answered completed at once, p50 %s)\n",
+			float64(percentile(l.confirm, 50))/float64(percentile(res.probe, 50)),
+			float64(percentile(l.direct, 50))/float64(percentile(res.probe, 50)), len(l.direct), round(percentile(l.direct, 50)))
+	}
 	fmt.Fprintf(w, "stop-to-reported:   p50 %s, p99 %s (%d calls; Stop called to notRecording answered: close, drain, hook, report)\n",
 		round(percentile(l.report, 50)), round(percentile(l.report, 99)), len(l.report))
 	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls)\n",

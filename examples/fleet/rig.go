@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -281,4 +282,56 @@ func (k *clock) next() <-chan struct{} {
 func (k *clock) close() {
 	close(k.stop)
 	<-k.done
+}
+
+// barePost is one updateRecordingStatus round trip in plain net/http: the
+// request graph.Client sends, the reply read whole. It is the baseline of
+// start-to-confirmed.
+func barePost(hc *http.Client, url string, i int) error {
+	body := fmt.Sprintf(`{"clientContext":"bare-%d","status":"recording"}`, i)
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return err
+}
+
+// probeCallID is the call the probe's bare round trips go to; the checks
+// ignore it.
+const probeCallID = "00000000-0000-4000-8000-0000000000bb"
+
+// probe times bare round trips to the fake, one every few milliseconds,
+// over the same connections and under the same load as the calls' Starts,
+// until stop is closed.
+func (r *rig) probe(stop <-chan struct{}) []time.Duration {
+	r.fake.AddCall(probeCallID)
+	url := r.fake.BaseURL() + "/communications/calls/" + probeCallID + "/updateRecordingStatus"
+	var lat []time.Duration
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return lat
+		default:
+		}
+		t := time.Now()
+		if err := barePost(r.graphPool, url, i); err == nil {
+			lat = append(lat, time.Since(t))
+		}
+		select {
+		case <-stop:
+			return lat
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

@@ -1,32 +1,33 @@
 // Command review writes recgate's compliance review report: Markdown that
-// GitHub renders, for a reviewer who reads no Go. Everything in it is
-// computed when it is made: the state diagram and transition table come
-// from the machine, the model checker and the property suite run, and one
-// call is played with its audit trail verified.
+// GitHub renders, for a reviewer who reads no Go. It leads with the
+// verdict; everything in it is computed when it is made: the checks run
+// (the model checker, the property suite against recgate's reference bot
+// and against seeded bugs, the Go tests the report cites, the SPIN
+// cross-check where spin is installed), one call is played with its audit
+// trail verified, and every "checked by" cell says what its checks gave
+// here, or why they did not run.
 //
 //	go run ./examples/review -out review
 //
 // It writes review/review.md, review/machine.dot (and machine.svg when
 // Graphviz's dot program is installed), review/product-k1.dot and
-// review/audit.jsonl.
+// review/audit.jsonl, and exits 1 if any check that ran failed.
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
-	"github.com/recgate/recgate/graph/graphtest"
 	"github.com/recgate/recgate/properties"
 )
 
@@ -35,35 +36,63 @@ func main() {
 	// from writing fail files for them.
 	_ = flag.Set("rapid.nofailfile", "true")
 	if err := run(os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
 		fmt.Fprintln(os.Stderr, "review:", err)
 		os.Exit(1)
 	}
 }
 
+// settings are the report's flags.
+type settings struct {
+	out          string
+	writers      int
+	rapidMutants bool
+	bots         bool
+	goTests      bool
+	checks       int
+}
+
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("review", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	out := fs.String("out", "review", "directory for the report")
-	k := fs.Int("writers", 2, "K, the concurrent media writers in the model check (1-3)")
-	rapidMutants := fs.Bool("rapid-mutants", true, "also run the rapid suite against every seeded bug (about half a minute)")
+	var st settings
+	fs.StringVar(&st.out, "out", "review", "directory for the report")
+	fs.IntVar(&st.writers, "writers", 2, "K, the concurrent media writers in the model check (1-3; 0 skips the model check of the correct machine)")
+	fs.BoolVar(&st.rapidMutants, "rapid-mutants", true, "also run the property suite against every seeded machine bug")
+	fs.BoolVar(&st.bots, "bots", true, "run the property suite against the bot-side seeded bugs and the correct bots")
+	fs.IntVar(&st.checks, "checks", 0, "cases per property suite run (0: rapid's default, 100)")
+	fs.BoolVar(&st.goTests, "go-tests", true, "run the Go tests the report cites, the SPIN cross-check among them (needs a checkout and the go command)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *k < 1 || *k > 3 {
-		return fmt.Errorf("-writers %d: want 1 to 3", *k)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: every setting is a flag (see -h)", fs.Args())
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if st.writers < 0 || st.writers > 3 {
+		return fmt.Errorf("-writers %d: want 1 to 3 (or 0 to skip the model check)", st.writers)
+	}
+	if st.checks < 0 {
+		return fmt.Errorf("-checks %d: want 0 (rapid's default) or more", st.checks)
+	}
+	if st.checks > 0 {
+		if err := flag.Set("rapid.checks", strconv.Itoa(st.checks)); err != nil {
+			return fmt.Errorf("-checks: %w", err)
+		}
+	}
+	if err := os.MkdirAll(st.out, 0o755); err != nil {
 		return err
 	}
-	r := &report{dir: *out}
-	if err := r.build(*k, *rapidMutants); err != nil {
+	r := &report{dir: st.out, sections: map[string]*section{}}
+	if err := r.build(st); err != nil {
 		return err
 	}
-	path := filepath.Join(*out, "review.md")
-	if err := os.WriteFile(path, r.md.Bytes(), 0o644); err != nil {
+	path := filepath.Join(st.out, "review.md")
+	if err := os.WriteFile(path, r.assemble(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s)\n", path, r.verdict)
+	fmt.Fprintf(stdout, "wrote %s in %s (%s)\n", path, r.total.Round(time.Second), r.verdict)
 	if r.failed {
 		return errors.New("the report found a problem: " + r.verdict)
 	}
@@ -71,291 +100,189 @@ func run(args []string, stdout io.Writer) error {
 }
 
 type report struct {
-	dir     string
-	md      bytes.Buffer
-	failed  bool
-	verdict string
+	dir      string
+	sections map[string]*section
+	checks   []*check
+	failed   bool
+	verdict  string
+	summary  string
+	prov     provenance
+	total    time.Duration
+
+	goTestTime    time.Duration
+	goTestCommand string
 }
 
-func (r *report) p(format string, args ...any) { fmt.Fprintf(&r.md, format+"\n", args...) }
+// order is the reading order of the sections.
+var order = []string{"Verdict", "What was reviewed", "Words used here", "The rule", "How each sentence is enforced",
+	"The state machine", "Exhaustive model check", "Property suite", "Bot-side seeded bugs", "Audit trail of one call", "Every check, and how long it took"}
 
-func (r *report) build(k int, rapidMutants bool) error {
-	r.p("# recgate compliance review")
-	r.p("")
-	r.p("Generated %s by `go run ./examples/review`. Every number below was computed when this report was made.", time.Now().UTC().Format(time.RFC1123))
-	r.p("")
+func (r *report) build(st settings) error {
+	start := time.Now()
+	r.prov = findProvenance(start.UTC())
 	r.rule()
-	m, err := fsm.New("review-call", fsm.UpdaterFunc(func(context.Context, string, graph.Status, string) (graph.Operation, error) {
-		return graph.Operation{}, errors.New("the diagram machine sends nothing")
-	}))
+	r.glossary()
+	m, err := fsm.New("review-call", fsm.UpdaterFunc(sendsNothing))
 	if err != nil {
 		return err
 	}
 	if err := r.diagrams(m); err != nil {
 		return err
 	}
-	if err := r.modelCheck(k); err != nil {
+	if err := r.modelCheck(st.writers); err != nil {
 		return err
 	}
-	if err := r.suite(rapidMutants); err != nil {
+	if err := r.suite(st.rapidMutants); err != nil {
 		return err
 	}
+	r.bots(st.bots)
 	if err := r.auditRun(); err != nil {
 		return err
 	}
-	if r.failed {
-		r.verdict = "PROBLEMS FOUND: see the report"
-	} else {
-		r.verdict = "every check passed"
-	}
-	r.p("## Verdict")
-	r.p("")
-	r.p("**%s.**", r.verdict)
+	r.runGoTests(st.goTests, r.prov.root)
+	r.enforcement()
+	r.total = time.Since(start)
+	r.reviewed(st)
+	r.conclude()
 	return nil
 }
 
-func (r *report) rule() {
-	r.p("## The rule")
-	r.p("")
-	r.p("From Microsoft Graph's page for `call: updateRecordingStatus`:")
-	r.p("")
-	r.p("> **R1.** The application may not record or otherwise persist media content from calls or meetings, or data derived from it, without first calling updateRecordingStatus with `recording` and receiving a success reply.")
-	r.p(">")
-	r.p("> **R2.** If the application begins recording, it must end the recording before it calls updateRecordingStatus to say that recording has ended (`notRecording`, likewise `failed`).")
-	r.p("")
-	r.p("Only an operation whose status is `completed` is a success reply; `notStarted`, `running` or no status means the answer is still pending, and `failed` is a refusal.")
-	r.p("")
-	r.p("## How each sentence is enforced")
-	r.p("")
-	r.p("| sentence | invariant | enforced by | checked by |")
-	r.p("|---|---|---|---|")
-	r.p("| R1: do not persist before a success reply to `recording` | %s; %s | the persist gate opens only on entering Recording, which only `completed` reaches | model checker (every interleaving), rapid suite, `fsm` tests (`TestStartPendingKeepsGateClosed`, `TestConcurrentWritersAndController`) |", properties.P1, properties.P4)
-	r.p("| R1: no success can be taken from a stale or late reply | %s; %s | attempts carry an epoch; Stop and CallEnded close the gate first | model checker, rapid suite, `TestCallEndedDuringInflightStartNeverOpens`, `TestStopDuringInflightStart` |", properties.P5, properties.P6)
-	r.p("| R2: end the recording before reporting it ended | %s | Stop closes the gate, waits for every writer's lease, runs the bot's hook that closes its files, then sends `notRecording` | model checker, rapid suite, SPIN cross-check, `TestLeaseDelaysNotRecording` |", properties.P2)
-	r.p("| one request per attempt, none from introspection | %s | guards never start I/O; the attempt's one reply is kept | `TestIntrospectionSendsNothing`, `TestOneRequestPerAttempt`, model checker |", properties.P3)
-	r.p("")
-	r.p("| invariant | rule |")
-	r.p("|---|---|")
+// sendsNothing is the diagram machine's Updater: it is never called.
+func sendsNothing(context.Context, string, graph.Status, string) (graph.Operation, error) {
+	return graph.Operation{}, errors.New("the diagram machine sends nothing")
+}
+
+// assemble puts the sections together in reading order.
+func (r *report) assemble() []byte {
+	var b strings.Builder
+	b.WriteString("# recgate compliance review\n\n")
+	for _, title := range order {
+		s := r.sections[title]
+		if s == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "## %s\n\n", s.title)
+		b.Write(s.md.Bytes())
+	}
+	return []byte(b.String())
+}
+
+// enforcement maps each sentence of the rule to its invariants, how
+// recgate enforces it, and what checked it here.
+func (r *report) enforcement() {
+	s := r.section("How each sentence is enforced")
+	s.p("Each \"checked by\" cell says what its checks gave when this report was made: **passed**, **FAILED**, or *not run here* and why.")
+	s.p("")
+	s.p("| sentence (recgate's reading) | invariant | enforced by | checked by |")
+	s.p("|---|---|---|---|")
+	s.p("| R1: do not persist before a success reply to `recording` | %s; %s; %s | the persist gate opens only on entering Recording, which only `completed` reaches | %s |",
+		properties.P1, properties.P4, properties.P7,
+		r.cell("model", "suite", "mutants", "bots", "TestStartPendingKeepsGateClosed", "TestConcurrentWritersAndController"))
+	s.p("| R1: a success reply must be Graph's own, for this attempt | P8 OnlyAuthenticConfirmation | a notification opens the gate only if its token validated and it names the pending attempt | %s |",
+		r.cell("TestOnlyAuthenticConfirmationOpensTheGate", "TestEveryForgeryIsRefusedAndChangesNothing"))
+	s.p("| R1: no success can be taken from a stale or late reply | %s; %s | attempts carry an epoch; Stop and CallEnded close the gate first | %s |",
+		properties.P5, properties.P6, r.cell("model", "suite", "TestCallEndedDuringInflightStartNeverOpens", "TestStopDuringInflightStart"))
+	s.p("| R2: end the recording before reporting it ended | %s; %s | Stop closes the gate, waits for every writer's lease, runs the bot's hook that closes its files, then sends `notRecording` | %s |",
+		properties.P2, properties.P9, r.cell("model", "suite", "TestSpinAgreesWithGoChecker", "TestLeaseDelaysNotRecording"))
+	s.p("| one request per attempt, none from introspection | %s | guards never start I/O; the attempt's one reply is kept | %s |",
+		properties.P3, r.cell("model", "TestIntrospectionSendsNothing", "TestOneRequestPerAttempt"))
+	s.p("| evidence: what authorised each recorded interval, from the trail alone | (not an invariant of the rule) | the audit trail, hash-chained, fail-closed, synced at every gate record | %s |",
+		r.cell("audit", "TestAuditTrailAnswersTheReviewersQuestions", "TestFailClosedGateNeverOpensWithoutItsRecord", "TestFailClosedOpenGateClosesThroughStop", "TestRefusesTamperedTrails"))
+	s.p("")
+	s.p("| invariant | what it says |")
+	s.p("|---|---|")
 	for _, inv := range properties.Invariants() {
-		r.p("| %s | %s |", inv, inv.Rule)
+		s.p("| %s | %s |", inv, inv.Rule)
 	}
-	r.p("")
+	s.p("")
 }
 
-func (r *report) diagrams(m *fsm.Machine) error {
-	r.p("## The state machine")
-	r.p("")
-	r.p("Only **Recording** lets media be persisted.")
-	r.p("")
-	r.p("```mermaid")
-	r.md.WriteString(fsm.Mermaid())
-	r.p("```")
-	r.p("")
-	dot := m.DOT()
-	if err := os.WriteFile(filepath.Join(r.dir, "machine.dot"), []byte(dot), 0o644); err != nil {
-		return err
-	}
-	if _, err := exec.LookPath("dot"); err == nil {
-		cmd := exec.Command("dot", "-Tsvg", "-o", filepath.Join(r.dir, "machine.svg"), filepath.Join(r.dir, "machine.dot"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			r.p("The Graphviz rendering failed (%v: %s); `machine.dot` is beside this report.", err, strings.TrimSpace(string(out)))
-		} else {
-			r.p("![state machine](machine.svg)")
-			r.p("")
-			r.p("The same diagram from the machine's own configuration, as Graphviz DOT: `machine.dot`.")
+// conclude writes the verdict and the summary that lead the report.
+func (r *report) conclude() {
+	ran, passed, skipped := r.counts()
+	var notRun []string
+	for _, c := range r.checks {
+		if !c.ran {
+			notRun = append(notRun, c.name+" ("+strings.TrimPrefix(c.skipped, "not run here: ")+")")
 		}
-	} else {
-		r.p("Graphviz's `dot` program is not installed here, so no SVG was drawn; the machine's own DOT is in `machine.dot` (`apt-get install graphviz`, then `dot -Tsvg machine.dot`).")
 	}
-	r.p("")
-	r.p("### Transition table")
-	r.p("")
-	r.md.WriteString(fsm.TransitionTable())
-	r.p("")
-	return nil
+	switch {
+	case r.failed:
+		r.verdict = fmt.Sprintf("PROBLEMS FOUND: %d of %d checks that ran failed; see the report", ran-passed, ran)
+	case skipped > 0:
+		r.verdict = fmt.Sprintf("every check that ran passed (%d of %d); %d not run here", passed, ran, skipped)
+	default:
+		r.verdict = fmt.Sprintf("every check passed (%d of %d ran here)", passed, ran)
+	}
+	s := r.section("Verdict")
+	s.p("**%s.**", r.verdict)
+	s.p("")
+	if len(notRun) > 0 {
+		s.p("Not run here, so this report does not vouch for them: %s.", strings.Join(notRun, "; "))
+		s.p("")
+	}
+	s.p("recgate stands between a Microsoft Teams media bot and its storage: media may be written only through a gate that opens when Microsoft Graph has confirmed, with a `completed` reply, that the bot told it recording began, and that closes, with every write finished and the bot's files closed, before the bot tells Graph recording ended. This report checked that on %s at commit %s (local changes: %s), with %s: %s. %d checks ran and %d passed; %d were not run here. Took %s in all on %s.",
+		r.prov.module, shortCommit(r.prov.commit), r.prov.modifiedShort(), r.prov.goVersion, strings.Join(r.ranNames(), "; "), ran, passed, skipped, r.total.Round(time.Second), r.prov.machine)
+	s.p("")
+	r.checksSection()
 }
 
-func (r *report) modelCheck(k int) error {
-	r.p("## Exhaustive model check")
-	r.p("")
-	r.p("The model checker drives the real machine through every interleaving of the bot's events, a duplicate Start, the end of the call, Graph's replies (completed, pending, failed, error) and K media writers taking and releasing leases, and checks every invariant on every event.")
-	r.p("")
-	r.p("| K writers | states | transitions | depth | time | verdict | a byte persisted | states that cannot get back to NotRecording or Ended |")
-	r.p("|---|---|---|---|---|---|---|---|")
-	var last *properties.ModelResult
-	for w := 1; w <= k; w++ {
-		res, err := properties.CheckModel(properties.ModelConfig{Writers: w})
-		if err != nil {
-			return err
-		}
-		verdict := "no violation"
-		if res.Counterexample != nil {
-			verdict = "VIOLATION"
-			r.failed = true
-		}
-		if !res.PersistReachable || len(res.Stuck) > 0 {
-			r.failed = true
-		}
-		r.p("| %d | %d | %d | %d | %s | %s | %v | %d |", w, res.States, res.Transitions, res.Depth, res.Duration.Round(time.Millisecond), verdict, res.PersistReachable, len(res.Stuck))
-		last = res
-		if w == 1 {
-			if err := os.WriteFile(filepath.Join(r.dir, "product-k1.dot"), []byte(res.DOT()), 0o644); err != nil {
-				return err
+func (r *report) checksSection() {
+	s := r.section("Every check, and how long it took")
+	if r.goTestCommand != "" {
+		s.p("The Go tests ran as `%s` in %s (compiling included; the times below are each test's own).", r.goTestCommand, r.goTestTime.Round(time.Millisecond))
+		s.p("")
+	}
+	r.checksTable(s)
+}
+
+// ranNames lists the checks that ran, with their results, except the
+// single Go tests (counted, not named).
+func (r *report) ranNames() []string {
+	var out []string
+	tests, testsPassed := 0, 0
+	for _, c := range r.checks {
+		switch {
+		case !c.ran:
+		case strings.HasPrefix(c.key, "Test"):
+			tests++
+			if c.passed {
+				testsPassed++
 			}
+		default:
+			out = append(out, c.name+" ("+c.result()+")")
 		}
 	}
-	r.p("")
-	if last.Counterexample != nil {
-		r.p("```")
-		r.md.WriteString(last.Counterexample.String())
-		r.p("```")
+	if tests > 0 {
+		out = append(out, fmt.Sprintf("%d of the Go tests it cites (%d passed)", tests, testsPassed))
 	}
-	var missed []string
-	for _, st := range fsm.States() {
-		if last.StatesReached[st] == 0 {
-			missed = append(missed, st.String())
-		}
-	}
-	for _, ev := range []string{"start", "stop", "fail", "update:completed", "update:failed", "callEnded", "dup:start"} {
-		if last.TriggersFired[ev] == 0 {
-			missed = append(missed, ev)
-		}
-	}
-	if len(missed) == 0 {
-		r.p("Coverage (K = %d): every machine state and every event was reached, so no invariant holds merely because its situation never arose.", k)
-	} else {
-		r.failed = true
-		r.p("**Coverage (K = %d): never reached: %s.** The checks above may be vacuous there.", k, strings.Join(missed, ", "))
-	}
-	r.p("")
-	r.md.WriteString(last.CoverageTable())
-	r.p("")
-	r.p("The reachable product graph for K = 1 is in `product-k1.dot`.")
-	r.p("")
-	return nil
+	return out
 }
 
-func (r *report) suite(rapidMutants bool) error {
-	r.p("## Property suite")
-	r.p("")
-	sv := properties.RunSuite(properties.ReferenceBot)
-	verdict := "passed"
-	if !sv.Passed {
-		verdict = "FAILED"
-		r.failed = true
+func shortCommit(c string) string {
+	if len(c) > 12 && !strings.HasPrefix(c, "(") {
+		return c[:12]
 	}
-	r.p("The rapid suite (random calls: Graph's replies drawn, media on several streams, concurrent Stop/Start/CallEnded) against recgate's reference bot: **%s** in %s.", verdict, sv.Duration.Round(time.Millisecond))
-	r.p("")
-	r.p("### Seeded bugs")
-	r.p("")
-	r.p("Each bug below is switched into the real machine (or the reference bot); a checker that cannot catch it would prove nothing.")
-	r.p("")
-	vs, err := properties.CheckMutants(rapidMutants)
-	if err != nil {
-		return err
-	}
-	r.p("| bug | what it does | model checker | first invariant broken | shortest path | rapid suite |")
-	r.p("|---|---|---|---|---|---|")
-	for _, v := range vs {
-		model := "caught"
-		if !v.ModelKilled {
-			model = "MISSED"
-			r.failed = true
-		}
-		rapid := "not run"
-		if v.RapidRun {
-			rapid = "caught"
-			if !v.RapidKilled {
-				rapid = "MISSED"
-				r.failed = true
-			}
-		}
-		r.p("| %s | %s | %s | %s | %d moves | %s |", v.Name, v.Bug, model, v.Invariant, v.Moves, rapid)
-	}
-	r.p("")
-	return nil
+	return c
 }
 
-// auditRun plays one call against the fake Graph with the audit trail on,
-// verifies the trail, and shows it.
-func (r *report) auditRun() error {
-	fake := graphtest.NewServer(graphtest.WithToken("review"))
-	defer fake.Close()
-	fake.AddCall("review-call").Then(graphtest.Throttle("0"), graphtest.ReplyStatus("running"))
-	client, err := graph.NewClient(graph.StaticToken("review"), graph.WithBaseURL(fake.BaseURL()), graph.WithHTTPClient(fake.Client()))
-	if err != nil {
-		return err
+// reviewed says what was reviewed, where and when.
+func (r *report) reviewed(st settings) {
+	p := r.prov
+	s := r.section("What was reviewed")
+	s.p("| | |")
+	s.p("|---|---|")
+	s.p("| module | `%s` %s |", p.module, p.version)
+	s.p("| commit | `%s`%s (from %s) |", p.commit, map[bool]string{true: "", false: ", committed " + p.commitTime}[p.commitTime == ""], p.source)
+	s.p("| local changes | %s |", p.modified)
+	s.p("| Go | %s |", p.goVersion)
+	s.p("| machine | %s |", p.machine)
+	s.p("| date | %s |", p.date.Format(time.RFC1123))
+	cases := "rapid's default"
+	if st.checks > 0 {
+		cases = itoa(st.checks)
 	}
-	trailPath := filepath.Join(r.dir, "audit.jsonl")
-	f, err := os.Create(trailPath)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var file bytes.Buffer
-	m, err := fsm.New("review-call", client, fsm.WithAuditTrail(f), fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return nil }))
-	if err != nil {
-		return err
-	}
-	media := m.Gate().Writer(&file)
-	ctx := context.Background()
-	_, _ = media.Write([]byte("before"))
-	op, err := m.Start(ctx)
-	if err != nil {
-		return err
-	}
-	_ = fake.AddCall("review-call").SetOperationStatus(op.ID, graph.OperationCompleted)
-	if op, err = client.Operation(ctx, "review-call", op); err != nil {
-		return err
-	}
-	if err := m.OperationUpdate(ctx, op); err != nil {
-		return err
-	}
-	_, _ = media.Write([]byte("frame"))
-	if err := m.Stop(ctx); err != nil {
-		return err
-	}
-	_, _ = media.Write([]byte("after"))
-	if err := m.CallEnded(ctx); err != nil {
-		return err
-	}
-	head := m.AuditHead()
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	raw, err := os.ReadFile(trailPath)
-	if err != nil {
-		return err
-	}
-	recs, verr := fsm.VerifyAuditTrailHead(bytes.NewReader(raw), head)
-	r.p("## Audit trail of one call")
-	r.p("")
-	r.p("One call against the fake Graph: a throttled Start, a pending reply later confirmed, one frame persisted (%q), Stop, the call ended. Frames before Start and after Stop were refused.", file.String())
-	r.p("")
-	if verr != nil {
-		r.failed = true
-		r.p("**The trail did not verify: %v**", verr)
-	} else {
-		r.p("The trail (`audit.jsonl`, %d lines) **verifies**: every line chains to the one before by SHA-256, sequence numbers run without gaps, times never go back, and the last line's hash is the head the machine reported (`%s`).", len(recs), head[:16]+"…")
-	}
-	r.p("")
-	r.p("| # | event | trigger | from → to | status | gate | clientContext | operation |")
-	r.p("|---|---|---|---|---|---|---|---|")
-	for _, rec := range recs {
-		fromTo := ""
-		if rec.From != "" {
-			fromTo = rec.From + " → " + rec.To
-		}
-		gate := ""
-		if rec.GateOpen != nil {
-			gate = map[bool]string{true: "open", false: "closed"}[*rec.GateOpen]
-		}
-		status := rec.Status
-		if rec.OperationStatus != "" {
-			status += " → " + rec.OperationStatus
-		}
-		r.p("| %d | %s | %s | %s | %s | %s | %s | %s |", rec.Seq, rec.Kind, rec.Trigger, fromTo, status, gate, rec.ClientContext, rec.OperationID)
-	}
-	r.p("")
-	return nil
+	s.p("| settings | `-writers %d -rapid-mutants=%v -bots=%v -go-tests=%v`; %s cases per suite run |", st.writers, st.rapidMutants, st.bots, st.goTests, cases)
+	s.p("| time to make this report | %s |", r.total.Round(time.Second))
+	s.p("")
 }

@@ -10,13 +10,15 @@ import (
 	"github.com/recgate/recgate/fsm"
 )
 
+// The fast settings: one writer, no suite runs against seeded bugs, no Go
+// tests. What was not run must say so, in its cells and in the verdict.
 func TestReportIsComputedAndComplete(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := run([]string{"-out", dir, "-writers", "1", "-rapid-mutants=false"}, &out); err != nil {
+	if err := run([]string{"-out", dir, "-writers", "0", "-rapid-mutants=false", "-bots=false", "-go-tests=false", "-checks", "10"}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "every check passed") {
+	if !strings.Contains(out.String(), "every check that ran passed") || !strings.Contains(out.String(), "not run here") {
 		t.Errorf("printed %q", out.String())
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "review.md"))
@@ -25,27 +27,42 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 	}
 	report := string(md)
 	for _, want := range []string{
-		"> **R1.**", "> **R2.**",
+		"# recgate compliance review\n\n## Verdict\n\n**every check that ran passed (",
+		"Not run here, so this report does not vouch for them: ",
+		"SPIN cross-check (`TestSpinAgreesWithGoChecker`", "(-go-tests=false)",
+		"## What was reviewed", "| commit | `", "| local changes | ", "| Go | go1.", "| machine | ", "CPUs",
+		"## Words used here", "- **lease**:", "- **epoch**:", "- **mutant (seeded bug)**:", "- **K writers**:", "- **model checker**:", "- **property suite**:", "- **gate**:",
+		"> " + pageSentenceRestriction + " " + pageSentenceEnd, pageAddress,
+		"### recgate's reading of it", "*This is recgate's reading, not Microsoft's text.*",
 		"| R2: end the recording before reporting it ended | P2 EndBeforeReport",
+		"model checker of the correct machine: **not run here: -writers 0**", "property suite against recgate's reference bot: **passed**",
+		"`TestLeaseDelaysNotRecording` (fsm): **not run here: -go-tests=false**",
+		"the property suite against the bot-side seeded bugs and the correct bots: **not run here: -bots=false**",
 		"```mermaid\n" + fsm.Mermaid() + "```",
 		fsm.TransitionTable(),
-		"| 1 | ", "no violation",
-		"every machine state and every event was reached",
 		"against recgate's reference bot: **passed**",
 		"| ReportBeforeDrain | notRecording/failed is sent without waiting for held leases | caught | P2 EndBeforeReport",
-		"| CheckThenWrite |",
-		"**verifies**",
-		"| 1 | request | Start |",
-		"**every check passed.**",
+		"not run here: -rapid-mutants=false",
+		"**verifies**", "go run ./cmd/recgate-verify -head ",
+		"- **authorised by** record", "status `completed`, via poll",
+		"- **then reported** record", "`notRecording`",
+		"| http-attempt | Start |", "429 TooManyRequests, Retry-After 1s",
+		"## Every check, and how long it took",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if strings.Contains(report, "MISSED") || strings.Contains(report, "VIOLATION") {
-		t.Error("the report shows a failure")
+	for _, bad := range []string{"MISSED", "VIOLATION", ": **FAILED**", "| FAILED |", "MISSING", "**finding:**"} {
+		if strings.Contains(report, bad) {
+			t.Errorf("the report shows %q", bad)
+		}
 	}
-	for _, f := range []string{"machine.dot", "product-k1.dot", "audit.jsonl"} {
+	// The verdict leads, before anything else.
+	if strings.Index(report, "## Verdict") > strings.Index(report, "## What was reviewed") {
+		t.Error("the verdict does not lead")
+	}
+	for _, f := range []string{"machine.dot", "audit.jsonl"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
@@ -58,9 +75,44 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 	}
 }
 
+// A cell that names a check the report never made says so, and fails the
+// report: no cell is fixed text.
+func TestCellsAreComputed(t *testing.T) {
+	r := &report{sections: map[string]*section{}}
+	r.ran("a", "check A", true, 0, "")
+	r.notRun("b", "check B", "spin is not installed")
+	r.ran("c", "check C", false, 0, "broke")
+	got := r.cell("a", "b", "c", "d")
+	for _, want := range []string{"check A: **passed**", "check B: **not run here: spin is not installed**", "check C: **FAILED**", "d: MISSING"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("cell %q lacks %q", got, want)
+		}
+	}
+	if !r.failed {
+		t.Error("a failed check and a missing one did not fail the report")
+	}
+	r.conclude()
+	if !strings.HasPrefix(r.verdict, "PROBLEMS FOUND") {
+		t.Errorf("verdict %q", r.verdict)
+	}
+}
+
+func TestSkipReasonIsTheTestsOwn(t *testing.T) {
+	got := skipReason([]string{"spin_test.go:69: spin is not installed (apt-get install -y spin); CI runs this test"})
+	if got != "spin is not installed (apt-get install -y spin); CI runs this test" {
+		t.Errorf("got %q", got)
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	var out bytes.Buffer
 	if err := run([]string{"-writers", "9"}, &out); err == nil {
 		t.Error("no error for -writers 9")
+	}
+	if err := run([]string{"-checks", "-1"}, &out); err == nil {
+		t.Error("no error for -checks -1")
+	}
+	if err := run([]string{"stray"}, &out); err == nil {
+		t.Error("no error for a stray argument")
 	}
 }

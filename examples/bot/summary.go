@@ -40,6 +40,9 @@ func (b *bot) summary(w io.Writer) error {
 	}
 	recs, err := b.verifyAudit()
 	check(err == nil, "audit trail %s: %d records, hash chain verified%s", filepath.Base(b.audit.Name()), len(recs), errSuffix(err))
+	if head := b.m.AuditHead(); head != "" {
+		fmt.Fprintf(w, "       its head (keep it apart from the trail): %s\n       verify it later: go run ./cmd/recgate-verify -head %s %s\n", head, head, b.audit.Name())
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)
 	}

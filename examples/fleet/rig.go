@@ -74,7 +74,7 @@ func newRig(ctx context.Context, calls int) (*rig, error) {
 	// The fake POSTs notifications over a pool of loopback connections,
 	// and records when the callback answered each termination.
 	callbackClient := &http.Client{
-		Timeout:       10 * time.Second,
+		Timeout:       2 * time.Minute, // includes the wait for a pooled connection, long in an overloaded run
 		Transport:     &http.Transport{MaxIdleConnsPerHost: r.conns, MaxConnsPerHost: r.conns, IdleConnTimeout: 30 * time.Second},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -213,7 +213,7 @@ func warmPool(ctx context.Context, hc *http.Client, url string, n int) error {
 
 // delivered notes when the callback answered a call's genuine termination.
 func (r *rig) delivered(d graphtest.Delivery) {
-	if d.Status != graphtest.NotifyTerminated || d.Forgery != graphtest.NotForged {
+	if d.Status != graphtest.NotifyTerminated || d.Forgery != graphtest.NotForged || d.Err != nil || d.StatusCode != http.StatusAccepted {
 		return
 	}
 	if c := r.calls[d.CallID]; c != nil {

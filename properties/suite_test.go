@@ -1,9 +1,91 @@
 package properties
 
 import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/recgate/recgate/graph"
 )
 
 func TestReferenceBotPassesTheSuite(t *testing.T) {
 	Check(t, ReferenceBot)
+}
+
+// silentBot keeps every rule by never persisting anything.
+type silentBot struct {
+	env   *Env
+	ended *atomic.Bool
+	mu    *sync.Mutex // one request at a time (P6)
+}
+
+func (b silentBot) Start(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended.Load() {
+		return errors.New("the call has ended")
+	}
+	_, err := b.env.Updater.UpdateRecordingStatus(ctx, b.env.CallID, graph.StatusRecording, "silent-1")
+	return err
+}
+func (silentBot) Stop(context.Context) error                             { return nil }
+func (silentBot) Fail(context.Context) error                             { return nil }
+func (silentBot) OperationUpdate(context.Context, graph.Operation) error { return nil }
+func (silentBot) Frame(context.Context, int, []byte) error               { return nil }
+func (b silentBot) CallEnded(context.Context) error                      { b.ended.Store(true); return nil }
+
+// A run that never saw a frame persisted proved nothing, and says so.
+func TestVacuousRunFails(t *testing.T) {
+	v := RunSuite(func(env *Env) (Bot, error) { return silentBot{env, new(atomic.Bool), new(sync.Mutex)}, nil })
+	if v.Passed {
+		t.Fatalf("a bot that persists nothing passed: %s", v.Coverage)
+	}
+	if !strings.Contains(v.Output, "vacuous") {
+		t.Fatalf("the failure does not say the run was vacuous:\n%.3000s", v.Output)
+	}
+}
+
+// stuckBot's Stop waits for something that never comes, and ignores its
+// context: the suite must name the hang and show the goroutines.
+type stuckBot struct {
+	Bot
+	never chan struct{}
+}
+
+func (b stuckBot) Stop(context.Context) error { <-b.never; return nil }
+
+func TestHungBotIsNamed(t *testing.T) {
+	never := make(chan struct{})
+	defer close(never) // let the stuck goroutines go at the end
+	done := make(chan SuiteVerdict, 1)
+	go func() {
+		done <- RunSuite(func(env *Env) (Bot, error) {
+			ref, err := ReferenceBot(env)
+			return stuckBot{Bot: ref, never: never}, err
+		}, WithTimeout(50*time.Millisecond))
+	}()
+	select {
+	case v := <-done:
+		if v.Passed {
+			t.Fatal("a bot whose Stop never returns passed")
+		}
+		if !strings.Contains(v.Output, "the bot hung in Stop") || !strings.Contains(v.Output, "goroutine ") {
+			t.Fatalf("the failure does not name the hung Stop with a goroutine dump:\n%.2000s", v.Output)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the suite itself hung on a bot whose Stop never returns")
+	}
+}
+
+func TestOptionsRefuseBadValues(t *testing.T) {
+	for _, opt := range []Option{WithTimeout(0), WithTimeout(-time.Second), WithGrace(-time.Second), nil} {
+		v := RunSuite(ReferenceBot, opt)
+		if v.Passed || v.Output == "" {
+			t.Errorf("a bad option was accepted: %+v", v)
+		}
+	}
 }

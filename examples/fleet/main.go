@@ -79,7 +79,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.fps, "fps", 50, "media frames per second per stream (Teams audio: 50, 20 ms frames)")
 	fs.DurationVar(&o.duration, "duration", 2*time.Second, "media recorded per call (at least; calls keep recording until all are up)")
 	fs.Float64Var(&o.speedup, "speedup", 1, "time compression: media seconds per wall-clock second (1: real time)")
-	fs.Float64Var(&o.rate, "rate", -1, "calls started per second, and stopped per second after the peak (0: all at once, a burst; default 500, or calls/4 for more than 2000 calls, so the ramp lasts at most 4 s)")
+	fs.Float64Var(&o.rate, "rate", 500, "calls started per second, and stopped per second after the peak (0: all at once, a burst)")
 	fs.DurationVar(&o.tick, "tick", 50*time.Millisecond, "how often each writer wakes to write the frames due (wall time)")
 	fs.Float64Var(&o.throttled, "throttled", 0.05, "fraction of calls whose Start is throttled once (429)")
 	fs.Float64Var(&o.pending, "pending", 0.02, "fraction of calls whose Start is answered running, then confirmed by a signed notification")
@@ -104,7 +104,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return options{}, fmt.Errorf("-duration %s: want 0 to 1h", o.duration)
 	case o.speedup <= 0:
 		return options{}, fmt.Errorf("-speedup %g: want > 0 (1: real time)", o.speedup)
-	case o.rate < 0 && o.rate != -1:
+	case o.rate < 0:
 		return options{}, fmt.Errorf("-rate %g: want >= 0 (0: all at once)", o.rate)
 	case o.tick <= 0:
 		return options{}, fmt.Errorf("-tick %s: want > 0", o.tick)
@@ -119,9 +119,6 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		if f < 0 || f > 1 {
 			return options{}, fmt.Errorf("%s %g: want a fraction from 0 to 1", name, f)
 		}
-	}
-	if o.rate == -1 {
-		o.rate = max(500, float64(o.calls)/4)
 	}
 	if sum := o.throttled + o.pending + o.refused + o.endedMid; sum > 1 {
 		return options{}, fmt.Errorf("the fault fractions add up to %g: want at most 1", sum)

@@ -89,7 +89,7 @@ func TestSmallFleetKeepsEveryInvariant(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"-calls", "0"}, {"-speedup", "0"}, {"-rate", "-2"}, {"-throttled", "2"},
+		{"-calls", "0"}, {"-speedup", "0"}, {"-rate", "-1"}, {"-throttled", "2"},
 		{"-throttled", "0.5", "-pending", "0.6"}, {"-retry-after", "61"}, {"-tick", "0"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {

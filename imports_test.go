@@ -23,6 +23,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"graph/graphtest":  {"graph"},
 		"graph/azuretoken": {"graph"},
 		"graph/callback":   {"graph"},
+		"otelrecgate":      {"fsm", "graph", "graph/callback"},
 		"internal/hooks":   {},
 		"fsm":              {"graph", "internal/hooks"},
 		"properties":       {"fsm", "graph", "internal/hooks"},

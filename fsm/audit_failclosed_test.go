@@ -128,7 +128,7 @@ func TestFailClosedGateNeverOpensWithoutItsRecord(t *testing.T) {
 		return nil
 	}))
 	_, err := m.Start(context.Background())
-	require.Error(t, err)
+	require.ErrorIs(t, err, fsm.ErrAuditTrail, "Start says the trail failed, not that it was superseded")
 	waitFor(t, stopped, "the Stop started by the failed audit write")
 	mu.Lock()
 	defer mu.Unlock()

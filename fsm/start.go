@@ -46,6 +46,11 @@ func (m *Machine) Start(ctx context.Context) (graph.Operation, error) {
 		m.setPending(&pendingAttempt{clientContext: cc, operationID: f.op.ID, epoch: epoch, reply: f.op})
 	case Recording:
 		if !f.opened {
+			// Either the audit trail could not record what authorised the
+			// recording (fail closed), or a Stop or CallEnded came first.
+			if err := m.auditBlocks(); err != nil {
+				return f.op, err
+			}
 			return f.op, ErrSuperseded
 		}
 	}

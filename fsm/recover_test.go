@@ -1,0 +1,198 @@
+package fsm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+)
+
+const journalCall = "7a1c0b2e-0000-4000-8000-00000000c0de"
+
+// crashedRecording leaves a journal whose one machine was recording when
+// its "process" stopped: the machine is simply abandoned with the gate
+// open, as SIGKILL would leave it. It returns the journal and the trail.
+func crashedRecording(t *testing.T) (*fsm.Journal, string) {
+	t.Helper()
+	j, err := fsm.OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	f, err := j.Create(journalCall)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(f))
+	require.NoError(t, err)
+	_, err = m.Start(context.Background())
+	require.NoError(t, err)
+	require.True(t, m.Gate().IsOpen())
+	return j, f.Name()
+}
+
+func verifyTrail(t *testing.T, path string) []fsm.AuditRecord {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	recs, err := fsm.VerifyAuditTrail(bytes.NewReader(data))
+	require.NoError(t, err, "the trail after recovery must verify")
+	return recs
+}
+
+func TestRecoverSealsThenReportsFailedOnce(t *testing.T) {
+	j, trail := crashedRecording(t)
+	u := &fakeUpdater{}
+	var hooked []fsm.InterruptedCall
+	hook := func(_ context.Context, c fsm.InterruptedCall) error {
+		assert.Empty(t, u.requests(), "the hook runs before anything is reported (R2)")
+		hooked = append(hooked, c)
+		return nil
+	}
+	rep, err := j.Recover(context.Background(), u, hook)
+	require.NoError(t, err)
+	require.Len(t, rep.Calls, 1)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	require.Len(t, hooked, 1)
+	assert.Equal(t, journalCall, hooked[0].CallID)
+	assert.Equal(t, trail, hooked[0].Trail)
+	assert.True(t, hooked[0].GateOpen)
+	assert.Equal(t, fsm.Recording, hooked[0].State)
+	assert.Equal(t, []graph.Status{graph.StatusFailed}, u.statuses())
+
+	ivs := fsm.AuditIntervals(verifyTrail(t, trail))
+	require.Len(t, ivs, 1)
+	require.NotNil(t, ivs[0].Closed, "recovery closes the interval")
+	require.NotNil(t, ivs[0].Report)
+	assert.Equal(t, string(graph.StatusFailed), ivs[0].Report.Status)
+	assert.Empty(t, ivs[0].Findings)
+
+	// A second recovery finds a clean trail and does nothing.
+	rep, err = j.Recover(context.Background(), u, hook)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Count(fsm.RecoveryClean))
+	assert.Len(t, hooked, 1)
+	assert.Len(t, u.requests(), 1)
+}
+
+func TestRecoverCallGoneClosesTheTrail(t *testing.T) {
+	j, trail := crashedRecording(t)
+	u := (&fakeUpdater{}).then(reply{Err: &graph.Error{StatusCode: 404, Code: "NotFound"}})
+	rep, err := j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryCallGone, rep.Calls[0].Outcome)
+	recs := verifyTrail(t, trail)
+	assert.Equal(t, fsm.Ended.String(), recs[len(recs)-1].To)
+	rep, err = j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryClean, rep.Calls[0].Outcome)
+	assert.Len(t, u.requests(), 1)
+}
+
+func TestRecoverHookErrorReportsNothingUntilItWorks(t *testing.T) {
+	j, trail := crashedRecording(t)
+	u := &fakeUpdater{}
+	broken := errors.New("disk gone")
+	rep, err := j.Recover(context.Background(), u, func(context.Context, fsm.InterruptedCall) error { return broken })
+	require.ErrorIs(t, err, broken)
+	assert.Equal(t, fsm.RecoveryHookFailed, rep.Calls[0].Outcome)
+	assert.Empty(t, u.requests(), "nothing is reported before the hook succeeded")
+	verifyTrail(t, trail)
+
+	rep, err = j.Recover(context.Background(), u, func(_ context.Context, c fsm.InterruptedCall) error {
+		assert.Equal(t, fsm.Stopping, c.State)
+		assert.False(t, c.GateOpen)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	assert.Equal(t, []graph.Status{graph.StatusFailed}, u.statuses())
+}
+
+func TestRecoverReportErrorIsRetriedNextTime(t *testing.T) {
+	j, _ := crashedRecording(t)
+	u := (&fakeUpdater{}).then(reply{Err: &graph.Error{StatusCode: 503}})
+	rep, err := j.Recover(context.Background(), u, nil)
+	require.Error(t, err)
+	assert.Equal(t, fsm.RecoveryReportFailed, rep.Calls[0].Outcome)
+	rep, err = j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	assert.Equal(t, []graph.Status{graph.StatusFailed, graph.StatusFailed}, u.statuses())
+}
+
+func TestRecoverLeavesCleanTrailsAlone(t *testing.T) {
+	j, err := fsm.OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, end := range []func(*fsm.Machine) error{
+		func(m *fsm.Machine) error { return m.Stop(ctx) },
+		func(m *fsm.Machine) error { return m.CallEnded(ctx) },
+	} {
+		f, err := j.Create(journalCall)
+		require.NoError(t, err)
+		m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(f))
+		require.NoError(t, err)
+		_, err = m.Start(ctx)
+		require.NoError(t, err)
+		require.NoError(t, end(m))
+		require.NoError(t, f.Close())
+	}
+	f, err := j.Create(journalCall) // created, never used
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	u := &fakeUpdater{}
+	rep, err := j.Recover(ctx, u, func(context.Context, fsm.InterruptedCall) error {
+		t.Error("the hook must not run for a clean trail")
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Count(fsm.RecoveryClean))
+	assert.Empty(t, u.requests())
+}
+
+// A process killed while its recording request was in flight: the trail
+// ends with the request (it is synced before it is sent). Graph may have
+// said completed, so failed is reported; a torn half-line is cut first.
+func TestRecoverPendingRequestAndTornTail(t *testing.T) {
+	j, trail := crashedRecording(t)
+	data, err := os.ReadFile(trail)
+	require.NoError(t, err)
+	recs := verifyTrail(t, trail)
+	cut := 0
+	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+		cut += len(line)
+		if recs[i].Kind == fsm.EventRequest {
+			break
+		}
+	}
+	torn := append(append([]byte(nil), data[:cut]...), []byte(`{"seq":99,"time":"20`)...)
+	require.NoError(t, os.WriteFile(trail, torn, 0o644))
+
+	u := &fakeUpdater{}
+	var got fsm.InterruptedCall
+	rep, err := j.Recover(context.Background(), u, func(_ context.Context, c fsm.InterruptedCall) error { got = c; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	assert.Equal(t, len(`{"seq":99,"time":"20`), rep.Calls[0].TornBytes)
+	assert.NotEmpty(t, got.PendingRequest)
+	assert.Equal(t, graph.StatusRecording, got.PendingStatus)
+	assert.False(t, got.GateOpen)
+	assert.Equal(t, []graph.Status{graph.StatusFailed}, u.statuses())
+	verifyTrail(t, trail)
+}
+
+func TestRecoverRefusesATamperedTrail(t *testing.T) {
+	j, trail := crashedRecording(t)
+	data, err := os.ReadFile(trail)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(trail, bytes.Replace(data, []byte(`"seq":2`), []byte(`"seq":7`), 1), 0o644))
+	u := &fakeUpdater{}
+	rep, err := j.Recover(context.Background(), u, nil)
+	require.ErrorIs(t, err, fsm.ErrAuditTampered)
+	assert.Equal(t, fsm.RecoveryUnreadable, rep.Calls[0].Outcome)
+	assert.Empty(t, u.requests())
+}

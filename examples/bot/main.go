@@ -91,6 +91,8 @@ type options struct {
 	callbackCert, callbackKey string
 	openIDConfigURL           string
 	tenants                   []string
+
+	crash crashSafeOptions
 }
 
 func parseFlags(args []string, stdout io.Writer) (options, error) {
@@ -109,8 +111,22 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	callbackKey := fs.String("callback-key", "", "the private key (PEM) of -callback-cert")
 	openID := fs.String("openid-config", "", "the OpenID configuration whose keys sign Graph's notifications (default with -graph-url: "+defaultOpenIDConfigURL+")")
 	tenants := fs.String("tenants", "", "comma-separated tenant IDs whose notification tokens are accepted (default: any tenant; a tenant claim is still required)")
+	crashDir := fs.String("crash-safe-dir", "", "run the crash-safe bot: recover what a killed run left in DIR/journal, then record one call against -graph-url (needs -token)")
+	recoverOnly := fs.Bool("recover-only", false, "with -crash-safe-dir: recover, then exit without recording")
+	frames := fs.Int("frames", 50, "with -crash-safe-dir: frames per stream to record")
+	pauseAt := fs.String("pause-at", "", "with -crash-safe-dir, for crash tests: POINT:N pauses for ever the Nth time the bot reaches POINT (start-request, start-reply, write, hook, report, recover-hook, recover-report)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
+	}
+	point, nth, err := parsePause(*pauseAt)
+	if err != nil {
+		return options{}, err
+	}
+	if *crashDir == "" && (*recoverOnly || point != "") {
+		return options{}, errors.New("-recover-only and -pause-at are for -crash-safe-dir")
+	}
+	if *frames < 0 {
+		return options{}, fmt.Errorf("-frames %d: want >= 0", *frames)
 	}
 	sc, ok := scenarios[*name]
 	if !ok {
@@ -136,7 +152,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	}
 	return options{scenario: sc, graphURL: *graphURL, callID: *callID, out: *out, token: *token, streams: *streams, interval: *interval,
 		appID: *appID, callbackAddr: *callbackAddr, callbackCert: *callbackCert, callbackKey: *callbackKey, openIDConfigURL: *openID,
-		tenants: splitList(*tenants)}, nil
+		tenants: splitList(*tenants),
+		crash:   crashSafeOptions{dir: *crashDir, recoverOnly: *recoverOnly, frames: *frames, pausePoint: point, pauseAt: nth}}, nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
@@ -157,6 +174,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	}
 	if err != nil {
 		return err
+	}
+	if opt.crash.dir != "" {
+		return runCrashSafe(ctx, opt, opt.crash, stdout)
 	}
 	b := &bot{opt: opt, tl: newTimeline(stdout)}
 	defer b.closeAll()

@@ -26,7 +26,10 @@ type InterruptedCall struct {
 	// State is the last state the trail shows.
 	State State
 	// GateOpen: the trail ends with the gate open (the process died while
-	// recording); Epoch is the gate's epoch in its last gate record.
+	// recording), or with the authorization that was about to open it (it
+	// is synced before the gate opens; the gate's own record follows the
+	// opening, so the gate may have been open without it). Epoch is the
+	// gate's epoch in that record.
 	GateOpen bool
 	Epoch    uint64
 	// PendingRequest is the clientContext of a request the trail shows as

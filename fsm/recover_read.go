@@ -59,6 +59,11 @@ func readTrail(recs []AuditRecord) trailState {
 					t.ended = true
 				}
 			}
+		case EventAuthorized:
+			// Synced before the gate opens; the gate's own record is
+			// written after it opened. A trail that ends here may have
+			// had its gate open, and writers in it.
+			t.gateOpen, t.epoch = true, r.Epoch
 		case EventGate:
 			if r.GateOpen != nil {
 				t.gateOpen, t.epoch = *r.GateOpen, r.Epoch

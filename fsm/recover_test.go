@@ -196,3 +196,36 @@ func TestRecoverRefusesATamperedTrail(t *testing.T) {
 	assert.Equal(t, fsm.RecoveryUnreadable, rep.Calls[0].Outcome)
 	assert.Empty(t, u.requests())
 }
+
+// The authorization is synced before the gate opens, the gate's record
+// after: a process killed in between leaves a trail that ends with the
+// authorization, and recovery must treat the gate as open.
+func TestRecoverTreatsATrailingAuthorizationAsAnOpenGate(t *testing.T) {
+	j, trail := crashedRecording(t)
+	data, err := os.ReadFile(trail)
+	require.NoError(t, err)
+	recs := verifyTrail(t, trail)
+	cut := 0
+	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+		cut += len(line)
+		if recs[i].Kind == fsm.EventAuthorized {
+			break
+		}
+	}
+	require.NoError(t, os.WriteFile(trail, data[:cut], 0o644))
+	u := &fakeUpdater{}
+	var got fsm.InterruptedCall
+	rep, err := j.Recover(context.Background(), u, func(_ context.Context, c fsm.InterruptedCall) error { got = c; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	assert.True(t, got.GateOpen)
+	assert.Equal(t, []graph.Status{graph.StatusFailed}, u.statuses())
+	after := verifyTrail(t, trail)
+	var closed bool
+	for _, r := range after {
+		if r.Kind == fsm.EventGate && r.GateOpen != nil && !*r.GateOpen && r.Trigger == fsm.RecoverTrigger {
+			closed = true
+		}
+	}
+	assert.True(t, closed, "recovery records the gate closed")
+}

@@ -1,0 +1,47 @@
+package fsm_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+)
+
+// A bot keeps one journal trail per machine. When its process dies while
+// recording, the next process recovers at start-up, before any new Start:
+// the bot's hook seals the files, and Graph is told failed.
+func ExampleJournal_Recover() {
+	dir, _ := os.MkdirTemp("", "journal")
+	defer os.RemoveAll(dir)
+	graphSays := fsm.UpdaterFunc(func(_ context.Context, _ string, s graph.Status, cc string) (graph.Operation, error) {
+		fmt.Println("graph got:", s)
+		return graph.Operation{ID: "op", ClientContext: cc, Status: graph.OperationCompleted}, nil
+	})
+
+	// The first process: recording, then it dies (the machine is dropped
+	// with its gate open).
+	j, _ := fsm.OpenJournal(dir)
+	trail, _ := j.Create("0a1b2c3d-0000-4000-8000-000000000001")
+	m, _ := fsm.New("0a1b2c3d-0000-4000-8000-000000000001", graphSays, fsm.WithAuditTrail(trail))
+	_, _ = m.Start(context.Background())
+	trail.Close()
+
+	// The next process, at start-up.
+	j, _ = fsm.OpenJournal(dir)
+	seal := func(_ context.Context, c fsm.InterruptedCall) error {
+		fmt.Printf("hook: seal the files of %s (it was %s, gate open: %v)\n", c.CallID, c.State, c.GateOpen)
+		return nil
+	}
+	rep, err := j.Recover(context.Background(), graphSays, seal)
+	fmt.Println(rep.Calls[0].Outcome, err)
+	rep, err = j.Recover(context.Background(), graphSays, seal)
+	fmt.Println(rep.Calls[0].Outcome, err)
+	// Output:
+	// graph got: recording
+	// hook: seal the files of 0a1b2c3d-0000-4000-8000-000000000001 (it was Recording, gate open: true)
+	// graph got: failed
+	// reported-failed <nil>
+	// clean <nil>
+}

@@ -27,6 +27,18 @@
 // a public HTTPS URL: put -callback-addr behind one (or give -callback-cert
 // and -callback-key), and register that URL for the bot. Without all of
 // these it stops before it sends anything.
+//
+// With -crash-safe-dir DIR (and -graph-url, -token) it is the bot a
+// supervisor restarts after a crash: at start-up it recovers every call
+// that DIR/journal (fsm.Journal, one audit trail per machine) shows as not
+// cleanly ended, sealing the dead run's media files at their last whole
+// frame and reporting failed to Graph; then it records one call (-frames
+// frames per stream, each synced and acknowledged with a "persisted" line)
+// and stops. -recover-only stops after the recovery; -pause-at POINT:N
+// makes it wait at a point for a test's SIGKILL (internal/crashtest).
+//
+//	go run ./examples/fakegraph &   # prints its URL and token
+//	go run ./examples/bot -crash-safe-dir /tmp/bot -graph-url URL -token TOKEN
 package main
 
 import (

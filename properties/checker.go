@@ -135,7 +135,6 @@ type transition struct {
 	violations []Violation
 	persisted  bool
 	sim        *sim // paused at the new state, or nil
-	err        error
 }
 
 type expansion struct {

@@ -170,7 +170,7 @@ func attrText(kvs []attribute.KeyValue) string {
 	}
 	var parts []string
 	for _, kv := range kvs {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	return strings.Join(parts, " ")
 }

@@ -105,7 +105,6 @@ type report struct {
 	checks   []*check
 	failed   bool
 	verdict  string
-	summary  string
 	prov     provenance
 	total    time.Duration
 

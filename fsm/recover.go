@@ -156,7 +156,8 @@ func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook
 	// died: its Write never returned, so the machine never acted on it.
 	if n := len(data); n > 0 && data[n-1] != '\n' {
 		keep := bytes.LastIndexByte(data, '\n') + 1
-		if err := f.Truncate(int64(keep)); err == nil {
+		err := f.Truncate(int64(keep))
+		if err == nil {
 			err = f.Sync()
 		}
 		if err != nil {

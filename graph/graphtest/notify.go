@@ -124,7 +124,12 @@ func (s *Server) send(ctx context.Context, n Notification) (d Delivery, posted b
 	if err != nil {
 		return Delivery{}, false, err
 	}
-	token, err := s.ForgedToken(cb.appID, n.Forgery)
+	var token string
+	if n.Forgery == NotForged {
+		token, err = s.Token(cb.appID) // reused while it is valid long enough
+	} else {
+		token, err = s.ForgedToken(cb.appID, n.Forgery) // every forgery made anew
+	}
 	if err != nil {
 		return Delivery{}, false, err
 	}
@@ -225,7 +230,9 @@ func (s *Server) deliver(ctx context.Context, cb callbackTarget, d Delivery, tok
 	}
 	s.mu.Lock()
 	if d.Forgery == NotForged {
-		s.lastGenuine[cb.appID] = genuineDelivery{token: token, opID: d.OperationID, clientContext: d.ClientContext}
+		g := s.lastGenuine[cb.appID]
+		g.token, g.opID, g.clientContext = token, d.OperationID, d.ClientContext
+		s.lastGenuine[cb.appID] = g
 	}
 	s.deliveries = append(s.deliveries, d)
 	close(s.delivered)
@@ -237,12 +244,13 @@ func (s *Server) deliver(ctx context.Context, cb callbackTarget, d Delivery, tok
 	return d, d.Err
 }
 
-// genuineDelivery remembers the last genuine notification to an app ID,
-// for ForgedReplay.
+// genuineDelivery remembers, per app ID, the last genuine notification
+// (for ForgedReplay) and the genuine token Token reuses.
 type genuineDelivery struct {
 	token         string
 	opID          string
 	clientContext string
+	signed        signedToken
 }
 
 // Deliveries returns the notifications sent so far, oldest first.

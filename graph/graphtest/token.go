@@ -86,14 +86,64 @@ func (s *Server) Sign(c Claims) (string, error) {
 	return signJWT(jose.RS256, key, kid, c.claimSet())
 }
 
+// TokenReuseMargin is how much validity a genuine token must have left
+// for Token (and every genuine notification) to reuse it instead of
+// signing a new one.
+const TokenReuseMargin = 5 * time.Minute
+
 // Token returns a genuine token for a bot with app ID appID, as Graph's
 // calling service puts in a notification's Authorization header; it
 // verifies against the keys at JWKSURL.
+//
+// Like Graph's calling service, the fake reuses one token per app ID,
+// issuer and tenant while it has more than TokenReuseMargin of its
+// TokenLifetime left, and signs a new one after that or once RotateKey
+// changed the key. Signing is an RSA private-key operation (a millisecond
+// or two of CPU), so a fleet of calls would otherwise spend most of the
+// fake's time on it. Sign, and ForgedToken for every forgery, always sign
+// anew.
 func (s *Server) Token(appID string) (string, error) {
 	if appID == "" {
 		return "", fmt.Errorf("graphtest: Token needs the bot's app ID (the token's audience)")
 	}
-	return s.Sign(s.Claims(appID))
+	key, kid, err := s.signingKey()
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	s.mu.Lock()
+	cached := s.lastGenuine[appID].signed
+	s.mu.Unlock()
+	if cached.reusable(kid, s.issuer, s.tenant, now) {
+		return cached.raw, nil
+	}
+	c := s.Claims(appID)
+	raw, err := signJWT(jose.RS256, key, kid, c.claimSet())
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	g := s.lastGenuine[appID]
+	g.signed = signedToken{raw: raw, kid: kid, issuer: c.Issuer, tenant: c.Tenant, expiry: c.Expiry}
+	s.lastGenuine[appID] = g
+	s.mu.Unlock()
+	return raw, nil
+}
+
+// signedToken is the genuine token Token reuses for one app ID, and what
+// it was signed under.
+type signedToken struct {
+	raw            string
+	kid            string
+	issuer, tenant string
+	expiry         time.Time
+}
+
+// reusable reports whether t was signed under kid for issuer and tenant
+// and is still valid for more than TokenReuseMargin at now.
+func (t signedToken) reusable(kid, issuer, tenant string, now time.Time) bool {
+	return t.raw != "" && t.kid == kid && t.issuer == issuer && t.tenant == tenant &&
+		t.expiry.Sub(now) > TokenReuseMargin
 }
 
 // signJWT signs claims with key under alg, with kid in the header ("" for

@@ -140,13 +140,22 @@ func (g *Gate) publish() {
 	g.snapshot.Store(&list)
 }
 
-// The stream word: bit 0 is set while a lease is held, bit 1 once the
-// stream is closed, and the rest counts generations, so a lease can release
-// only itself and never a newer one.
+// The stream word: bit 0 is set once the stream is closed, bits 1 to 23
+// count the holders of a lease (one at most, but for an instant while a
+// concurrent Acquire on a busy stream backs out), and the rest counts
+// generations, so a lease can release only itself and never a newer one.
+//
+// Taking a lease is an atomic add of streamHeld: one LOCK-prefixed
+// instruction that announces the lease and is the full fence the Dekker
+// handshake with Stop needs, and whose result tells at once whether the
+// stream was free. The holder field is wide so that an add on a busy stream
+// never carries into another field: a stream some goroutine holds always
+// reads as held, even while a second Acquire backs out.
 const (
-	streamHeld   = 1 << 0
-	streamClosed = 1 << 1
-	streamGen    = 1 << 2
+	streamClosed  = 1 << 0
+	streamHeld    = 1 << 1
+	streamGen     = 1 << 24
+	streamHolders = streamGen - streamHeld // the holder count's bits
 )
 
 // Stream holds leases on the gate for one writer at a time. Its word sits
@@ -174,27 +183,29 @@ func (s *Stream) Acquire() (Lease, error) {
 			return s.acquireLookingFirst()
 		}
 	}
-	// The swap expects the word with neither the held nor the closed bit,
-	// so it fails on a busy or closed stream without a separate test (one
-	// more test would push Acquire over the inlining budget).
-	gen := s.word.Load()&^streamClosed | streamHeld
-	if !s.word.CompareAndSwap(gen-streamHeld, gen) {
+	// The add announces the lease whatever the word holds; its result is
+	// exactly streamHeld above the generation only if the stream was
+	// neither held nor closed. Otherwise the add is taken back exactly.
+	w := s.word.Add(streamHeld)
+	if w&(streamGen-1) != streamHeld {
+		s.word.Add(^uint64(streamHeld - 1)) // minus streamHeld
 		return Lease{}, ErrStreamBusy
 	}
 	if gateChecker {
 		s.probe.yield(hooks.AcquireAnnounced)
 	}
-	// The lease is visible before the gate is checked, and Stop closes the
-	// gate before it looks at the leases: either this load sees the gate
-	// closed, or Stop's drain sees this lease and waits for it.
+	// The lease is visible before the gate is checked (the add is a full
+	// fence), and Stop closes the gate before it looks at the leases:
+	// either this load sees the gate closed, or Stop's drain sees this
+	// lease and waits for it.
 	if s.gate.Load()&gateOpenBit == 0 {
 		if gateChecker {
 			s.probe.yield(hooks.AcquireLooked)
 		}
-		s.word.Store(gen - streamHeld + streamGen)
+		s.word.Add(streamGen - streamHeld) // refused: on to the next generation
 		return Lease{}, ErrGateClosed
 	}
-	return Lease{s: s, gen: gen}, nil
+	return Lease{s: s, gen: w}, nil
 }
 
 // Close unregisters the stream from the gate. It fails with ErrLeaseHeld
@@ -205,7 +216,7 @@ func (s *Stream) Close() error {
 		if old&streamClosed != 0 {
 			return nil
 		}
-		if old&streamHeld != 0 {
+		if old&streamHolders != 0 {
 			return ErrLeaseHeld
 		}
 		if s.word.CompareAndSwap(old, old|streamClosed) {
@@ -233,7 +244,7 @@ func (s *Stream) waitIdle(ctx context.Context, pause func()) error {
 	}
 	const spins = 64
 	wait := 10 * time.Microsecond
-	for i := 0; s.word.Load()&streamHeld != 0; i++ {
+	for i := 0; s.word.Load()&streamHolders != 0; i++ {
 		if pause != nil {
 			pause()
 			continue
@@ -271,7 +282,9 @@ func (l Lease) Release() bool {
 			return l.s.releaseAny()
 		}
 	}
-	// gen has the held bit set; the next generation has it clear.
+	// gen has one holder; the next generation has none. The swap succeeds
+	// only if the stream still holds this very lease, whichever goroutine
+	// releases it.
 	return l.s.word.CompareAndSwap(l.gen, l.gen-streamHeld+streamGen)
 }
 

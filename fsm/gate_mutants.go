@@ -14,7 +14,7 @@ import (
 // waitIdleChecked waits for the stream's lease under the checker: each look
 // is a pause whose scheduler resumes it only once the lease is released.
 func (s *Stream) waitIdleChecked(ctx context.Context) error {
-	for s.word.Load()&streamHeld != 0 {
+	for s.word.Load()&streamHolders != 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -23,7 +23,7 @@ func (s *Stream) waitIdleChecked(ctx context.Context) error {
 	return nil
 }
 
-func (s *Stream) idle() bool { return s.word.Load()&streamHeld == 0 }
+func (s *Stream) idle() bool { return s.word.Load()&streamHolders == 0 }
 
 // acquireLookingFirst is the AcquireLooksFirst mutant: it looks at the
 // gate, then announces the lease. A drain that looks at the stream in
@@ -33,18 +33,19 @@ func (s *Stream) acquireLookingFirst() (Lease, error) {
 		return Lease{}, ErrGateClosed
 	}
 	s.probe.yield(hooks.AcquireLooked)
-	gen := s.word.Load()&^streamClosed | streamHeld
-	if !s.word.CompareAndSwap(gen-streamHeld, gen) {
+	w := s.word.Add(streamHeld)
+	if w&(streamGen-1) != streamHeld {
+		s.word.Add(^uint64(streamHeld - 1)) // minus streamHeld
 		return Lease{}, ErrStreamBusy
 	}
-	return Lease{s: s, gen: gen}, nil
+	return Lease{s: s, gen: w}, nil
 }
 
 // releaseAny is the ReleaseIgnoresGeneration mutant: it ends whatever
 // lease the stream holds, not only the one it was handed.
 func (s *Stream) releaseAny() bool {
 	old := s.word.Load()
-	if old&streamHeld == 0 {
+	if old&streamHolders == 0 {
 		return false
 	}
 	return s.word.CompareAndSwap(old, old-streamHeld+streamGen)

@@ -114,6 +114,7 @@ type call struct {
 	wg    sync.WaitGroup
 
 	startAt, startDone int64
+	bare               int64 // a bare POST's round trip timed beside the Start (ns; 0: failed)
 	startErr           error
 	openedAt           atomic.Int64 // the gate opened (the observer's event)
 	closing            atomic.Int64 // the bot is about to Stop or the call to end
@@ -183,9 +184,18 @@ func (r *rig) play(ctx context.Context, c *call, o options, k *clock, up *sync.W
 	}
 
 	media := time.Duration(float64(o.duration) / o.speedup)
+	// The baseline twin: a bare POST right before the Start for even
+	// calls, right after it for odd ones, so neither side always meets
+	// the writers' first wake-up.
+	if c.idx%2 == 0 {
+		r.timeBare(c)
+	}
 	c.startAt = r.now()
 	_, c.startErr = c.m.Start(ctx)
 	c.startDone = r.now()
+	if c.idx%2 == 1 {
+		r.timeBare(c)
+	}
 	if c.kind == kindPending && c.startErr == nil {
 		r.awaitConfirmation(ctx, c)
 	}

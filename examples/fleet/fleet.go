@@ -25,7 +25,7 @@ type result struct {
 	violations violations
 	checks     checks
 	metrics    string          // the adapter's counts, rendered
-	probe      []time.Duration // bare round trips timed while the calls started, sorted
+	probe      []time.Duration // bare round trips, one timed beside each Start, sorted
 }
 
 // peak is the heap and goroutines with every call up at once.
@@ -119,8 +119,6 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 		}()
 	}
 	stopProgress := r.progress(out, o, res.calls, start)
-	probed := make(chan []time.Duration, 1)
-	go func() { probed <- r.probe(p.measured) }()
 	// The peak: every call up (recording, refused, or already ended).
 	go func() {
 		up.Wait()
@@ -143,7 +141,11 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 	}()
 	all.Wait()
 	res.wall = time.Since(start)
-	res.probe = <-probed
+	for _, c := range res.calls {
+		if c.bare != 0 {
+			res.probe = append(res.probe, time.Duration(c.bare))
+		}
+	}
 	slices.Sort(res.probe)
 	stopProgress()
 	if err := ctx.Err(); err != nil {

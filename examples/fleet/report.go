@@ -73,7 +73,7 @@ func (res *result) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "start-to-confirmed: p50 %s, p99 %s (%d calls; Start called to gate open, retries and notifications included)\n",
 		round(percentile(l.confirm, 50)), round(percentile(l.confirm, 99)), len(l.confirm))
 	if len(res.probe) > 0 && len(l.confirm) > 0 {
-		fmt.Fprintf(w, "  side by side: a bare HTTP POST to the same fake, timed every 5 ms while the calls started (%d of them): p50 %s, p99 %s;\n",
+		fmt.Fprintf(w, "  side by side: a bare HTTP POST to the same fake, one beside each Start (same goroutine and pool, just before or after it; %d of them): p50 %s, p99 %s;\n",
 			len(res.probe), round(percentile(res.probe, 50)), round(percentile(res.probe, 99)))
 		fmt.Fprintf(w, "  start-to-confirmed p50 / bare round trip p50 = %.2f (%.2f for the %d calls answered completed at once, p50 %s)\n",
 			float64(percentile(l.confirm, 50))/float64(percentile(res.probe, 50)),

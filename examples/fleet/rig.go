@@ -44,7 +44,8 @@ type rig struct {
 	cbServer *http.Server
 	cbServed chan error
 	cbURL    string
-	conns    int // the size of each connection pool
+	probeURL string // updateRecordingStatus of probeCallID: the bare round trips' target
+	conns    int    // the size of each connection pool
 
 	// The connection pools of both directions, warmed up before the calls
 	// start, as a running bot's are.
@@ -120,6 +121,8 @@ func newRig(ctx context.Context, calls int) (*rig, error) {
 		r.close()
 		return nil, fmt.Errorf("warming up (one call through the whole wiring): %w", err)
 	}
+	r.fake.AddCall(probeCallID)
+	r.probeURL = r.fake.BaseURL() + "/communications/calls/" + probeCallID + "/updateRecordingStatus"
 	return r, nil
 }
 
@@ -307,31 +310,17 @@ func barePost(hc *http.Client, url string, i int) error {
 	return err
 }
 
-// probeCallID is the call the probe's bare round trips go to; the checks
-// ignore it.
+// probeCallID is the call the bare round trips go to; the checks ignore
+// it.
 const probeCallID = "00000000-0000-4000-8000-0000000000bb"
 
-// probe times bare round trips to the fake, one every few milliseconds,
-// over the same connections and under the same load as the calls' Starts,
-// until stop is closed.
-func (r *rig) probe(stop <-chan struct{}) []time.Duration {
-	r.fake.AddCall(probeCallID)
-	url := r.fake.BaseURL() + "/communications/calls/" + probeCallID + "/updateRecordingStatus"
-	var lat []time.Duration
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return lat
-		default:
-		}
-		t := time.Now()
-		if err := barePost(r.graphPool, url, i); err == nil {
-			lat = append(lat, time.Since(t))
-		}
-		select {
-		case <-stop:
-			return lat
-		case <-time.After(5 * time.Millisecond):
-		}
+// timeBare times one bare round trip beside call c's Start: on c's own
+// goroutine, over the same pool, at the same moment of the run, so that
+// each Start has a twin that met the same load. It records 0 if the POST
+// failed.
+func (r *rig) timeBare(c *call) {
+	t := r.now()
+	if err := barePost(r.graphPool, r.probeURL, c.idx); err == nil {
+		c.bare = r.now() - t
 	}
 }

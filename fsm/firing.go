@@ -33,6 +33,11 @@ type firing struct {
 	err  error
 
 	opened bool // openGate opened the gate
+
+	// moved, from and to: the transition the current Fire made, noted by
+	// storeState for fire to finish.
+	moved    bool
+	from, to State
 }
 
 // origin says how an operation's outcome reached the machine.
@@ -44,7 +49,7 @@ type origin struct {
 type firingKey struct{}
 
 func firingFrom(ctx context.Context) *firing {
-	// Guards and the OnTransitioned hook get the firing itself.
+	// Guards get the firing itself.
 	if f, ok := ctx.(*firing); ok {
 		return f
 	}

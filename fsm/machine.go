@@ -79,6 +79,12 @@ type Machine struct {
 
 	ccPrefix string // random per machine; clientContext = ccPrefix + sequence
 	seq      atomic.Uint64
+	// ccBatch holds the next clientContexts (see makeClientContexts):
+	// ccBatch[ccEnds[i-1]:ccEnds[i]] is the i-th, ccTaken are used. Guarded
+	// by the lock.
+	ccBatch string
+	ccEnds  [clientContextBatch]uint16
+	ccTaken int
 
 	current firing // the attempt being fired; guarded by the lock
 }
@@ -128,13 +134,27 @@ func New(callID string, u Updater, opts ...Option) (*Machine, error) {
 	m.background = endOfCall{Context: m.life, values: context.Background()}
 	m.sm = stateless.NewStateMachineWithExternalStorage(
 		func(context.Context) (stateless.State, error) { return State(m.state.Load()), nil },
-		func(_ context.Context, s stateless.State) error { m.state.Store(int32(s.(State))); return nil },
+		m.storeState,
 		stateless.FiringImmediate,
 	)
 	configure(m.sm)
 	m.sm.OnUnhandledTrigger(m.unhandled)
-	m.sm.OnTransitioned(m.transitioned)
+	// No OnTransitioned hook: storeState notes the transition in the firing
+	// and fire finishes it (transitioned) once stateless returns, which is
+	// the same point in the sequence and costs no callback per firing.
 	return m, nil
+}
+
+// storeState is stateless's state mutator: it stores the new state and
+// notes the transition in the firing (the Fire context), for fire to
+// finish.
+func (m *Machine) storeState(ctx context.Context, s stateless.State) error {
+	to := s.(State)
+	from := State(m.state.Swap(int32(to)))
+	if f, ok := ctx.(*firing); ok {
+		f.moved, f.from, f.to = true, from, to
+	}
+	return nil
 }
 
 // isNil reports whether u is nil, or a nil function, pointer, map, channel

@@ -15,17 +15,39 @@ import (
 // begin resets the machine's one firing for a new attempt. Transitions run
 // one at a time under the machine's lock, and the firing never leaves the package (the
 // Updater gets a context of its own), so one value serves them all without
-// an allocation.
+// an allocation. Every field is reset; fields that are usually already zero
+// are tested first, which is cheaper than writing them.
 func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
-	m.current = firing{parent: ctx, m: m, trigger: t}
+	f := &m.current
+	f.parent, f.m, f.trigger = ctx, m, t
+	f.status, f.clientContext, f.epoch = "", "", 0
+	if f.update != nil {
+		f.update = nil
+	}
+	if f.origin != (origin{}) {
+		f.origin = origin{}
+	}
+	if f.sent {
+		f.op = graph.Operation{}
+	}
+	f.sent, f.err, f.opened, f.moved = false, nil, false, false
 	if a := m.cfg.audit; a != nil {
 		a.bind(m)
 	}
-	return &m.current
+	return f
 }
 
+// fire fires f's trigger, and finishes the transition it made, if any
+// (storeState noted it), as an OnTransitioned hook would: stateless has
+// stored the new state and has nothing left to do.
 func (m *Machine) fire(f *firing) error {
-	return m.sm.FireCtx(f, f.trigger)
+	f.moved = false
+	err := m.sm.FireCtx(f, f.trigger)
+	if f.moved {
+		f.moved = false
+		m.transitioned(f, f.from, f.to)
+	}
+	return err
 }
 
 // unhandled turns stateless's "no transition" into recgate's errors.
@@ -45,22 +67,18 @@ func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger 
 	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, Operation: f.op, Err: cause}
 }
 
-func (m *Machine) transitioned(ctx context.Context, tr stateless.Transition) {
-	from, to, t := tr.Source.(State), tr.Destination.(State), tr.Trigger.(Trigger)
+// transitioned finishes the transition from -> to that firing f made.
+func (m *Machine) transitioned(f *firing, from, to State) {
 	if to == Recording {
-		if m.authorize(ctx) {
-			openGate(ctx) // the last step of entering Recording
+		if m.authorize(f) {
+			openGate(f) // the last step of entering Recording
 		}
 	}
 	if m.cfg.logger != nil { // building the arguments allocates
-		m.log(ctx, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", t)
+		m.log(f, slog.LevelInfo, "transition", "from", from, "to", to, "trigger", f.trigger)
 	}
 	if m.cfg.observer != nil {
-		e := Event{Kind: EventTransition, From: from, To: to, Trigger: t}
-		if f := firingFrom(ctx); f != nil {
-			e.Via, e.Issuer, e.Tenant = f.via, f.issuer, f.tenant
-		}
-		m.emit(e)
+		m.emit(Event{Kind: EventTransition, From: from, To: to, Trigger: f.trigger, Via: f.via, Issuer: f.issuer, Tenant: f.tenant})
 	}
 }
 
@@ -99,7 +117,8 @@ func (m *Machine) send(f *firing) {
 		_ = m.lock(context.Background(), f.trigger) // under the checker: never gives up
 	}
 	release()
-	if f.err == nil {
+	if f.err == nil && f.op.Status != graph.OperationCompleted {
+		// (Err is nil for completed; skipping it saves copying the reply.)
 		f.err = f.op.Err()
 	}
 	if f.err == nil && f.op.ClientContext != "" && f.op.ClientContext != f.clientContext {
@@ -124,9 +143,8 @@ func (f *firing) reportAttempt(a graph.Attempt) {
 // or update of the firing, and how it came) before it opens, and reports
 // whether it may open: not when a fail-closed audit trail could not write
 // that record (the machine then stops; see WithAuditTrail).
-func (m *Machine) authorize(ctx context.Context) bool {
-	f := firingFrom(ctx)
-	if f == nil || m.cfg.observer == nil {
+func (m *Machine) authorize(f *firing) bool {
+	if m.cfg.observer == nil {
 		return true
 	}
 	m.emit(Event{Kind: EventAuthorized, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op,
@@ -137,7 +155,7 @@ func (m *Machine) authorize(ctx context.Context) bool {
 // nextClientContext returns a fresh clientContext: the machine's random
 // prefix and a sequence number (at most 54 characters, unique within the
 // call and, by the prefix, across calls), or the WithClientContexts
-// generator's value, which is checked.
+// generator's value, which is checked. Called with the lock held.
 func (m *Machine) nextClientContext() (string, error) {
 	if next := m.cfg.clientContext; next != nil {
 		cc := next()
@@ -146,7 +164,55 @@ func (m *Machine) nextClientContext() (string, error) {
 		}
 		return cc, nil
 	}
-	var b [64]byte
-	out := append(b[:0], m.ccPrefix...)
-	return string(strconv.AppendUint(out, m.seq.Add(1), 10)), nil
+	if m.ccTaken == len(m.ccEnds) || m.ccBatch == "" {
+		m.makeClientContexts()
+	}
+	from := 0
+	if m.ccTaken > 0 {
+		from = int(m.ccEnds[m.ccTaken-1])
+	}
+	cc := m.ccBatch[from:m.ccEnds[m.ccTaken]]
+	m.ccTaken++
+	return cc, nil
+}
+
+// clientContextBatch is how many clientContexts one allocation holds.
+const clientContextBatch = 16
+
+// makeClientContexts reserves the next clientContextBatch sequence numbers
+// and writes their clientContexts, one after the other, into one string:
+// each clientContext is then a substring, which costs no allocation. (A
+// clientContext keeps its batch, about half a kilobyte, alive.) Called
+// with the lock held.
+func (m *Machine) makeClientContexts() {
+	var b [clientContextBatch * 64]byte
+	out := b[:0]
+	first := m.seq.Add(clientContextBatch) - clientContextBatch + 1
+	var digits [24]byte
+	seq := strconv.AppendUint(digits[:0], first, 10)
+	for i := range clientContextBatch {
+		if i > 0 {
+			seq = incrementDecimal(seq)
+		}
+		out = append(out, m.ccPrefix...)
+		out = append(out, seq...)
+		m.ccEnds[i] = uint16(len(out))
+	}
+	m.ccBatch, m.ccTaken = string(out), 0
+}
+
+// incrementDecimal adds one to the decimal number in d (digits only, no
+// sign), in place where it can, and returns it.
+func incrementDecimal(d []byte) []byte {
+	for i := len(d) - 1; i >= 0; i-- {
+		if d[i] != '9' {
+			d[i]++
+			return d
+		}
+		d[i] = '0'
+	}
+	// All nines: 99 + 1 = 100.
+	d = append(d, '0')
+	d[0] = '1'
+	return d
 }

@@ -145,7 +145,7 @@ func updateStillPending(ctx context.Context, _ ...any) bool {
 }
 
 // openGate is the last step of entering Recording; the machine calls it
-// from its OnTransitioned hook, after stateless has stored the new state. It
+// once stateless has stored the new state (Machine.transitioned). It
 // opens the gate only if no Stop, Fail or CallEnded happened since the
 // attempt began.
 //
@@ -155,11 +155,7 @@ func updateStillPending(ctx context.Context, _ ...any) bool {
 // bottom in Machine.stop instead of being spread over callbacks; and each
 // stateless action costs two allocations per transition, which the cycle
 // benchmark would pay.
-func openGate(ctx context.Context) {
-	f := firingFrom(ctx)
-	if f == nil {
-		return
-	}
+func openGate(f *firing) {
 	if f.m.mutant(hooks.LateSuccessReopens) {
 		f.m.gate.forceOpen()
 		f.opened = true

@@ -22,9 +22,10 @@ import (
 //
 //	heap per active call (BenchmarkFleet1000 heap-bytes/call)  <= 16 KiB; a bare stateless machine
 //	                                                              (BenchmarkBareStateless) is about 4 KiB
-//	start-to-confirmed p50 (BenchmarkFleet1000/paced)           <= 1.2 x a bare round trip (BenchmarkBareRoundTrip/serial)
-//	start-to-confirmed p50 (BenchmarkFleet1000/burst)           <= 1.2 x a bare round trip in the same burst
-//	                                                              (BenchmarkBareRoundTrip/burst1000)
+//	start-to-confirmed p50, one at a time                       <= 1.2 x a bare round trip timed in the same loop
+//	                                                              (BenchmarkStartVsBare ours/bare-p50)
+//	start-to-confirmed p50 (BenchmarkFleet1000 confirm/bare-p50) <= 1.2 x a bare round trip timed beside each Start,
+//	                                                              on the same goroutine, in the same run
 //
 // go test -run '^$' -bench 'Fleet|Bare|Start|MachineHeap' -benchmem -count 3 ./examples/fleet
 

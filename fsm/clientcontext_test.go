@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qmuntal/stateless"
+
 	"github.com/recgate/recgate/graph"
 )
 
@@ -43,4 +45,36 @@ func TestClientContextsAreConsecutiveAndValid(t *testing.T) {
 		}
 		seen[cc] = true
 	}
+}
+
+// Every transition fire takes directly (directTable) is the one stateless
+// takes for the same state and trigger, and the unguarded first step of a
+// Stop is among them.
+func TestDirectTransitionsAgreeWithStateless(t *testing.T) {
+	direct := 0
+	for from := range directTable {
+		for trigger := range directTable[from] {
+			to, ok := directTable[from][trigger], directTable[from][trigger] != noDirect
+			if !ok {
+				continue
+			}
+			direct++
+			state := State(from)
+			sm := stateless.NewStateMachineWithExternalStorage(
+				func(context.Context) (stateless.State, error) { return state, nil },
+				func(_ context.Context, s stateless.State) error { state = s.(State); return nil },
+				stateless.FiringImmediate)
+			configure(sm)
+			if err := sm.FireCtx(context.Background(), Trigger(trigger)); err != nil || state != to {
+				t.Errorf("%s -(%s)->: direct says %s, stateless went to %s (err %v)", State(from), Trigger(trigger), to, state, err)
+			}
+		}
+	}
+	if to, ok := directTable[Recording][Stop], directTable[Recording][Stop] != noDirect; !ok || to != Stopping {
+		t.Errorf("Recording -(Stop)-> is not taken directly (got %v, %v)", to, ok)
+	}
+	if directTable[Stopping][Stop] != noDirect || directTable[NotRecording][Start] != noDirect || directTable[Ended][CallEnded] != noDirect {
+		t.Error("a guarded or ignored transition is in the direct table")
+	}
+	t.Logf("%d transitions taken directly", direct)
 }

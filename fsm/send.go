@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/qmuntal/stateless"
 
@@ -39,8 +40,17 @@ func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
 
 // fire fires f's trigger, and finishes the transition it made, if any
 // (storeState noted it), as an OnTransitioned hook would: stateless has
-// stored the new state and has nothing left to do.
+// stored the new state and has nothing left to do. An unguarded
+// transition (see directTable) is taken here directly: the state is stored
+// and the transition finished, exactly what stateless would do for it.
+// Called with the lock held.
 func (m *Machine) fire(f *firing) error {
+	from := m.State()
+	if to, ok := direct(from, f.trigger); ok {
+		m.state.Store(int32(to))
+		m.transitioned(f, from, to)
+		return nil
+	}
 	f.moved = false
 	err := m.sm.FireCtx(f, f.trigger)
 	if f.moved {
@@ -185,20 +195,22 @@ const clientContextBatch = 16
 // clientContext keeps its batch, about half a kilobyte, alive.) Called
 // with the lock held.
 func (m *Machine) makeClientContexts() {
-	var b [clientContextBatch * 64]byte
-	out := b[:0]
 	first := m.seq.Add(clientContextBatch) - clientContextBatch + 1
 	var digits [24]byte
 	seq := strconv.AppendUint(digits[:0], first, 10)
+	// Written straight into the string's memory (strings.Builder), sized
+	// for the longest sequence number of the batch: one allocation, no copy.
+	var batch strings.Builder
+	batch.Grow(clientContextBatch * (len(m.ccPrefix) + len(seq) + 1))
 	for i := range clientContextBatch {
 		if i > 0 {
 			seq = incrementDecimal(seq)
 		}
-		out = append(out, m.ccPrefix...)
-		out = append(out, seq...)
-		m.ccEnds[i] = uint16(len(out))
+		batch.WriteString(m.ccPrefix)
+		batch.Write(seq)
+		m.ccEnds[i] = uint16(batch.Len())
 	}
-	m.ccBatch, m.ccTaken = string(out), 0
+	m.ccBatch, m.ccTaken = batch.String(), 0
 }
 
 // incrementDecimal adds one to the decimal number in d (digits only, no

@@ -64,6 +64,47 @@ var permittedTable = func() (t [len(stateNames)][len(triggerNames)]bool) {
 	return t
 }()
 
+// directTable[state][trigger] is the destination of the one transition the
+// specification has for the pair, when that transition has no guard, is
+// not ignored and changes the state; noDirect otherwise. Stateless would
+// take such a transition without evaluating anything: the machine
+// configures no entry or exit actions, no superstates and no
+// OnTransitioning hooks, so all it would do is store the new state. fire
+// takes these transitions itself (the unguarded first step of a Stop, for
+// one), which spares a lookup through stateless's maps; everything else
+// (a guard, an ignore, a trigger not permitted) goes through stateless.
+// TestDirectTransitionsAgreeWithStateless checks the two agree.
+var directTable = func() (t [len(stateNames)][len(triggerNames)]State) {
+	var count [len(stateNames)][len(triggerNames)]int
+	for _, tr := range specification {
+		count[tr.From][tr.Trigger]++
+	}
+	for from := range t {
+		for trigger := range t[from] {
+			t[from][trigger] = noDirect
+		}
+	}
+	for _, tr := range specification {
+		if count[tr.From][tr.Trigger] == 1 && tr.Guard == nil && !tr.Ignore && tr.To != tr.From {
+			t[tr.From][tr.Trigger] = tr.To
+		}
+	}
+	return t
+}()
+
+// noDirect marks a pair of directTable that stateless must handle.
+const noDirect State = -1
+
+// direct returns the destination of the unguarded transition for t from
+// state s, if the specification has one (see directTable).
+func direct(s State, t Trigger) (State, bool) {
+	if s < 0 || int(s) >= len(directTable) || t < 0 || int(t) >= len(directTable[s]) {
+		return noDirect, false
+	}
+	to := directTable[s][t]
+	return to, to != noDirect
+}
+
 // configure builds the stateless machine from the specification.
 func configure(sm *stateless.StateMachine) {
 	for _, t := range specification {

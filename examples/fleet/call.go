@@ -116,6 +116,8 @@ type call struct {
 	startAt, startDone int64
 	bare               int64 // a bare POST's round trip timed beside the Start (ns; 0: failed)
 	startErr           error
+	requestAt          atomic.Int64 // Start's request was about to be sent (the first EventRequest)
+	replyAt            atomic.Int64 // its reply arrived (the first EventReply)
 	openedAt           atomic.Int64 // the gate opened (the observer's event)
 	closing            atomic.Int64 // the bot is about to Stop or the call to end
 	stopAt, stopDone   int64

@@ -19,6 +19,11 @@ func ns(d int64) time.Duration { return time.Duration(d) }
 type latencies struct {
 	confirm, report []time.Duration
 	direct          []time.Duration // start-to-confirmed of the calls Graph answered completed at once (one request)
+	// The direct calls' start-to-confirmed split by the machine's own
+	// events: Start called to the request about to be sent (fsm), the
+	// request to its reply (graph.Client, the wire and the fake), the
+	// reply to the gate open (fsm).
+	beforeRequest, roundTrip, afterReply []time.Duration
 }
 
 func (res *result) latencies() latencies {
@@ -28,6 +33,11 @@ func (res *result) latencies() latencies {
 			l.confirm = append(l.confirm, ns(o-c.startAt))
 			if c.kind == kindNormal || c.kind == kindEndedMid {
 				l.direct = append(l.direct, ns(o-c.startAt))
+				if q, a := c.requestAt.Load(), c.replyAt.Load(); q != 0 && a >= q && o >= a {
+					l.beforeRequest = append(l.beforeRequest, ns(q-c.startAt))
+					l.roundTrip = append(l.roundTrip, ns(a-q))
+					l.afterReply = append(l.afterReply, ns(o-a))
+				}
 			}
 		}
 		if c.stopDone != 0 && c.stopErr == nil {
@@ -36,6 +46,9 @@ func (res *result) latencies() latencies {
 	}
 	slices.Sort(l.confirm)
 	slices.Sort(l.direct)
+	slices.Sort(l.beforeRequest)
+	slices.Sort(l.roundTrip)
+	slices.Sort(l.afterReply)
 	slices.Sort(l.report)
 	return l
 }
@@ -78,6 +91,11 @@ func (res *result) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "  start-to-confirmed p50 / bare round trip p50 = %.2f (%.2f for the %d calls answered completed at once, p50 %s)\n",
 			float64(percentile(l.confirm, 50))/float64(percentile(res.probe, 50)),
 			float64(percentile(l.direct, 50))/float64(percentile(res.probe, 50)), len(l.direct), round(percentile(l.direct, 50)))
+		if len(l.roundTrip) > 0 {
+			fmt.Fprintf(w, "  those calls split by the machine's events (p50 of each): Start to request %s, request to reply %s (graph.Client, wire, fake; %.2fx the bare POST), reply to gate open %s\n",
+				round(percentile(l.beforeRequest, 50)), round(percentile(l.roundTrip, 50)),
+				float64(percentile(l.roundTrip, 50))/float64(percentile(res.probe, 50)), round(percentile(l.afterReply, 50)))
+		}
 	}
 	fmt.Fprintf(w, "stop-to-reported:   p50 %s, p99 %s (%d calls; Stop called to notRecording answered: close, drain, hook, report)\n",
 		round(percentile(l.report, 50)), round(percentile(l.report, 99)), len(l.report))

@@ -104,7 +104,15 @@ func newRig(ctx context.Context, calls int) (*rig, error) {
 		c := r.calls[callID]
 		return fsm.New(callID, r.client, fsm.WithObserver(func(e fsm.Event) {
 			obs(e)
-			if c != nil && e.Kind == fsm.EventGate && e.Open {
+			if c == nil {
+				return
+			}
+			switch {
+			case e.Kind == fsm.EventRequest:
+				c.requestAt.CompareAndSwap(0, r.at(e.Time))
+			case e.Kind == fsm.EventReply:
+				c.replyAt.CompareAndSwap(0, r.at(e.Time))
+			case e.Kind == fsm.EventGate && e.Open:
 				c.openedAt.CompareAndSwap(0, r.at(e.Time))
 			}
 		}))

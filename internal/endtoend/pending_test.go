@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -175,6 +176,12 @@ func TestScriptedPendingThenCompletedAndEndCall(t *testing.T) {
 	if _, err := c.events.waitFor(ctx, "the signed termination to end the machine", isTransitionTo(fsm.Ended)); err != nil {
 		t.Fatal(err)
 	}
+	// The machine reaches Ended inside the callback's Notify, and the
+	// registry forgets it just after; the fake records the delivery once
+	// the callback has answered, so that is the moment to look.
+	if err := waitForDelivery(ctx, c.id, "deleted"); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := b.registry.Get(c.id); ok {
 		t.Error("the registry still holds the call the fake ended")
 	}
@@ -228,4 +235,21 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// waitForDelivery waits until the shared fake has recorded a notification
+// of changeType for callID, answered by the callback.
+func waitForDelivery(ctx context.Context, callID, changeType string) error {
+	for n := 1; ; {
+		ds, err := fake.WaitDeliveries(ctx, n)
+		if err != nil {
+			return fmt.Errorf("waiting for the %s notification of call %s: %w", changeType, callID, err)
+		}
+		for _, d := range ds {
+			if d.CallID == callID && d.ChangeType == changeType {
+				return nil
+			}
+		}
+		n = len(ds) + 1
+	}
 }

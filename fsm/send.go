@@ -200,8 +200,10 @@ func (m *Machine) makeClientContexts() {
 	seq := strconv.AppendUint(digits[:0], first, 10)
 	// Written straight into the string's memory (strings.Builder), sized
 	// for the longest sequence number of the batch: one allocation, no copy.
+	var last [24]byte
+	longest := len(strconv.AppendUint(last[:0], first+clientContextBatch-1, 10))
 	var batch strings.Builder
-	batch.Grow(clientContextBatch * (len(m.ccPrefix) + len(seq) + 1))
+	batch.Grow(clientContextBatch * (len(m.ccPrefix) + longest))
 	for i := range clientContextBatch {
 		if i > 0 {
 			seq = incrementDecimal(seq)

@@ -16,26 +16,13 @@ import (
 // begin resets the machine's one firing for a new attempt. Transitions run
 // one at a time under the machine's lock, and the firing never leaves the package (the
 // Updater gets a context of its own), so one value serves them all without
-// an allocation. Every field is reset; fields that are usually already zero
-// are tested first, which is cheaper than writing them.
+// an allocation.
 func (m *Machine) begin(ctx context.Context, t Trigger) *firing {
-	f := &m.current
-	f.parent, f.m, f.trigger = ctx, m, t
-	f.status, f.clientContext, f.epoch = "", "", 0
-	if f.update != nil {
-		f.update = nil
-	}
-	if f.origin != (origin{}) {
-		f.origin = origin{}
-	}
-	if f.sent {
-		f.op = graph.Operation{}
-	}
-	f.sent, f.err, f.opened, f.moved = false, nil, false, false
+	m.current = firing{parent: ctx, m: m, trigger: t}
 	if a := m.cfg.audit; a != nil {
 		a.bind(m)
 	}
-	return f
+	return &m.current
 }
 
 // fire fires f's trigger, and finishes the transition it made, if any

@@ -282,10 +282,22 @@ func (l Lease) Release() bool {
 			return l.s.releaseAny()
 		}
 	}
-	// gen has one holder; the next generation has none. The swap succeeds
-	// only if the stream still holds this very lease, whichever goroutine
-	// releases it.
-	return l.s.word.CompareAndSwap(l.gen, l.gen-streamHeld+streamGen)
+	// l.gen is the word as the lease found it: one holder, in its own
+	// generation; the next generation has none. The swap fails only if
+	// the word is not exactly that: the lease was released before (the
+	// stream is in a later generation: nothing to do), or a concurrent
+	// Acquire on this busy stream holds an extra holder for an instant,
+	// which it takes back by itself (an add commutes with the release), so
+	// the release retries on the word as it is while it is this lease's
+	// generation.
+	old := l.gen
+	for !l.s.word.CompareAndSwap(old, old-streamHeld+streamGen) {
+		old = l.s.word.Load()
+		if old^l.gen >= streamGen || old&streamHolders == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Writer is an io.Writer that persists through the gate: each Write takes a

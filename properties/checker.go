@@ -3,6 +3,7 @@ package properties
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -115,17 +116,27 @@ func CheckModel(cfg ModelConfig) (*ModelResult, error) {
 
 // explorer is one breadth-first search.
 type explorer struct {
-	cfg     ModelConfig
-	res     *ModelResult
-	ids     map[string]int32
-	keys    []string
-	alive   []*sim // a paused machine at node id, to go on from (or nil)
+	cfg  ModelConfig
+	res  *ModelResult
+	ids  map[string]int32
+	keys []string
+	// alive holds paused machines at node id, to go on from: the one that
+	// found it, and others whose move led back to it before it was
+	// expanded.
+	alive [][]*sim
+	// writers are the writer tuples (sim.writerTuples) of a replay of node
+	// id's path: a machine whose tuples differ has the same key but its
+	// writers renamed, so the moves listed at id would mean other moves to
+	// it. Such a machine is not kept for id.
+	writers []string
 	nAlive  atomic.Int64
 	replays atomic.Int64
 	runners *runnerPool
 	// firstOf is the first state (in breadth-first order) of each machine
 	// state, where introspection also exports the diagram.
 	firstOf map[fsm.State]int32
+	// maxGoroutines: beyond it, the search keeps no more paused machines.
+	maxGoroutines int
 }
 
 // transition is what one move from a node led to.
@@ -134,7 +145,10 @@ type transition struct {
 	state      fsm.State
 	violations []Violation
 	persisted  bool
-	sim        *sim // paused at the new state, or nil
+	// sim is paused at the state reached, kept to go on from there: a new
+	// state, or one seen but not expanded yet (or nil).
+	sim     *sim
+	writers string // the writer tuples at a new state, or of the kept sim
 }
 
 type expansion struct {
@@ -144,11 +158,18 @@ type expansion struct {
 }
 
 func newExplorer(cfg ModelConfig) *explorer {
+	maxGoroutines := 1 << 20
+	if raceDetector() {
+		// The race detector allows 8128 goroutines in all; each kept
+		// machine holds one to three paused goroutines, one more per
+		// writer with the gate's own steps.
+		maxGoroutines = 6000
+	}
 	if cfg.keepAlive == 0 {
-		// Each kept machine holds up to three paused goroutines, one more
-		// per writer with the gate's own steps; the race detector allows
-		// 8128 goroutines in all.
-		cfg.keepAlive = 4000 / (3 + cfg.Writers)
+		// A kept machine costs about 50 KB (its heap and the stacks of its
+		// paused goroutines): up to about 600 MB in all. K = 2 keeps
+		// about 11,000 at most.
+		cfg.keepAlive = 12000
 	}
 	return &explorer{
 		cfg:     cfg,
@@ -156,15 +177,17 @@ func newExplorer(cfg ModelConfig) *explorer {
 		ids:     map[string]int32{},
 		runners: &runnerPool{},
 		firstOf: map[fsm.State]int32{},
+
+		maxGoroutines: maxGoroutines,
 	}
 }
 
 func (e *explorer) stop() {
-	for i, s := range e.alive {
-		if s != nil {
+	for i, ss := range e.alive {
+		for _, s := range ss {
 			s.close()
-			e.alive[i] = nil
 		}
+		e.alive[i] = nil
 	}
 	e.runners.close()
 }
@@ -191,8 +214,8 @@ func (e *explorer) run() (*ModelResult, error) {
 		return nil, err
 	}
 	res.GateSteps = root.steps
-	e.add(string(root.key(nil)), node{parent: -1, state: root.m.State()}, root)
 	e.nAlive.Add(1)
+	e.add(string(root.key(nil)), string(root.writerTuples(nil)), node{parent: -1, state: root.m.State()}, root)
 	res.StatesReached[fsm.NotRecording]++
 
 	workers := e.cfg.Workers
@@ -204,6 +227,7 @@ func (e *explorer) run() (*ModelResult, error) {
 	for head := 0; head < len(queue); {
 		batch := queue[head:min(head+batchSize, len(queue))]
 		head += len(batch)
+		last := batch[len(batch)-1]
 		exps := make([]expansion, len(batch))
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -212,7 +236,7 @@ func (e *explorer) run() (*ModelResult, error) {
 			go func() {
 				defer wg.Done()
 				for i := int(next.Add(1)) - 1; i < len(batch); i = int(next.Add(1)) - 1 {
-					exps[i] = e.expand(batch[i])
+					exps[i] = e.expand(batch[i], last)
 				}
 			}()
 		}
@@ -242,12 +266,16 @@ func (e *explorer) run() (*ModelResult, error) {
 }
 
 // add records a new state.
-func (e *explorer) add(key string, n node, s *sim) int32 {
+func (e *explorer) add(key, writers string, n node, s *sim) int32 {
 	id := int32(len(e.keys))
 	e.ids[key] = id
 	e.keys = append(e.keys, key)
 	e.res.nodes = append(e.res.nodes, n)
-	e.alive = append(e.alive, s)
+	e.alive = append(e.alive, nil)
+	e.writers = append(e.writers, writers)
+	if s != nil {
+		e.alive[id] = append(e.alive[id], s)
+	}
 	if _, ok := e.firstOf[n.state]; !ok {
 		e.firstOf[n.state] = id
 	}
@@ -256,17 +284,29 @@ func (e *explorer) add(key string, n node, s *sim) int32 {
 
 // expand tries every move possible at node id (on a worker goroutine). It
 // only reads the explorer's tables, which change only in commit, between
-// batches.
-func (e *explorer) expand(id int32) expansion {
-	s := e.alive[id]
-	e.alive[id] = nil
-	if s != nil {
-		e.nAlive.Add(-1)
-	} else {
-		var err error
-		if s, err = e.replay(e.path(id)); err != nil {
-			return expansion{err: err}
+// batches; last is the batch's last node: the nodes after it are not
+// expanded yet, so a machine that reaches one of them is worth keeping.
+func (e *explorer) expand(id, last int32) expansion {
+	// take is a machine paused at node id: a kept one, or a replay.
+	take := func() (*sim, error) {
+		if pool := e.alive[id]; len(pool) > 0 {
+			s := pool[len(pool)-1]
+			e.alive[id] = pool[:len(pool)-1]
+			e.nAlive.Add(-1)
+			return s, nil
 		}
+		return e.replay(e.path(id))
+	}
+	defer func() {
+		for _, s := range e.alive[id] {
+			s.close()
+			e.nAlive.Add(-1)
+		}
+		e.alive[id] = nil
+	}()
+	s, err := take()
+	if err != nil {
+		return expansion{err: err}
 	}
 	here := e.keys[id]
 	x := expansion{moves: s.enabled(true)}
@@ -275,8 +315,7 @@ func (e *explorer) expand(id int32) expansion {
 	for _, j := range tryOrder(x.moves) {
 		mv := x.moves[j]
 		if s == nil {
-			var err error
-			if s, err = e.replay(e.path(id)); err != nil {
+			if s, err = take(); err != nil {
 				x.err = err
 				return x
 			}
@@ -302,11 +341,30 @@ func (e *explorer) expand(id int32) expansion {
 			continue
 		}
 		tr.key = string(buf)
-		_, seen := e.ids[tr.key]
-		if !seen && len(tr.violations) == 0 && e.nAlive.Add(1) <= int64(e.cfg.keepAlive) {
-			tr.sim = s // perhaps a new state: keep it to go on from
+		// Keep the machine if the state it reached is new, or seen but
+		// not expanded yet (it will need machines paused there): the
+		// abstract state decides the future, so it serves as well as a
+		// replay of that state's own path. Not with a seeded bug: a
+		// mutant that lets two goroutines into the machine at once makes
+		// futures the abstract state does not tell apart (seen with
+		// HookAfterReport and the gate's own steps), and a mutant's search
+		// must stay exactly the one that kills it.
+		to, seen := e.ids[tr.key]
+		keep := len(tr.violations) == 0 && !seen
+		if len(tr.violations) == 0 && seen && to > last && e.cfg.mutants == 0 {
+			buf = s.writerTuples(buf[:0])
+			keep = string(buf) == e.writers[to]
+		}
+		if !seen {
+			tr.writers = string(s.writerTuples(buf[:0]))
+		}
+		if keep && e.nAlive.Add(1) <= int64(e.cfg.keepAlive) && runtime.NumGoroutine() < e.maxGoroutines {
+			tr.sim = s
+			if seen {
+				tr.writers = e.writers[to]
+			}
 		} else {
-			if !seen && len(tr.violations) == 0 {
+			if keep {
 				e.nAlive.Add(-1)
 			}
 			s.close()
@@ -342,6 +400,22 @@ func tryOrder(ms []move) []int {
 	return order
 }
 
+// raceDetector reports whether the program was built with -race.
+func raceDetector() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
+}
+
+// maxKept bounds the paused machines kept at one state: it is left with
+// one per move that changes the state, and few states have more.
+const maxKept = 4
+
 // commit takes a batch's findings in breadth-first order. It reports
 // whether the search is over.
 func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool, error) {
@@ -357,7 +431,7 @@ func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool
 			id, seen := e.ids[tr.key]
 			if !seen {
 				depth := res.nodes[from].depth + 1
-				id = e.add(tr.key, node{parent: from, depth: depth, mv: mv, state: tr.state}, tr.sim)
+				id = e.add(tr.key, tr.writers, node{parent: from, depth: depth, mv: mv, state: tr.state}, tr.sim)
 				tr.sim = nil
 				res.StatesReached[tr.state]++
 				if mv.kind == mvEvent {
@@ -372,6 +446,10 @@ func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool
 						return true, err
 					}
 				}
+			}
+			if tr.sim != nil && len(e.alive[id]) < maxKept && tr.writers == e.writers[id] {
+				e.alive[id] = append(e.alive[id], tr.sim) // one more machine paused there
+				tr.sim = nil
 			}
 			res.edges = append(res.edges, [2]int32{from, id})
 			if len(tr.violations) > 0 {
@@ -423,7 +501,7 @@ func (e *explorer) checkReplay(id int32) error {
 	}
 	defer s.close()
 	if got := string(s.key(nil)); got != e.keys[id] {
-		return fmt.Errorf("properties: state %d: a fresh replay of %v reaches another abstract state than the search did (a bug in the checker)", id, e.path(id))
+		return fmt.Errorf("properties: state %d: a fresh replay of %v reaches another abstract state than the search did (a bug in the checker)\n%v\n%v", id, e.path(id), []byte(got), []byte(e.keys[id]))
 	}
 	return nil
 }

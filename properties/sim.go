@@ -667,9 +667,7 @@ func (s *sim) key(b []byte) []byte {
 	}
 	b = append(b, byte(s.lockBy+1), '|')
 	start := len(b)
-	for _, w := range s.writers {
-		b = append(b, byte(w.state), boolByte(w.opened), boolByte(w.stale != (fsm.Lease{})), boolByte(w.staleUsed))
-	}
+	b = s.writerTuples(b)
 	if !s.steps {
 		sortTuples(b[start:], 4)
 	}
@@ -689,6 +687,16 @@ func (s *sim) key(b []byte) []byte {
 	if s.steps && s.hooks.GateState != nil {
 		b = append(b, '|')
 		b = s.hooks.GateState(b)
+	}
+	return b
+}
+
+// writerTuples appends each writer's state, in the writers' order (key
+// sorts them). Two machines with the same key and the same writer tuples
+// are interchangeable even for the moves, which name the writers.
+func (s *sim) writerTuples(b []byte) []byte {
+	for _, w := range s.writers {
+		b = append(b, byte(w.state), boolByte(w.opened), boolByte(w.stale != (fsm.Lease{})), boolByte(w.staleUsed))
 	}
 	return b
 }

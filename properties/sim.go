@@ -109,6 +109,9 @@ type sim struct {
 	world      World
 	violations []Violation
 	events     []Event
+	// noEvents leaves events empty: the search needs only the world and
+	// the violations (a counterexample is replayed afresh for its events).
+	noEvents bool
 
 	starts, stops, updates, ended, dups int
 	epoch                               uint64
@@ -249,7 +252,9 @@ func (s *sim) observe(e Event) {
 	if s.aborting.Load() {
 		return
 	}
-	s.events = append(s.events, e)
+	if !s.noEvents {
+		s.events = append(s.events, e)
+	}
 	s.violations = append(s.violations, s.world.Observe(e)...)
 }
 
@@ -640,11 +645,12 @@ func (s *sim) close() {
 func withHooks(h *hooks.Hooks) fsm.Option { return hooks.MachineOption(h).(fsm.Option) }
 
 // replay builds a fresh machine and applies path to it.
-func replay(cfg ModelConfig, path []move, spawn func(func())) (*sim, error) {
+func replay(cfg ModelConfig, path []move, spawn func(func()), noEvents bool) (*sim, error) {
 	s, err := newSim(cfg, spawn)
 	if err != nil {
 		return nil, err
 	}
+	s.noEvents = noEvents
 	for _, mv := range path {
 		if err := s.apply(mv); err != nil {
 			s.close()

@@ -352,7 +352,7 @@ func (e *explorer) expand(id, last int32) expansion {
 		// must stay exactly the one that kills it.
 		to, seen := e.ids[tr.key]
 		keep := len(tr.violations) == 0 && !seen
-		if len(tr.violations) == 0 && seen && to > last && e.cfg.mutants == 0 {
+		if len(tr.violations) == 0 && seen && to > last && e.cfg.mutants == 0 && donateSeen {
 			buf = s.writerTuples(buf[:0])
 			keep = string(buf) == e.writers[to]
 		}
@@ -447,6 +447,14 @@ func raceDetector() bool {
 	return false
 }
 
+// donateSeen would keep a machine for a state seen but not expanded yet,
+// reached by another path. It is off: two machines with the same key can
+// differ in what the key does not say (seen: the operation a pending
+// reply named, from an earlier attempt, so that a later update is stale
+// on one machine and not on the other), so only a machine's own path is
+// sound to go on from until the key says that too.
+const donateSeen = false
+
 // maxKept bounds the paused machines kept at one state: it is left with
 // one per move that changes the state, and few states have more.
 const maxKept = 4
@@ -482,7 +490,7 @@ func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool
 					}
 				}
 			}
-			if tr.sim != nil && len(e.alive[id]) < maxKept && tr.writers == e.writers[id] {
+			if donateSeen && tr.sim != nil && len(e.alive[id]) < maxKept && tr.writers == e.writers[id] {
 				e.alive[id] = append(e.alive[id], tr.sim) // one more machine paused there
 				tr.sim = nil
 			}

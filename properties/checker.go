@@ -168,8 +168,7 @@ func newExplorer(cfg ModelConfig) *explorer {
 	}
 	if cfg.keepAlive == 0 {
 		// A kept machine costs about 50 KB (its heap and the stacks of its
-		// paused goroutines): up to about 600 MB in all. K = 2 keeps
-		// about 11,000 at most.
+		// paused goroutines): up to about 600 MB in all.
 		cfg.keepAlive = 12000
 	}
 	return &explorer{
@@ -448,11 +447,14 @@ func raceDetector() bool {
 }
 
 // donateSeen would keep a machine for a state seen but not expanded yet,
-// reached by another path. It is off: two machines with the same key can
-// differ in what the key does not say (seen: the operation a pending
-// reply named, from an earlier attempt, so that a later update is stale
-// on one machine and not on the other), so only a machine's own path is
-// sound to go on from until the key says that too.
+// reached by another path (it halves the replays for K = 2). It is off:
+// two machines with the same key can still differ in what the key does not
+// say. Seen with machines walked down the search tree from another path:
+// after ev:start, reply:pending, ev:stop, ..., ev:start, reply:pending,
+// ev:update:failed, the gate's epoch differs from a fresh replay's (the
+// update is taken on one machine and not on the other); a byte for which
+// attempt the pending operation came from did not close the gap. Only a
+// machine's own path is sound to go on from until the key is complete.
 const donateSeen = false
 
 // maxKept bounds the paused machines kept at one state: it is left with

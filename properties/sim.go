@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync/atomic"
 
 	"github.com/recgate/recgate/fsm"
@@ -124,68 +123,6 @@ type sim struct {
 	skipDiagram bool
 
 	aborting atomic.Bool
-}
-
-// ModelConfig bounds the model the checker explores.
-type ModelConfig struct {
-	// Writers is K, the number of concurrent media writers (default 2).
-	Writers int
-	// Starts and Stops bound how many Start and Stop/Fail events a path has
-	// (default 2 each); Updates bounds operation updates (default 1).
-	Starts, Stops, Updates int
-	// Outcomes are the replies Graph may give each request (default:
-	// completed, pending, failed, error).
-	Outcomes []Outcome
-	// MaxStates stops the search early (0: no bound).
-	MaxStates int
-	// Workers is how many goroutines explore the frontier at once (default:
-	// GOMAXPROCS). The result does not depend on it.
-	Workers int
-
-	mutants hooks.Mutant
-	// keepAlive bounds how many paused machines the search keeps to go on
-	// from instead of replaying their paths (0: a default).
-	keepAlive int
-	// checkReplays makes the search replay every new state's path from a
-	// fresh machine and compare the result (a self-test of the abstract
-	// state: slow).
-	checkReplays bool
-}
-
-func (c ModelConfig) withDefaults() ModelConfig {
-	if c.Writers == 0 {
-		c.Writers = 2
-	}
-	if c.Starts == 0 {
-		c.Starts = 2
-	}
-	if c.Stops == 0 {
-		c.Stops = 2
-	}
-	if c.Updates == 0 {
-		c.Updates = 1
-	}
-	if len(c.Outcomes) == 0 {
-		c.Outcomes = []Outcome{OutcomeCompleted, OutcomePending, OutcomeFailed, OutcomeError}
-	}
-	return c
-}
-
-func (c ModelConfig) validate() error {
-	switch {
-	case c.Writers < 0 || c.Writers > 6:
-		return fmt.Errorf("properties: %d writers: the model checker takes 0 to 6", c.Writers)
-	case c.Starts < 0 || c.Stops < 0 || c.Updates < 0:
-		return errors.New("properties: negative event bounds")
-	case c.Workers < 0 || c.MaxStates < 0:
-		return errors.New("properties: negative Workers or MaxStates")
-	}
-	for _, o := range c.Outcomes {
-		if o <= OutcomeNone || o > OutcomeError {
-			return fmt.Errorf("properties: outcome %d is not one Graph can give (completed, pending, failed, error)", o)
-		}
-	}
-	return nil
 }
 
 func newSim(cfg ModelConfig, spawn func(func())) (*sim, error) {
@@ -658,93 +595,4 @@ func replay(cfg ModelConfig, path []move, spawn func(func()), noEvents bool) (*s
 		}
 	}
 	return s, nil
-}
-
-// key is the abstract state: everything that decides what can happen next.
-// Two paths with the same key have the same futures, so the search visits
-// each key once. Without the gate's own steps the writers are
-// interchangeable, so their states are listed sorted (a renaming of the
-// writers gives the same key).
-func (s *sim) key(b []byte) []byte {
-	b = append(b, byte(s.m.State()), boolByte(s.m.Gate().IsOpen()))
-	b = appendUint(b, s.epoch)
-	for _, th := range s.threads {
-		b = append(b, byte(th.event), byte(th.at), byte(th.hookPoint), statusByte(th.status))
-	}
-	b = append(b, byte(s.lockBy+1), '|')
-	start := len(b)
-	b = s.writerTuples(b)
-	if !s.steps {
-		sortTuples(b[start:], 4)
-	}
-	b = append(b, '|', boolByte(s.pending != nil), byte(s.starts), byte(s.stops), byte(s.updates), byte(s.ended), byte(s.dups))
-	w := &s.world
-	b = append(b, boolByte(w.Confirmed), byte(w.LastRecordingOutcome), boolByte(w.Reported), statusByte(w.LastReport),
-		boolByte(w.Ended), byte(w.InFlight), byte(w.Writing), boolByte(w.UnflushedWrites), stopByte(w.StopAsked),
-		boolByte(w.Introspecting), boolByte(w.Concurrent))
-	// P3 counts the requests of the attempt under way on each thread.
-	for t := 0; t < threadWriter0; t++ {
-		n := 0
-		if s.threads[t].event != evNone {
-			n = min(w.RequestsThisAttempt[t], 2)
-		}
-		b = append(b, byte(n))
-	}
-	if s.steps && s.hooks.GateState != nil {
-		b = append(b, '|')
-		b = s.hooks.GateState(b)
-	}
-	return b
-}
-
-// writerTuples appends each writer's state, in the writers' order (key
-// sorts them). Two machines with the same key and the same writer tuples
-// are interchangeable even for the moves, which name the writers.
-func (s *sim) writerTuples(b []byte) []byte {
-	for _, w := range s.writers {
-		b = append(b, byte(w.state), boolByte(w.opened), boolByte(w.stale != (fsm.Lease{})), boolByte(w.staleUsed))
-	}
-	return b
-}
-
-// sortTuples sorts b's n-byte tuples in place.
-func sortTuples(b []byte, n int) {
-	for i := n; i < len(b); i += n {
-		for j := i; j > 0 && string(b[j:j+n]) < string(b[j-n:j]); j -= n {
-			for x := 0; x < n; x++ {
-				b[j+x], b[j-n+x] = b[j-n+x], b[j+x]
-			}
-		}
-	}
-}
-
-func boolByte(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-var statuses = []graph.Status{graph.StatusNotRecording, graph.StatusRecording, graph.StatusFailed}
-
-func statusByte(st graph.Status) byte { return byte(slices.Index(statuses, st) + 1) }
-
-func stopByte(asked string) byte {
-	switch asked {
-	case "":
-		return 0
-	case "Stop":
-		return 1
-	case "Fail":
-		return 2
-	}
-	return 3
 }

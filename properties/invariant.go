@@ -40,7 +40,7 @@ var (
 					// finishing writes it began under its lease; what it
 					// writes must still be media of the confirmed interval
 					// (P7), and nothing may begin once CallEnded returned.
-					if w.confirmedAtEnd && !w.Reported {
+					if w.writeInterval(e) != 0 {
 						return ""
 					}
 					return fmt.Sprintf("stream %d began persisting, while the bot handled the end of the call, without a confirmed recording", e.Stream)

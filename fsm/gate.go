@@ -74,18 +74,18 @@ func (g *Gate) forceOpen() {
 }
 
 // close closes the gate and starts a new epoch, so that no attempt made
-// before it can open the gate again.
-func (g *Gate) close() { g.closeWith(0) }
+// before it can open the gate again. It reports whether the gate was open.
+func (g *Gate) close() bool { return g.closeWith(0) }
 
 // end closes the gate for good.
 func (g *Gate) end() { g.closeWith(gateEndedBit) }
 
-func (g *Gate) closeWith(extra uint64) {
+func (g *Gate) closeWith(extra uint64) (wasOpen bool) {
 	for {
 		old := g.word.Load()
 		next := (old/gateEpochUnit+1)*gateEpochUnit | old&gateEndedBit | extra
 		if g.word.CompareAndSwap(old, next) {
-			return
+			return old&gateOpenBit != 0
 		}
 	}
 }

@@ -61,9 +61,14 @@ type Machine struct {
 
 	state atomic.Int32
 
-	mu      sync.Mutex // the machine's lock (see lock.go): serializes transitions
-	sm      *stateless.StateMachine
-	pending *pendingAttempt // the recording attempt awaiting confirmation; guarded by the lock
+	mu sync.Mutex // the machine's lock (see lock.go): serializes transitions
+	// gateEvents makes each change of the gate and its Event one step, when
+	// there is an observer: a Stop closes the gate without the machine's
+	// lock, so without it a close could be observed (and written to the
+	// audit trail) before the opening it undid.
+	gateEvents sync.Mutex
+	sm         *stateless.StateMachine
+	pending    *pendingAttempt // the recording attempt awaiting confirmation; guarded by the lock
 
 	// forget, if set, tells the Registry holding the machine that the call
 	// ended; see Registry.

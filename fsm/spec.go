@@ -197,6 +197,10 @@ func updateStillPending(ctx context.Context, _ ...any) bool {
 // stateless action costs two allocations per transition, which the cycle
 // benchmark would pay.
 func openGate(f *firing) {
+	if f.m.cfg.observer != nil {
+		f.m.gateEvents.Lock()
+		defer f.m.gateEvents.Unlock()
+	}
 	if f.m.mutant(hooks.LateSuccessReopens) {
 		f.m.gate.forceOpen()
 		f.opened = true

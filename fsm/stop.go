@@ -140,19 +140,43 @@ func (m *Machine) end(ctx context.Context) error {
 
 // closeGate closes the gate for Stop or Fail and says so.
 func (m *Machine) closeGate(t Trigger) {
-	m.gate.close()
-	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	if m.cfg.observer == nil {
+		m.gate.close()
+		return
 	}
+	m.gateEvents.Lock()
+	defer m.gateEvents.Unlock()
+	m.gate.close()
+	m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
 }
 
 // endNow closes the gate for good and cancels any Graph request in flight.
 func (m *Machine) endNow() {
-	m.gate.end()
-	if m.cfg.observer != nil {
+	if m.cfg.observer == nil {
+		m.gate.end()
+	} else {
+		m.gateEvents.Lock()
+		m.gate.end()
 		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
+		m.gateEvents.Unlock()
 	}
 	m.kill()
+}
+
+// recloseGate closes, under the lock, a gate that a Start may have opened
+// after Stop, Fail or CallEnded first closed it, and says so if it was
+// open, so that an observer (the audit trail) never sees a report sent
+// while, as far as it was told, the gate was open.
+func (m *Machine) recloseGate(t Trigger) {
+	if m.cfg.observer == nil {
+		m.gate.close()
+		return
+	}
+	m.gateEvents.Lock()
+	defer m.gateEvents.Unlock()
+	if m.gate.close() {
+		m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
+	}
 }
 
 // endPersistence ends the recording for rule R2: the gate is closed, every
@@ -162,7 +186,7 @@ func (m *Machine) endPersistence(ctx context.Context, t Trigger, withHook bool) 
 	// but a Start that began after that close may have got the lock first
 	// and opened the gate for its own, newer epoch: close it again here,
 	// under the lock, before looking at the leases.
-	m.gate.close()
+	m.recloseGate(t)
 	if !m.mutant(hooks.ReportBeforeDrain) {
 		var pause func()
 		if m.cfg.checker != nil {

@@ -16,7 +16,10 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	if err := run([]string{"-out", dir, "-writers", "0", "-rapid-mutants=false", "-bots=false", "-go-tests=false", "-checks", "10"}, &out); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+		// The temporary directory goes with the test: keep the failing
+		// rows in the log, or a CI failure says nothing about which check.
+		md, _ := os.ReadFile(filepath.Join(dir, "review.md"))
+		t.Fatalf("%v\n%s\nthe checks that failed:\n%s", err, out.String(), failedRows(string(md)))
 	}
 	if !strings.Contains(out.String(), "every check that ran passed") || !strings.Contains(out.String(), "not run here") {
 		t.Errorf("printed %q", out.String())
@@ -115,4 +118,16 @@ func TestBadFlags(t *testing.T) {
 	if err := run([]string{"stray"}, &out); err == nil {
 		t.Error("no error for a stray argument")
 	}
+}
+
+// failedRows picks out of a report the table rows and findings that say
+// something failed, so a failing test shows them.
+func failedRows(report string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(report, "\n") {
+		if strings.Contains(line, "FAILED") || strings.Contains(line, "**finding:**") || strings.Contains(line, "MISSED") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -55,32 +54,6 @@ func (r *ResultInfo) String() string {
 		return "no resultInfo"
 	}
 	return fmt.Sprintf("code %d, subcode %d: %s", r.Code, r.Subcode, r.Message)
-}
-
-// ParseOperation decodes an updateRecordingStatusOperation body. Status is
-// read case-insensitively; an unknown status or a body that is not a JSON
-// object is an error.
-func ParseOperation(body []byte) (Operation, error) {
-	// Decoding the status as a plain string and parsing it afterwards is
-	// about twice as fast as the OperationStatus unmarshaler (JSON null
-	// decodes as "", which is "missing", as it should).
-	var w struct {
-		ODataType     string          `json:"@odata.type"`
-		ID            string          `json:"id"`
-		ClientContext string          `json:"clientContext"`
-		Status        json.RawMessage `json:"status"`
-		ResultInfo    *ResultInfo     `json:"resultInfo"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		return Operation{}, fmt.Errorf("graph: reply is not an updateRecordingStatusOperation: %w", err)
-	}
-	op := Operation{ODataType: w.ODataType, ID: w.ID, ClientContext: w.ClientContext, ResultInfo: w.ResultInfo}
-	if len(w.Status) > 0 {
-		if err := op.Status.UnmarshalJSON(w.Status); err != nil {
-			return Operation{}, fmt.Errorf("graph: reply is not an updateRecordingStatusOperation: %w", err)
-		}
-	}
-	return op, nil
 }
 
 // Err returns nil unless the operation is a refusal (status failed), in which

@@ -82,8 +82,15 @@ type Client struct {
 	backoffMax     time.Duration
 	attemptTimeout time.Duration
 	logger         *slog.Logger
-	userAgent      string
 	queues         callQueues
+
+	// Set up once by NewClient for the request path.
+	baseURL         string            // base.String()
+	userAgentHeader []string          // the User-Agent header's value
+	roundTripper    http.RoundTripper // hc's, when send may skip hc.Do; else nil
+	requestIDs      requestIDs
+	replyBuffers    replyBuffers
+	auth            lastAuth
 }
 
 // ClientOption configures a Client.
@@ -199,7 +206,6 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 		backoffBase:    DefaultBackoffBase,
 		backoffMax:     DefaultBackoffMax,
 		attemptTimeout: DefaultAttemptTimeout,
-		userAgent:      "recgate/" + Version + " (+https://github.com/recgate/recgate)",
 	}
 	for i, o := range opts {
 		if o == nil {
@@ -213,6 +219,9 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.roundTripper = directRoundTripper(c.hc)
+	c.baseURL = c.base.String()
+	c.userAgentHeader = []string{"recgate/" + Version + " (+https://github.com/recgate/recgate)"}
 	return c, nil
 }
 
@@ -243,7 +252,7 @@ func isLoopback(host string) bool {
 }
 
 // BaseURL returns the configured base URL.
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string { return c.baseURL }
 
 // updateBody is {"clientContext": ..., "status": ...}, built without
 // reflection: the status is one of three plain words, and the
@@ -330,7 +339,7 @@ func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, statu
 		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	body := updateBody(clientContext, status)
-	target := c.base.String() + "/communications/calls/" + url.PathEscape(callID) + "/updateRecordingStatus"
+	target := c.baseURL + "/communications/calls/" + url.PathEscape(callID) + "/updateRecordingStatus"
 
 	release, err := c.queues.enter(ctx, callID)
 	if err != nil {

@@ -12,19 +12,18 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // exchange sends one logical request, with its retries, and reads the
 // reply into an Operation. With an error, the Operation is zero.
 func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
-	clientRequestID := uuid.NewString() // one per logical request, kept across retries
+	clientRequestID := c.requestIDs.next() // one per logical request, kept across retries
+	clientRequestIDHeader := []string{clientRequestID}
 	freshConnection := false
 	report, _ := ctx.Value(attemptReporterKey{}).(func(Attempt))
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
-		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestID, freshConnection)
+		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestIDHeader, freshConnection)
 		if report != nil {
 			report(describeAttempt(attempt, method, clientRequestID, began, op, code, retryable, wait, err))
 		}
@@ -168,10 +167,13 @@ func (c *Client) contextFailure(ctx, attemptCtx context.Context) error {
 // attempt makes one HTTP request. code is the reply's HTTP status (0 when no
 // reply came); retryable says whether the same request
 // may be sent again; wait is the server's Retry-After, if any.
-func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID string, freshConnection bool) (op Operation, code int, retryable bool, wait time.Duration, err error) {
+//
+// clientRequestID is the request's id as a header value (one element),
+// made once for all its attempts.
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (op Operation, code int, retryable bool, wait time.Duration, err error) {
 	actx, cancel := c.attemptContext(ctx)
 	defer cancel() // after the body is read: the timeout covers it
-	auth, err := bearer(actx, c.tokens)
+	auth, err := c.authorization(actx)
 	if err != nil {
 		if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
 			err = fmt.Errorf("%w (%w)", err, cf)
@@ -189,16 +191,16 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	// The keys are written in canonical form, so no Set has to
 	// canonicalize them on every request.
 	h := req.Header
-	h["Authorization"] = []string{auth}
+	h["Authorization"] = auth
 	if body != nil {
 		h["Content-Type"] = jsonMediaType
 	}
 	h["Accept"] = jsonMediaType
-	h["User-Agent"] = []string{c.userAgent}
-	h["Client-Request-Id"] = []string{clientRequestID}
+	h["User-Agent"] = c.userAgentHeader
+	h["Client-Request-Id"] = clientRequestID
 	req.Close = freshConnection // after a 503, do not reuse the connection
 
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		if ctx.Err() != nil { // the caller's deadline or cancellation: final
 			return Operation{}, 0, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
@@ -212,25 +214,27 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 		return Operation{}, 0, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
+	buf := c.replyBuffers.get()
+	defer c.replyBuffers.put(buf) // after parsing: nothing read keeps a reference to it
+	raw, readErr := readReply(buf, resp.Body, MaxReplyBytes+1)
 	if readErr != nil {
 		if cf := c.contextFailure(ctx, actx); cf != nil {
 			readErr = cf // a deadline while reading is the deadline, not noise
 		}
 	}
-	requestID := resp.Header.Get("request-id")
+	requestID := headerValue(resp.Header, "Request-Id")
 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"), requestID)
+		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, headerValue(resp.Header, "Location"), requestID)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		ge := c.errorReply(ctx, resp, raw, clientRequestID)
+		ge := c.errorReply(ctx, resp, raw, clientRequestID[0])
 		return Operation{}, resp.StatusCode, ge.Temporary(), ge.RetryAfter, ge
 	}
 	bad := func(cause error) (Operation, int, bool, time.Duration, error) {
 		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d: %w [request-id %s]", ErrBadReply, resp.StatusCode, cause, requestID)
 	}
-	location := resp.Header.Get("Location")
+	location := headerValue(resp.Header, "Location")
 	switch {
 	case readErr != nil:
 		return bad(fmt.Errorf("reading the body: %w", readErr))
@@ -243,8 +247,8 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 		// missing status, and the Location to follow it by.
 		op = Operation{}
 	default:
-		if !isJSON(resp.Header.Get("Content-Type")) {
-			return bad(fmt.Errorf("Content-Type %q, want application/json", resp.Header.Get("Content-Type")))
+		if contentType := headerValue(resp.Header, "Content-Type"); !isJSON(contentType) {
+			return bad(fmt.Errorf("Content-Type %q, want application/json", contentType))
 		}
 		if op, err = ParseOperation(raw); err != nil {
 			return bad(err)
@@ -252,7 +256,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	}
 	op.Location = location
 	op.RequestID = requestID
-	op.ClientRequestID = firstNonEmpty(resp.Header.Get("client-request-id"), clientRequestID)
+	op.ClientRequestID = firstNonEmpty(headerValue(resp.Header, "Client-Request-Id"), clientRequestID[0])
 	return op, resp.StatusCode, false, 0, nil
 }
 
@@ -280,6 +284,15 @@ func (c *Client) errorReply(ctx context.Context, resp *http.Response, raw []byte
 }
 
 var jsonMediaType = []string{"application/json"}
+
+// headerValue is h.Get(key) for a key already in canonical form: no
+// canonicalisation (which allocates for keys like Request-Id) per call.
+func headerValue(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
 
 // isJSON reports whether a Content-Type is application/json, parameters
 // (charset, odata.metadata) aside.

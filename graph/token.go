@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -63,16 +62,4 @@ func StaticToken(value string) TokenSource {
 		}
 		return tok, nil
 	})
-}
-
-func bearer(ctx context.Context, ts TokenSource) (string, error) {
-	tok, err := ts.Token(ctx)
-	if err != nil {
-		// The source's error is its own; it must not carry the token.
-		return "", fmt.Errorf("graph: getting a token: %w", err)
-	}
-	if tok.value == "" {
-		return "", ErrNoToken
-	}
-	return "Bearer " + tok.value, nil
 }

@@ -1,0 +1,135 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// This file holds what each attempt does besides deciding: sending the
+// request, reading the reply into a reused buffer, and the Authorization
+// header, made once per token rather than once per request.
+
+// send sends one attempt. When the http.Client has no cookie jar and no
+// Timeout of its own, it hands the request straight to the client's
+// RoundTripper: that is all http.Client.Do would do here (the Client
+// never follows redirects, and a RoundTripper follows none), without
+// Do's copy of the headers for redirects it will not follow. Otherwise
+// it goes through Do, so a jar's cookies and the Timeout still apply.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.roundTripper == nil {
+		return c.hc.Do(req)
+	}
+	resp, err := c.roundTripper.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close() // http.Client ignores such a response too
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.roundTripper)
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody // as http.Client does
+	}
+	return resp, nil
+}
+
+// directRoundTripper returns the RoundTripper send may call instead of
+// hc.Do, or nil when Do must be used because hc has a cookie jar or a
+// Timeout.
+func directRoundTripper(hc *http.Client) http.RoundTripper {
+	if hc.Jar != nil || hc.Timeout != 0 {
+		return nil
+	}
+	if hc.Transport == nil {
+		return http.DefaultTransport
+	}
+	return hc.Transport
+}
+
+// replyBufferKeep is the largest buffer put back for reuse; a bigger
+// reply's buffer is left to the garbage collector.
+const replyBufferKeep = 64 << 10
+
+// replyBuffers are buffers for reading replies, reused across requests.
+// A buffer goes back only once nothing read from it refers to it: every
+// parser copies what it keeps.
+type replyBuffers struct{ pool sync.Pool }
+
+func (p *replyBuffers) get() *[]byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 1024)
+	return &b
+}
+
+func (p *replyBuffers) put(b *[]byte) {
+	if cap(*b) > replyBufferKeep {
+		return
+	}
+	*b = (*b)[:0]
+	p.pool.Put(b)
+}
+
+// readReply reads r into *buf until EOF or until limit bytes (a body that
+// reaches the limit is too large, and the caller says so), growing *buf
+// as needed. It returns what it read, as io.ReadAll does; *buf keeps the
+// grown buffer for reuse.
+func readReply(buf *[]byte, r io.Reader, limit int) ([]byte, error) {
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := r.Read(b[len(b):min(cap(b), limit)])
+		b = b[:len(b)+n]
+		*buf = b
+		switch {
+		case errors.Is(err, io.EOF):
+			return b, nil
+		case err != nil:
+			return b, err
+		case len(b) >= limit:
+			return b, nil
+		}
+	}
+}
+
+// authHeader is an Authorization header value and the token it was made
+// from.
+type authHeader struct {
+	token string
+	value string // "Bearer " + token
+}
+
+// authorization returns the Authorization header for the current token;
+// its value is built again only when the token source hands out a new
+// token. Each request gets a slice of its own, so a RoundTripper that
+// rewrites its request's header cannot touch another's.
+func (c *Client) authorization(ctx context.Context) ([]string, error) {
+	tok, err := c.tokens.Token(ctx)
+	if err != nil {
+		// The source's error is its own; it must not carry the token.
+		return nil, fmt.Errorf("graph: getting a token: %w", err)
+	}
+	if tok.value == "" {
+		return nil, ErrNoToken
+	}
+	h := c.auth.Load()
+	if h == nil || h.token != tok.value {
+		h = &authHeader{token: tok.value, value: "Bearer " + tok.value}
+		c.auth.Store(h)
+	}
+	return []string{h.value}, nil
+}
+
+// lastAuth is the Authorization header made last, shared by the requests
+// that carry the same token.
+type lastAuth = atomic.Pointer[authHeader]

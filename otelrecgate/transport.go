@@ -3,6 +3,7 @@ package otelrecgate
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -87,9 +88,12 @@ func (m *Metrics) statusOptions(code int) measureOptions {
 // retryTracker remembers request ids whose last attempt may be retried,
 // with what that attempt got.
 type retryTracker struct {
-	mu    sync.Mutex
-	cause map[string]measureOptions
-	order []string // insertion order, for forgetting the oldest
+	// awaiting is len(cause), readable without the lock: most attempts
+	// find no id awaiting a retry and need not take it.
+	awaiting atomic.Int64
+	mu       sync.Mutex
+	cause    map[string]measureOptions
+	order    []string // insertion order, for forgetting the oldest
 }
 
 func (w *retryTracker) init() { w.cause = make(map[string]measureOptions) }
@@ -105,16 +109,24 @@ func (w *retryTracker) awaitRetry(id string, cause measureOptions) {
 		w.order = append(w.order, id)
 	}
 	w.cause[id] = cause
+	w.awaiting.Store(int64(len(w.cause)))
 }
 
 // retried reports whether id awaited a retry, and what caused it; the id
 // is forgotten (a further retry is noted again by awaitRetry).
+//
+// An id is stored before the reply that makes it await a retry reaches
+// the client, so the retry, sent after that reply, sees awaiting > 0.
 func (w *retryTracker) retried(id string) (measureOptions, bool) {
+	if w.awaiting.Load() == 0 {
+		return measureOptions{}, false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c, ok := w.cause[id]
 	if ok {
 		delete(w.cause, id)
+		w.awaiting.Store(int64(len(w.cause)))
 		for i, x := range w.order {
 			if x == id {
 				w.order = append(w.order[:i], w.order[i+1:]...)

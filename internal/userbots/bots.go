@@ -1,0 +1,78 @@
+package userbots
+
+import "github.com/recgate/recgate/properties"
+
+// Bugs lists the buggy bots.
+func Bugs() []Bug {
+	nonin := []properties.Option{properties.WithNoninterference()}
+	return []Bug{
+		{Name: "SegmentOverlap", Rule: "R1", New: NewSegmentOverlap, Catches: []string{"P7"},
+			Mistake: "stitches segments: the last frames written in one recording are written again at the start of the next"},
+		{Name: "CaptionSidecar", Rule: "R1", New: NewCaptionSidecar, Catches: []string{"P7"},
+			Mistake: "a metadata record on its own stream quotes the live caption shown when recording began, heard before consent"},
+		{Name: "LastWords", Rule: "R1", New: NewLastWords, Catches: []string{"P7", "P1"},
+			Mistake: "frames refused while Stop drains are kept and written by the recording-ended hook (or the next one)"},
+		{Name: "HTTPOKIsConsent", Rule: "R1", New: NewHTTPOKIsConsent, Catches: []string{"P1", "P4"},
+			Mistake: "hand-rolled: any 200 reply opens the gate (C#'s IsSuccessStatusCode), so notStarted/running count as consent"},
+		{Name: "ResumeOnStopError", Rule: "R2", New: NewResumeOnStopError, Catches: []string{"P1", "P9"},
+			Mistake: "hand-rolled: when notRecording fails, the gate opens again because Graph's indicator still says recording"},
+		{Name: "AnyOwnContext", Rule: "R1", New: NewAnyOwnContext, Catches: []string{"P1", "P4", "P9"},
+			Mistake: "hand-rolled: a completed notification opens the gate if its clientContext is any the bot ever sent, also after Stop",
+			Miss:    "caught in about 4 runs of 10: it needs Start answered pending, then Stop, then a completed update, then frames, and the suite draws a late update for an attempt already reported ended rarely"},
+		{Name: "ReplyOutlivesEnd", Rule: "R1", New: NewReplyOutlivesEnd, Catches: []string{"P1", "P5", "P9"},
+			Mistake: "hand-rolled: Start opens on completed without checking whether Stop or CallEnded closed the gate while the request was out"},
+		{Name: "DisposeAfterReport", Rule: "R2", New: NewDisposeAfterReport, Catches: []string{"P1", "P2"},
+			Mistake: "hand-rolled write-behind: Stop closes its batch writer in a defer, which runs after the return statement sent notRecording"},
+		{Name: "TickerFlush", Rule: "R2", New: NewTickerFlush, Catches: []string{"P1", "P2", "P7"},
+			Mistake: "frames admitted under a lease are written by a 2 ms ticker; the hook flushes storage, not the buffers"},
+		{Name: "AsyncFlushOnHangup", Rule: "R1", New: NewAsyncFlushOnHangup, Catches: []string{"P1"},
+			Mistake: "on CallEnded the recording-ended hook writes the last batch from a goroutine, after the end of the call was handled"},
+		{Name: "BackgroundRetry", Rule: "protocol", New: NewBackgroundRetry, Catches: []string{"P3", "P5"},
+			Mistake: "a failed Start is retried from a goroutine after a backoff, whatever the error: 8506, failed, a terminated call",
+			Miss:    "P3 counts requests per bot event, so a retry sent from the bot's own goroutine during a later event is a first request; and the suite's Graph answers it completed, where Graph answers 8506 again for a call that is not a compliance-recording call (caught in about 6 runs of 10, only when the retry happens to overlap a Start the suite sent)"},
+		{Name: "RestartOnFailed", Rule: "protocol", New: NewRestartOnFailed, Catches: []string{"P3"},
+			Mistake: "a failed notification for the pending recording makes the handler send recording again at once",
+			Miss:    "P3 counts requests per bot event; the new recording request is the first one of the OperationUpdate event, so a retry after Graph's failed is never seen (0 runs of 10)"},
+		{Name: "CallIDAsContext", Rule: "protocol", New: NewCallIDAsContext, Catches: []string{"P1", "P3", "P4"},
+			Mistake: "the call ID is every request's clientContext (fsm.WithClientContexts), so requests are not unique and a stale notification matches the pending attempt",
+			Miss:    "no invariant checks that clientContext is unique per request, and the harm (a stale completed matching the pending attempt) needs pending, Stop, pending, stale completed in that order (0 runs of 10 by an invariant)"},
+		{Name: "MachinePerStream", Rule: "protocol", New: NewMachinePerStream, Catches: []string{"P1", "P3", "P6"},
+			Mistake: "one fsm.Machine per media stream for one call: recording and notRecording sent once per stream"},
+		{Name: "EncryptedPreRoll", Rule: "R1", New: NewEncryptedPreRoll, Catches: []string{"P7"},
+			Mistake: "pre-roll of the last frames before consent, in a bot whose storage is AES-CTR encrypted at rest",
+			Miss:    "no canary survives encryption: the default suite fails the bot only as vacuous (no traced frame persisted), which it says of a correct encrypting bot too (EncryptedAtRest); only WithNoninterference names the bug"},
+		{Name: "EncryptedPreRollNoninterference", Rule: "R1", New: NewEncryptedPreRoll, Catches: []string{Interference}, Options: nonin,
+			Mistake: "the same encrypted pre-roll, under WithNoninterference"},
+		{Name: "TopicSummary", Rule: "R1", New: NewTopicSummary, Catches: []string{"P7"},
+			Mistake: "the hook stores the call's topics (its most frequent words since the bot joined), derived from pre-consent speech",
+			Miss:    "a topic is a word many frames share, never a frame's unique canary, so the default suite passes it (0 runs of 10), though README says a summary that keeps the words is traced; only WithNoninterference catches it"},
+		{Name: "TopicSummaryNoninterference", Rule: "R1", New: NewTopicSummary, Catches: []string{Interference}, Options: nonin,
+			Mistake: "the same topic summary, under WithNoninterference"},
+		{Name: "TalkTimeNoninterference", Rule: "R1", New: NewTalkTime, Catches: []string{Interference}, Options: nonin,
+			Mistake: "talk time since the call began (a byte count) written beside each frame; documented as untraceable by content, so only noninterference"},
+	}
+}
+
+// Correct lists the correct bots.
+func Correct() []CorrectBot {
+	return []CorrectBot{
+		{Name: "Manual", New: NewManual,
+			What: "the hand-rolled C# port done right: close at once, wait for writes, flush, report; epochs; pending matched by clientContext"},
+		{Name: "RetryingStop", New: NewRetryingStop,
+			What: "calls Stop/Fail again after a 429/503/504 on the report, as fsm's docs say (the same request after a retryable reply)"},
+		{Name: "UploadAtEnd", New: NewUploadAtEnd,
+			What: "keeps the recording's frames (admitted under a lease) in memory and writes them in one piece from the recording-ended hook, also when the call ends"},
+		{Name: "IntervalSummary", New: NewIntervalSummary,
+			What: "writes, from the hook, a transcript of the frames admitted in that recording only (derived data, with the words, inside its interval)"},
+		{Name: "HeaderTrailer", New: NewHeaderTrailer,
+			What: "a header before the first frame of each recording and a length trailer written by the hook before the report"},
+		{Name: "WriterPerStream", New: NewWriterPerStream,
+			What: "a writer goroutine per stream; frames queued under a lease; the hook waits for a barrier in every queue"},
+		{Name: "EmptyFlushOnClose", New: NewEmptyFlushOnClose,
+			What:          "Close calls Sink.Write with each stream's remaining buffer, which is always empty (zero bytes) by then",
+			FalsePositive: "a zero-byte Sink.Write after the call ended (or after notRecording) fails P1 (\"began persisting after the call ended\"), though nothing is persisted"},
+		{Name: "EncryptedAtRest", New: NewEncryptedAtRest,
+			What:          "ReferenceBot's wiring with storage encrypted at rest: every frame written under a lease, as AES-CTR ciphertext",
+			FalsePositive: "no canary survives encryption, so the run fails as vacuous (\"no frame was ever persisted\"), though every frame of every recording was; the docs do not tell encrypting bots to hand the Sink plaintext"},
+	}
+}

@@ -111,7 +111,9 @@ func WithBaseURL(raw string) ClientOption {
 }
 
 // WithHTTPClient sends requests through hc (for its Transport, proxies and
-// timeouts). The Client never follows redirects, whatever hc says.
+// timeouts). The Client never follows redirects, whatever hc says. When hc
+// has no cookie jar and no Timeout, requests go to hc's Transport directly,
+// which is all hc.Do would do with them; with either, they go through Do.
 func WithHTTPClient(hc *http.Client) ClientOption {
 	return func(c *Client) error {
 		if hc == nil {

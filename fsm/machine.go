@@ -90,6 +90,9 @@ type Machine struct {
 	ccBatch string
 	ccEnds  [clientContextBatch]uint16
 	ccTaken int
+	// ccUsed holds the values a WithClientContexts generator gave, to
+	// refuse a repeat. Guarded by the lock.
+	ccUsed map[string]struct{}
 
 	current firing // the attempt being fired; guarded by the lock
 }

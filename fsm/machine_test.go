@@ -465,6 +465,22 @@ func TestBadClientContextGeneratorSendsNothing(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// A generator that repeats a value (the call ID, a constant: a bug found by
+// writing bots from the user's side) fails the request that would carry
+// the repeat, before it is sent, and the gate stays closed.
+func TestRepeatingClientContextGeneratorIsRefused(t *testing.T) {
+	u := &fakeUpdater{}
+	m := newMachine(t, u, fsm.WithClientContexts(func() string { return callID }))
+	ctx := context.Background()
+	_, err := m.Start(ctx)
+	require.NoError(t, err)
+	err = m.Stop(ctx)
+	require.ErrorIs(t, err, graph.ErrInvalidClientContext)
+	assert.Contains(t, err.Error(), "an earlier request of this call carried")
+	assert.Len(t, u.requests(), 1, "the repeat was not sent")
+	assert.False(t, m.Gate().IsOpen())
+}
+
 func contains(ts []fsm.Trigger, t fsm.Trigger) bool {
 	for _, u := range ts {
 		if u == t {

@@ -72,7 +72,8 @@ func WithObserver(fn func(Event)) Option {
 
 // WithClientContexts replaces the generator of clientContext values. Each
 // value must be unique per request, non-empty and at most 256 characters; a
-// bad value fails that request before anything is sent.
+// bad value, or one the generator gave before for this call, fails that
+// request before anything is sent.
 func WithClientContexts(next func() string) Option {
 	return func(c *config) error {
 		if next == nil {

@@ -159,6 +159,16 @@ func (m *Machine) nextClientContext() (string, error) {
 		if err := graph.ValidateClientContext(cc); err != nil {
 			return "", fmt.Errorf("clientContext generator: %w", err)
 		}
+		// Graph wants a unique clientContext per request: a generator that
+		// repeats itself (the call ID, a constant) is caught before the
+		// request leaves. The machine's own generator cannot repeat.
+		if _, used := m.ccUsed[cc]; used {
+			return "", fmt.Errorf("clientContext generator returned %q, which an earlier request of this call carried: %w (Graph requires a unique one per request; return a new value on every call)", cc, graph.ErrInvalidClientContext)
+		}
+		if m.ccUsed == nil {
+			m.ccUsed = make(map[string]struct{})
+		}
+		m.ccUsed[cc] = struct{}{}
 		return cc, nil
 	}
 	if m.ccTaken == len(m.ccEnds) || m.ccBatch == "" {

@@ -207,7 +207,9 @@ func (a *auditTrail) failed(err error) {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.deadline)
+		// As for an expired confirmation: the report is a request of its
+		// own, whatever the confirmation deadline is.
+		ctx, cancel := context.WithTimeout(context.Background(), max(m.cfg.deadline, DefaultConfirmationDeadline))
 		defer cancel()
 		stopErr := m.Stop(ctx)
 		m.log(ctx, slog.LevelError, "the audit trail cannot be written: the machine stopped the recording (fail-closed audit)",

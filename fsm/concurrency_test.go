@@ -76,9 +76,16 @@ func TestCallEndedDuringInflightStartNeverOpens(t *testing.T) {
 	release := make(chan struct{})
 	u := (&fakeUpdater{started: make(chan struct{}, 1)}).then(reply{Status: graph.OperationCompleted, Block: release})
 	var opened atomic.Bool
+	closedForGood := make(chan struct{}, 1) // CallEnded closed the gate (before it waits for the lock)
 	m := newMachine(t, u, fsm.WithObserver(func(e fsm.Event) {
 		if e.Kind == fsm.EventGate && e.Open {
 			opened.Store(true)
+		}
+		if e.Kind == fsm.EventGate && !e.Open && e.Trigger == fsm.CallEnded {
+			select {
+			case closedForGood <- struct{}{}:
+			default:
+			}
 		}
 	}))
 	startErr := make(chan error, 1)
@@ -87,7 +94,11 @@ func TestCallEndedDuringInflightStartNeverOpens(t *testing.T) {
 
 	ended := make(chan error, 1)
 	go func() { ended <- m.CallEnded(context.Background()) }()
-	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-closedForGood:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hung: CallEnded never closed the gate while Start's request was in flight")
+	}
 	close(release) // Graph's "completed" arrives after the call ended
 
 	assert.ErrorIs(t, <-startErr, fsm.ErrSuperseded)
@@ -145,13 +156,28 @@ func TestStopDuringInflightStart(t *testing.T) {
 	u := (&fakeUpdater{started: make(chan struct{}, 2)}).then(reply{Status: graph.OperationCompleted, Block: release})
 	var events []fsm.Event
 	var mu sync.Mutex
-	m := newMachine(t, u, fsm.WithObserver(func(e fsm.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }))
+	stopClosed := make(chan struct{}, 1) // Stop closed the gate (before it waits for the lock)
+	m := newMachine(t, u, fsm.WithObserver(func(e fsm.Event) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+		if e.Kind == fsm.EventGate && !e.Open && e.Trigger == fsm.Stop {
+			select {
+			case stopClosed <- struct{}{}:
+			default:
+			}
+		}
+	}))
 	startErr := make(chan error, 1)
 	go func() { _, err := m.Start(context.Background()); startErr <- err }()
 	<-u.started
 	stopErr := make(chan error, 1)
 	go func() { stopErr <- m.Stop(context.Background()) }()
-	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-stopClosed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hung: Stop never closed the gate while Start's request was in flight")
+	}
 	close(release)
 	assert.ErrorIs(t, <-startErr, fsm.ErrSuperseded)
 	require.NoError(t, <-stopErr)

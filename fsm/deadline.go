@@ -164,7 +164,11 @@ func (m *Machine) confirmationExpired(p *pendingAttempt) {
 	}
 	m.clearPending()
 	m.closeGate(ConfirmationTimeout)
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.deadline)
+	// The report is a new request with no caller to bound it: give it as
+	// long as a default deadline (graph.Client bounds each attempt), not the
+	// confirmation deadline, which says nothing about how long Graph takes
+	// to answer; a short deadline would leave the machine in Stopping.
+	ctx, cancel := context.WithTimeout(context.Background(), max(m.cfg.deadline, DefaultConfirmationDeadline))
 	defer cancel()
 	if m.cfg.logger != nil {
 		m.log(ctx, slog.LevelWarn, "no outcome for the recording attempt within the confirmation deadline; reporting failed",

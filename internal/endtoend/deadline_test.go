@@ -60,3 +60,21 @@ func TestConfirmationDeadlineReportsFailedAndALateCompletedIsStale(t *testing.T)
 
 	endCall(ctx, t, c)
 }
+
+// The failed report sent when the confirmation deadline passes is a request
+// of its own: it is not bounded by that deadline. With a 20 ms deadline and
+// a Graph that takes 50 ms to answer the report (a loaded machine's Graph
+// did), the machine used to give up on the report and stay in Stopping.
+func TestFailedReportSlowerThanTheConfirmationDeadlineLands(t *testing.T) {
+	newWatchdog(t, 20*time.Second)
+	ctx := testContext(t, 5*time.Second)
+	b := newBot(t)
+	c := b.newCall(t, fsm.WithConfirmationDeadline(20*time.Millisecond))
+	c.fake.Then(graphtest.ReplyStatus(string(graph.OperationRunning)), graphtest.Latency(50*time.Millisecond))
+	if _, err := c.m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.events.waitFor(ctx, "Failed", isTransitionTo(fsm.Failed)); err != nil {
+		t.Fatalf("%v; state %v; requests %v", err, c.m.State(), statusesSent(c.id))
+	}
+}

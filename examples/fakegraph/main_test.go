@@ -17,16 +17,45 @@ import (
 )
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced on every write; nil until a waiter asks
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitFor waits until the output contains want, failing the test with the
+// output if it does not within 10 s.
+func (s *syncBuffer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	watchdog := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), want) {
+			s.mu.Unlock()
+			return
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-watchdog:
+			t.Fatalf("watchdog: fakegraph never printed %q:\n%s", want, s.String())
+		}
+	}
+}
 
 func serve(t *testing.T, args ...string) (string, *syncBuffer, func()) {
 	t.Helper()

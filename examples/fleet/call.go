@@ -143,7 +143,11 @@ func (r *rig) writer(ctx context.Context, c *call, s int, k *clock) {
 	var seq uint32
 	for {
 		tick := k.next()
-		for due := k.frames() - base; int64(seq) < due; seq++ {
+		due := k.frames() - base
+		if late := due - int64(seq); late > k.burst {
+			seq += uint32(late - k.burst) // dropped: too late to write
+		}
+		for ; int64(seq) < due; seq++ {
 			binary.LittleEndian.PutUint32(frame[5:], seq)
 			t0 := r.now()
 			lease, err := stream.Acquire()
@@ -215,9 +219,9 @@ func (r *rig) play(ctx context.Context, c *call, o options, k *clock, up *sync.W
 	markUp()
 	select {
 	case <-p.measured:
-	case <-ctx.Done():
+		p.wait(ctx, p.measuredAt, c.idx) // released in start order, at the same rate
+	case <-ctx.Done(): // measuredAt may not be set yet
 	}
-	p.wait(ctx, p.measuredAt, c.idx) // released in start order, at the same rate
 	if c.startErr == nil {
 		c.closing.Store(r.now())
 		c.stopAt = r.now()

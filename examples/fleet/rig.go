@@ -252,8 +252,13 @@ func (r *rig) close() {
 // clock wakes the writers every tick (one broadcast, not a timer per
 // writer) and says how many frames are due since a writer began.
 type clock struct {
-	start      time.Time
-	perNS      float64 // frames per wall nanosecond
+	start time.Time
+	perNS float64 // frames per wall nanosecond
+	// burst is the most frames a writer writes at one wake-up: two ticks'
+	// worth. A writer that fell further behind (a loaded machine did not
+	// run it) drops the late frames, as a media bot does, instead of
+	// writing a backlog that grows with the delay and delays it further.
+	burst      int64
 	mu         sync.Mutex
 	ch         chan struct{}
 	stop, done chan struct{}
@@ -261,6 +266,7 @@ type clock struct {
 
 func newClock(fps int, speedup float64, tick time.Duration) *clock {
 	k := &clock{start: time.Now(), perNS: float64(fps) * speedup / 1e9, ch: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	k.burst = max(1, int64(2*float64(tick)*k.perNS))
 	go func() {
 		defer close(k.done)
 		t := time.NewTicker(tick)

@@ -68,6 +68,13 @@ func runWithWatchdog(t *testing.T, limit time.Duration, what string, f func()) {
 	}
 }
 
+// quickAttempt is the attempt timeout of these tests: short, so they stay
+// fast, yet long enough for a loaded machine to connect and send the
+// request (and read a reply's headers) within it, or the silent Graph
+// would see fewer requests than the client made, and a body that never
+// ends would look like headers that never came.
+const quickAttempt = time.Second
+
 // A Graph that accepts the connection and never answers cannot hold a call
 // whose context has no deadline: each attempt ends at the attempt timeout,
 // the request is retried (no reply came), and the final error is a
@@ -75,7 +82,7 @@ func runWithWatchdog(t *testing.T, limit time.Duration, what string, f func()) {
 func TestClientAttemptTimeoutBoundsAHungGraph(t *testing.T) {
 	base, requests := silentGraph(t, false)
 	c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base),
-		graph.WithAttemptTimeout(200*time.Millisecond), graph.WithMaxAttempts(2), graph.WithBackoff(time.Millisecond, time.Millisecond))
+		graph.WithAttemptTimeout(quickAttempt), graph.WithMaxAttempts(2), graph.WithBackoff(time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	var op graph.Operation
 	runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus against a silent Graph with no context deadline", func() {
@@ -102,7 +109,7 @@ func TestClientAttemptTimeoutBoundsAHungGraph(t *testing.T) {
 func TestClientDeadlineWhileReadingTheBodyIsADeadline(t *testing.T) {
 	base, _ := silentGraph(t, true)
 	t.Run("attempt timeout", func(t *testing.T) {
-		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base), graph.WithAttemptTimeout(200*time.Millisecond))
+		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base), graph.WithAttemptTimeout(quickAttempt))
 		require.NoError(t, err)
 		var op graph.Operation
 		runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus reading a body that never ends", func() {
@@ -117,7 +124,7 @@ func TestClientDeadlineWhileReadingTheBodyIsADeadline(t *testing.T) {
 	t.Run("caller's deadline", func(t *testing.T) {
 		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base))
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), quickAttempt)
 		defer cancel()
 		var op graph.Operation
 		runWithWatchdog(t, 10*time.Second, "UpdateRecordingStatus reading a body that never ends", func() {

@@ -138,6 +138,9 @@ type explorer struct {
 	firstOf map[fsm.State]int32
 	// maxGoroutines: beyond it, the search keeps no more paused machines.
 	maxGoroutines int
+	// donate: a machine that reaches a state seen but not expanded yet, by
+	// another path, is kept to expand that state (see donateSeen).
+	donate bool
 }
 
 // transition is what one move from a node led to.
@@ -179,6 +182,7 @@ func newExplorer(cfg ModelConfig) *explorer {
 		firstOf: map[fsm.State]int32{},
 
 		maxGoroutines: maxGoroutines,
+		donate:        donateSeen && !cfg.noDonate,
 	}
 }
 
@@ -344,14 +348,10 @@ func (e *explorer) expand(id, last int32) expansion {
 		// Keep the machine if the state it reached is new, or seen but
 		// not expanded yet (it will need machines paused there): the
 		// abstract state decides the future, so it serves as well as a
-		// replay of that state's own path. Not with a seeded bug: a
-		// mutant that lets two goroutines into the machine at once makes
-		// futures the abstract state does not tell apart (seen with
-		// HookAfterReport and the gate's own steps), and a mutant's search
-		// must stay exactly the one that kills it.
+		// replay of that state's own path (see donateSeen).
 		to, seen := e.ids[tr.key]
 		keep := len(tr.violations) == 0 && !seen
-		if len(tr.violations) == 0 && seen && to > last && e.cfg.mutants == 0 && donateSeen {
+		if len(tr.violations) == 0 && seen && to > last && e.donate {
 			buf = s.writerTuples(buf[:0])
 			keep = string(buf) == e.writers[to]
 		}
@@ -446,16 +446,20 @@ func raceDetector() bool {
 	return false
 }
 
-// donateSeen would keep a machine for a state seen but not expanded yet,
-// reached by another path (it halves the replays for K = 2). It is off:
-// two machines with the same key can still differ in what the key does not
-// say. Seen with machines walked down the search tree from another path:
-// after ev:start, reply:pending, ev:stop, ..., ev:start, reply:pending,
-// ev:update:failed, the gate's epoch differs from a fresh replay's (the
-// update is taken on one machine and not on the other); a byte for which
-// attempt the pending operation came from did not close the gap. Only a
-// machine's own path is sound to go on from until the key is complete.
-const donateSeen = false
+// donateSeen keeps a machine that reached a state seen but not expanded
+// yet, by another path, to expand that state (it halves the replays). That
+// is sound only because the key is complete: two machines with the same key
+// have the same futures. It was not, once: after [ev:start ev:dup:start
+// step:control reply:control:pending ev:stop ... ev:start] and after
+// [ev:start step:control reply:control:pending ev:stop ... ev:start
+// ev:dup:start] the key was the same, but the duplicated Start had read the
+// gate's epoch before the Stop on one path (its request is then
+// superseded) and after it on the other (it sends one). The key now
+// compares every attempt's epoch with the gate's, and says which attempt
+// the pending operation names (machineKey); TestKeyTellsStaleAttemptsApart
+// replays that pair, TestDonatedMachinesAgree and TestMergesAreSound check
+// the whole search.
+const donateSeen = true
 
 // maxKept bounds the paused machines kept at one state: it is left with
 // one per move that changes the state, and few states have more.
@@ -492,7 +496,7 @@ func (e *explorer) commit(batch []int32, exps []expansion, queue *[]int32) (bool
 					}
 				}
 			}
-			if donateSeen && tr.sim != nil && len(e.alive[id]) < maxKept && tr.writers == e.writers[id] {
+			if e.donate && tr.sim != nil && len(e.alive[id]) < maxKept && tr.writers == e.writers[id] {
 				e.alive[id] = append(e.alive[id], tr.sim) // one more machine paused there
 				tr.sim = nil
 			}

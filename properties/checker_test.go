@@ -58,8 +58,9 @@ func modelConfigs(t testing.TB) []ModelConfig {
 	return []ModelConfig{{Writers: 1}, {Writers: 2}, {Writers: 3}}
 }
 
-// correctModels memoizes the exhaustive runs of the correct machine: the
-// checker test and the SPIN cross-check both need them.
+// correctModels memoizes the exhaustive runs of the correct machine (and of
+// the mutants): the checker test, the SPIN cross-check and the comparison
+// of the search's ways to go on need them.
 var correctModels sync.Map // string -> *ModelResult
 
 func correctModel(t testing.TB, cfg ModelConfig) *ModelResult {
@@ -143,10 +144,7 @@ func TestModelCheckerKillsGateInternalMutants(t *testing.T) {
 
 func checkKilled(t *testing.T, cfg ModelConfig) {
 	t.Helper()
-	res, err := CheckModel(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := correctModel(t, cfg)
 	mut := cfg.mutants
 	if res.Counterexample == nil {
 		t.Fatalf("mutant %s (%s) survived the model checker (%d states)", mut, mut.Bug(), res.States)

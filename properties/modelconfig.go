@@ -31,6 +31,9 @@ type ModelConfig struct {
 	// fresh machine and compare the result (a self-test of the abstract
 	// state: slow).
 	checkReplays bool
+	// noDonate keeps the search to each machine's own path (see
+	// donateSeen), for the tests that compare the two.
+	noDonate bool
 }
 
 func (c ModelConfig) withDefaults() ModelConfig {

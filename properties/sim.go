@@ -69,7 +69,14 @@ type thread struct {
 	status    graph.Status // of the request it waits in
 	ready     func() bool  // at a gate wait: whether a step would make progress
 	running   bool         // its goroutine is alive (paused)
-	sig       chan bool    // the goroutine says: true, paused; false, finished
+	// epoch is the gate's epoch when a Start began on this thread (Start
+	// reads it first thing, before it pauses); requested is set once the
+	// thread's attempt made its request, with clientContext cc. The key
+	// compares them with the machine's own (see key).
+	epoch     uint64
+	requested bool
+	cc        string
+	sig       chan bool // the goroutine says: true, paused; false, finished
 	resume    chan Outcome
 }
 
@@ -113,10 +120,11 @@ type sim struct {
 	noEvents bool
 
 	starts, stops, updates, ended, dups int
-	epoch                               uint64
-	pending                             *graph.Operation
-	opSeq                               int
-	persists                            int
+	// pending is Graph's latest pending reply to a recording request: the
+	// operation the update moves name (it may be stale by then).
+	pending  *graph.Operation
+	opSeq    int
+	persists int
 
 	// skipDiagram leaves the diagram export out of the next introspection
 	// (the search exports it once per machine state; see expand).
@@ -141,7 +149,6 @@ func newSim(cfg ModelConfig, spawn func(func())) (*sim, error) {
 			if s.aborting.Load() || e.Kind != fsm.EventGate {
 				return
 			}
-			s.epoch = e.Epoch
 			if e.Open {
 				s.observe(Event{Kind: EvGateOpen})
 			}
@@ -244,7 +251,7 @@ func (s *sim) update(_ context.Context, _ string, status graph.Status, cc string
 	}
 	s.observe(Event{Kind: EvRequest, Status: status, Thread: s.active})
 	th := s.threads[s.active]
-	th.at, th.status = atRequest, status
+	th.at, th.status, th.requested, th.cc = atRequest, status, true, cc
 	out := s.park(th)
 	if s.aborting.Load() {
 		return graph.Operation{}, errors.New("model: aborted")
@@ -266,11 +273,14 @@ func (s *sim) update(_ context.Context, _ string, status graph.Status, cc string
 func (s *sim) start(t int, event eventID, body func()) {
 	th := s.threads[t]
 	th.event, th.running = event, true
+	if event == evStart || event == evDupStart {
+		th.epoch = hooks.ReadMachine(s.m).GateEpoch
+	}
 	s.active = t
 	s.spawn(func() {
 		body()
 		if !s.aborting.Load() {
-			th.at, th.event = atIdle, evNone
+			th.at, th.event, th.requested, th.cc = atIdle, evNone, false, ""
 		}
 		th.sig <- false
 	})

@@ -1,20 +1,31 @@
 package properties
 
 import (
+	"encoding/binary"
+	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/internal/hooks"
 )
 
 // key is the abstract state: everything that decides what can happen next.
 // Two paths with the same key have the same futures, so the search visits
-// each key once. Without the gate's own steps the writers are
-// interchangeable, so their states are listed sorted (a renaming of the
-// writers gives the same key).
+// each key once, and may go on from any machine paused at a key instead of
+// replaying that key's own path (see donateSeen). Without the gate's own
+// steps the writers are interchangeable, so their states are listed sorted
+// (a renaming of the writers gives the same key).
+//
+// What the key leaves out, on purpose: absolute epochs and clientContexts
+// (only whether an attempt's epoch is still the gate's, and which attempt
+// an operation names, decide anything: see machineKey), and the world's
+// memory that only words a violation's message (the latest replies, the
+// interval number, the bytes persisted): a violation's path is replayed
+// afresh for its message.
 func (s *sim) key(b []byte) []byte {
 	b = append(b, byte(s.m.State()), boolByte(s.m.Gate().IsOpen()))
-	b = appendUint(b, s.epoch)
 	for _, th := range s.threads {
 		b = append(b, byte(th.event), byte(th.at), byte(th.hookPoint), statusByte(th.status))
 	}
@@ -25,21 +36,151 @@ func (s *sim) key(b []byte) []byte {
 		sortTuples(b[start:], 4)
 	}
 	b = append(b, '|', boolByte(s.pending != nil), byte(s.starts), byte(s.stops), byte(s.updates), byte(s.ended), byte(s.dups))
-	w := &s.world
-	b = append(b, boolByte(w.Confirmed), byte(w.LastRecordingOutcome), boolByte(w.Reported), statusByte(w.LastReport),
-		boolByte(w.Ended), byte(w.InFlight), byte(w.Writing), boolByte(w.UnflushedWrites), stopByte(w.StopAsked),
-		boolByte(w.Introspecting), boolByte(w.Concurrent))
-	// P3 counts the requests of the attempt under way on each thread.
-	for t := 0; t < threadWriter0; t++ {
-		n := 0
-		if s.threads[t].event != evNone {
-			n = min(w.RequestsThisAttempt[t], 2)
-		}
-		b = append(b, byte(n))
-	}
+	b = s.world.appendKey(b, s.threads)
+	b = s.machineKey(b)
 	if s.steps && s.hooks.GateState != nil {
 		b = append(b, '|')
 		b = s.hooks.GateState(b)
+	}
+	return b
+}
+
+// worldMessageOnly names the fields of World that the key leaves out,
+// each with the reason it decides no verdict of the model checker (only
+// the words of a violation's message, which comes from a fresh replay of
+// its path). Every other field is in the key, as appendKey finds it: a
+// field added to World later is in the key until someone shows it need
+// not be.
+var worldMessageOnly = map[string]string{
+	"InFlightStatus": "P1 picks its message with it; every case it picks is a violation",
+	"AttemptLabel":   "names the attempt in P3's message",
+	"Persisted":      "counts bytes; no invariant compares it",
+	"Interval":       "numbers the confirmed intervals for P7, whose frames the model checker's writes do not carry (Event.Media is empty)",
+	"everRequested":  "P1 picks its message with it; both cases are violations",
+	"confirmedAtEnd": "decides only sink writes (Event.FromSink), which the model checker does not make",
+	"EndedReturned":  "set by EvReturned, which the model checker does not send",
+}
+
+// worldKeyFields is the plan appendKey follows: World's fields in order,
+// each with its kind, less worldMessageOnly.
+var worldKeyFields = func() (fields []worldKeyField) {
+	t := reflect.TypeOf(World{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if _, skip := worldMessageOnly[f.Name]; skip {
+			continue
+		}
+		fields = append(fields, worldKeyField{index: i, name: f.Name, kind: f.Type.Kind()})
+	}
+	return fields
+}()
+
+type worldKeyField struct {
+	index int
+	name  string
+	kind  reflect.Kind
+}
+
+// appendKey appends what of the world decides a verdict from now on:
+// every field but worldMessageOnly. The maps by thread count only for the
+// machine threads with an attempt under way (an attempt starts them
+// afresh): RequestsThisAttempt as none, one or more (P3 asks only
+// whether there was one), LastReply as whether it allows a retry (P3's
+// only use of it) and of which request.
+func (w *World) appendKey(b []byte, threads []*thread) []byte {
+	v := reflect.ValueOf(w).Elem()
+	for _, f := range worldKeyFields {
+		fv := v.Field(f.index)
+		switch {
+		case f.name == "RequestsThisAttempt":
+			for t := 0; t < threadWriter0; t++ {
+				n := 0
+				if threads[t].event != evNone {
+					n = min(w.RequestsThisAttempt[t], 2)
+				}
+				b = append(b, byte(n))
+			}
+		case f.name == "LastReply":
+			for t := 0; t < threadWriter0; t++ {
+				var retry byte
+				if r, ok := w.LastReply[t]; ok && threads[t].event != evNone && r.Retryable {
+					retry = statusByte(r.Status)
+				}
+				b = append(b, retry)
+			}
+		case f.kind == reflect.Bool:
+			b = append(b, boolByte(fv.Bool()))
+		case f.kind >= reflect.Int && f.kind <= reflect.Int64:
+			b = binary.AppendVarint(b, fv.Int())
+		case f.kind >= reflect.Uint && f.kind <= reflect.Uint64:
+			b = binary.AppendUvarint(b, fv.Uint())
+		case f.kind == reflect.String:
+			b = binary.AppendUvarint(b, uint64(fv.Len()))
+			b = append(b, fv.String()...)
+		case fv.IsZero():
+			b = append(b, 0)
+		default:
+			// A map or another kind added to World later: all of it, in
+			// fmt's order (sorted keys).
+			b = fmt.Appendf(b, "%v", fv)
+		}
+		b = append(b, ',')
+	}
+	return b
+}
+
+// Bytes of machineKey.
+const (
+	keyNone    = 2 // no such attempt
+	keyNoOwner = 0xff
+)
+
+// machineKey appends what of the machine's own state (hooks.ReadMachine)
+// decides its future, relative to the rest: a recording attempt opens the
+// gate, or even sends its request, only while its epoch is still the
+// gate's (any close since it began makes it stale for good, and the end of
+// the call makes every attempt stale), so each attempt's epoch counts only
+// as equal to the gate's or not; an update opens or fails the pending
+// attempt only if it names it, so the pending attempt counts by whether
+// the operation the update moves carry names it. The firing (the attempt
+// the machine fires now) counts only while a thread is inside one after
+// its request (with a seeded bug that lets go of the lock during a
+// request, another attempt can overwrite it): otherwise it is either the
+// lock holder's own, which its thread's state says, or a leftover that
+// the next attempt overwrites before anything reads it.
+func (s *sim) machineKey(b []byte) []byte {
+	ms := hooks.ReadMachine(s.m)
+	stale := func(epoch uint64) byte { return boolByte(ms.GateEnded || epoch != ms.GateEpoch) }
+	b = append(b, '|', boolByte(ms.GateEnded))
+	inside := false
+	for t := 0; t < threadWriter0; t++ {
+		th := s.threads[t]
+		if th.event == evStart || th.event == evDupStart {
+			b = append(b, stale(th.epoch))
+		} else {
+			b = append(b, keyNone)
+		}
+		inside = inside || th.requested
+	}
+	if ms.Pending {
+		names := false
+		if p := s.pending; p != nil {
+			names = p.ClientContext == ms.PendingClientContext ||
+				p.ClientContext == "" && p.ID != "" && p.ID == ms.PendingOperation
+		}
+		b = append(b, 1, stale(ms.PendingEpoch), boolByte(names))
+	} else {
+		b = append(b, 0)
+	}
+	if inside {
+		owner := byte(keyNoOwner)
+		for t := 0; t < threadWriter0; t++ {
+			if th := s.threads[t]; th.requested && th.cc == ms.FiringClientContext {
+				owner = byte(t)
+			}
+		}
+		b = append(b, '|', byte(ms.FiringTrigger), statusByte(graph.Status(ms.FiringStatus)), stale(ms.FiringEpoch), owner,
+			boolByte(ms.FiringSent), boolByte(ms.FiringErr), boolByte(ms.FiringOpened), opStatusByte(ms.FiringReply))
 	}
 	return b
 }
@@ -72,12 +213,13 @@ func boolByte(v bool) byte {
 	return 0
 }
 
-func appendUint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
+var opStatuses = []graph.OperationStatus{graph.OperationNotStarted, graph.OperationRunning, graph.OperationCompleted, graph.OperationFailed}
+
+func opStatusByte(st string) byte {
+	if st == "" {
+		return 0
 	}
-	return append(b, byte(v))
+	return byte(slices.Index(opStatuses, graph.OperationStatus(st)) + 2)
 }
 
 var statuses = []graph.Status{graph.StatusNotRecording, graph.StatusRecording, graph.StatusFailed}

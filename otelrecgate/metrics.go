@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -213,10 +215,41 @@ func ctxOrBackground(ctx context.Context) context.Context {
 
 // callTimes keeps, per call, when its pending request was sent and when
 // its gate opened, to measure durations. An entry lives from a call's
-// first request until it ends.
+// first request until it ends. The calls are spread over shards, each
+// with its own lock, so that a thousand calls' events do not queue on one
+// mutex (an EventRequest is handled inside the request's timing).
 type callTimes struct {
+	seed   maphash.Seed
+	shards [callTimeShards]callShard
+}
+
+// callTimeShards is how many locks callTimes spreads its calls over.
+const callTimeShards = 32
+
+// callShard is one shard of callTimes.
+type callShard struct {
 	mu    sync.Mutex
 	calls map[string]*callTime
 }
 
-func (c *callTimes) init() { c.calls = make(map[string]*callTime) }
+func (c *callTimes) init() {
+	c.seed = maphash.MakeSeed()
+	for i := range c.shards {
+		c.shards[i].calls = make(map[string]*callTime)
+	}
+}
+
+// shard returns the shard that holds callID.
+func (c *callTimes) shard(callID string) *callShard {
+	return &c.shards[maphash.String(c.seed, callID)%callTimeShards]
+}
+
+func (c *callTimes) requested(callID string, at time.Time) { c.shard(callID).requested(callID, at) }
+func (c *callTimes) replied(callID string) time.Time       { return c.shard(callID).replied(callID) }
+func (c *callTimes) opened(callID string, at time.Time) bool {
+	return c.shard(callID).opened(callID, at)
+}
+func (c *callTimes) closed(callID string) time.Time { return c.shard(callID).closed(callID) }
+func (c *callTimes) forget(callID string, m *Metrics, at time.Time) {
+	c.shard(callID).forget(callID, m, at)
+}

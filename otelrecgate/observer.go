@@ -187,14 +187,14 @@ func errorOutcome(err error) Outcome {
 }
 
 // requested notes when call's request was sent.
-func (c *callTimes) requested(callID string, at time.Time) {
+func (c *callShard) requested(callID string, at time.Time) {
 	c.mu.Lock()
 	c.entry(callID).requestAt = at
 	c.mu.Unlock()
 }
 
 // replied returns when call's request was sent, and forgets it.
-func (c *callTimes) replied(callID string) time.Time {
+func (c *callShard) replied(callID string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ct, ok := c.calls[callID]
@@ -207,7 +207,7 @@ func (c *callTimes) replied(callID string) time.Time {
 }
 
 // opened notes when call's gate opened; false if it was open already.
-func (c *callTimes) opened(callID string, at time.Time) bool {
+func (c *callShard) opened(callID string, at time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ct := c.entry(callID)
@@ -220,7 +220,7 @@ func (c *callTimes) opened(callID string, at time.Time) bool {
 
 // closed returns when call's gate opened (zero if it was not open), and
 // marks it closed.
-func (c *callTimes) closed(callID string) time.Time {
+func (c *callShard) closed(callID string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ct, ok := c.calls[callID]
@@ -234,7 +234,7 @@ func (c *callTimes) closed(callID string) time.Time {
 
 // forget drops call's entry when its machine ended; a gate still counted
 // open (it cannot be, as CallEnded closes it first) is closed.
-func (c *callTimes) forget(callID string, m *Metrics, at time.Time) {
+func (c *callShard) forget(callID string, m *Metrics, at time.Time) {
 	c.mu.Lock()
 	ct, ok := c.calls[callID]
 	delete(c.calls, callID)
@@ -246,7 +246,7 @@ func (c *callTimes) forget(callID string, m *Metrics, at time.Time) {
 }
 
 // entry returns call's entry, making it. Called with mu held.
-func (c *callTimes) entry(callID string) *callTime {
+func (c *callShard) entry(callID string) *callTime {
 	ct, ok := c.calls[callID]
 	if !ok {
 		ct = &callTime{}

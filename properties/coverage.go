@@ -98,7 +98,7 @@ func (c *Coverage) vacuous() error {
 	case c.Confirmed == 0:
 		return errors.New("properties: vacuous run: no case reached a confirmed recording (does the bot call env.Updater on Start?)")
 	case c.FramesPersisted == 0:
-		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content?)")
+		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content? A bot that encrypts or compresses what it stores must hand env.Sink the plaintext)")
 	}
 	return nil
 }

@@ -60,9 +60,14 @@
 // when it arrived and what the call was doing then.
 //
 // What cannot be traced: only what reaches env.Sink is judged (a bot that
-// also writes elsewhere is judged on none of that), and derived data that
-// keeps no word of the media (counts, levels, hashes) carries no canary.
-// WithNoninterference covers the second, for deterministic bots: each
+// also writes elsewhere is judged on none of that); bytes a bot encrypts or
+// compresses before env.Sink hide their canaries (hand the Sink the
+// plaintext, as your storage layer would receive it: a run with no traced
+// frame fails as vacuous, it does not pass); and derived data that keeps
+// no frame's own words carries no canary: counts, levels, hashes, and
+// aggregates such as topics or keywords, which keep the words many frames
+// share, never one frame's canary. WithNoninterference covers derived data,
+// for deterministic bots: each
 // passing case is played again with other media in every frame that
 // arrived outside a confirmed recording, and the bot must persist exactly
 // the same bytes.

@@ -115,6 +115,9 @@ type Sink struct {
 // Write persists p on stream. A correct bot calls it only while it holds a
 // lease on the gate, with media that arrived in the current recording.
 func (s *Sink) Write(stream int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil // persists nothing, whenever it comes (a flush of an empty buffer at Close)
+	}
 	e := s.env
 	media := e.trace(p)
 	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media, FromSink: true})
@@ -238,7 +241,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	if err := graph.ValidateClientContext(clientContext); err != nil {
 		return graph.Operation{}, fmt.Errorf("%w: %w", graph.ErrInvalidRequest, err)
 	}
-	e.observe(Event{Kind: EvRequest, Status: status})
+	e.observe(Event{Kind: EvRequest, Status: status, ClientContext: clientContext})
 
 	u.mu.Lock()
 	var r reply
@@ -294,7 +297,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		u.pending = nil
 	}
 	u.mu.Unlock()
-	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable})
+	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext})
 	return op, err
 }
 

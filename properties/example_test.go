@@ -21,6 +21,7 @@ func ExampleInvariants() {
 	// P6 NoLostUpdates
 	// P7 ConsentCoversCapture
 	// P9 NoWriteAfterStopAsked
+	// P10 UniqueClientContext
 }
 
 // The model checker explores every interleaving of one writer with the

@@ -11,7 +11,7 @@ import (
 // enforces, and a check. The rapid suite, the model checker and the review
 // report all use these same values.
 type Invariant struct {
-	ID   string // P1..P6
+	ID   string // P1..P10
 	Name string
 	Rule string
 	// check looks at one event against the world before it; a non-empty
@@ -89,6 +89,13 @@ var (
 			if w.Introspecting {
 				return fmt.Sprintf("%s sent during introspection", e.Status)
 			}
+			if e.Status == graph.StatusRecording && w.refusedBy != "" && w.refusedThread == e.Thread && !w.Concurrent {
+				// Whatever event or goroutine sends it: a recording request
+				// after a refusal, with no new Start in between, is the
+				// refused attempt sent again. (Beside a concurrent event the
+				// suite cannot tell whose request it is.)
+				return fmt.Sprintf("recording sent again after the last recording request got %s, without a new Start: only 429/503/504 may be retried", w.refusedBy)
+			}
 			if w.Concurrent || w.RequestsThisAttempt[e.Thread] == 0 {
 				return ""
 			}
@@ -148,6 +155,23 @@ var (
 			}
 			return ""
 		}}
+	P10 = Invariant{ID: "P10", Name: "UniqueClientContext",
+		Rule: "Every request carries a clientContext that no earlier request of the call carried (the API page: \"Unique client context string.\"), except the same request sent again after 429/503/504.",
+		check: func(w *World, e Event) string {
+			if e.Kind != EvRequest || e.ClientContext == "" {
+				return "" // the model checker's requests carry none: its machine makes them
+			}
+			prev, seen := w.contexts[e.ClientContext]
+			switch {
+			case !seen:
+				return ""
+			case prev.Kind == EvReply && prev.Retryable && prev.Status == e.Status:
+				return "" // the same request again after 429/503/504
+			case prev.Kind == EvRequest:
+				return fmt.Sprintf("%s sent with clientContext %q while the %s request that carried it was still out", e.Status, e.ClientContext, prev.Status)
+			}
+			return fmt.Sprintf("%s sent with clientContext %q, which the earlier %s request carried (it got %s)", e.Status, e.ClientContext, prev.Status, prev.replyText())
+		}}
 	P9 = Invariant{ID: "P9", Name: "NoWriteAfterStopAsked",
 		Rule: "Once the bot is asked to Stop or Fail, no new lease is taken and the gate does not open, until the bot sends a new recording request (which must then be confirmed, by P1).",
 		check: func(w *World, e Event) string {
@@ -167,7 +191,7 @@ var (
 // Invariants lists the invariants in order. (P8, OnlyAuthenticConfirmation,
 // is checked where notifications are authenticated: graph/callback and the
 // fsm registry.)
-func Invariants() []Invariant { return []Invariant{P1, P2, P3, P4, P5, P6, P7, P9} }
+func Invariants() []Invariant { return []Invariant{P1, P2, P3, P4, P5, P6, P7, P9, P10} }
 
 // Violation is an invariant broken by one event.
 type Violation struct {
@@ -244,6 +268,9 @@ type Event struct {
 	// reports. The model checker's writes are leases on the real gate.
 	FromSink bool
 	Label    string // attempts: the bot event; introspect: "begin"/"end"
+	// ClientContext is the request's (and its reply's) clientContext, as
+	// the rapid suite's Updater saw it; the model checker leaves it empty.
+	ClientContext string
 	// Thread tells apart attempts that run at once (the model checker's
 	// threads); the rapid suite, which cannot tell, uses 0 and marks
 	// concurrent attempts instead.
@@ -325,6 +352,19 @@ type World struct {
 
 	everRequested  bool
 	confirmedAtEnd bool
+	// refusedBy is the answer that refused the latest recording request
+	// (failed, 8506, a terminated call, a timeout), sent by refusedThread,
+	// until that thread is next asked to Start: P3. (One slot, not one per
+	// thread: the key of the model checker's states stays cheap.)
+	refusedBy     string
+	refusedThread int
+	// recordingThread sent the latest recording request: its reply and
+	// its updates are about that thread's attempt (the model checker's
+	// replies name no thread).
+	recordingThread int
+	// contexts holds, per clientContext sent, its request or, once it
+	// came, its reply: P10. (Nil for the model checker.)
+	contexts map[string]Event
 }
 
 // Observe checks e against every invariant, then applies it to the world.
@@ -395,6 +435,15 @@ func (w *World) confirm(ok bool) {
 	w.Confirmed = ok
 }
 
+// refuse notes that thread's recording request was refused by an answer
+// (by empty: it was not).
+func (w *World) refuse(thread int, by string) {
+	if by == "" && w.refusedThread != thread {
+		return
+	}
+	w.refusedBy, w.refusedThread = by, thread
+}
+
 func (w *World) apply(e Event) {
 	switch e.Kind {
 	case EvRequest:
@@ -404,8 +453,15 @@ func (w *World) apply(e Event) {
 			w.RequestsThisAttempt = make(map[int]int)
 		}
 		w.RequestsThisAttempt[e.Thread]++
+		if e.ClientContext != "" {
+			if w.contexts == nil {
+				w.contexts = make(map[string]Event)
+			}
+			w.contexts[e.ClientContext] = e
+		}
 		if e.Status == graph.StatusRecording {
 			w.everRequested = true
+			w.recordingThread = e.Thread
 			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
 		} else {
 			w.Confirmed, w.Reported, w.LastReport = false, true, e.Status
@@ -418,12 +474,24 @@ func (w *World) apply(e Event) {
 			w.LastReply = make(map[int]Event)
 		}
 		w.LastReply[e.Thread] = e
+		if e.ClientContext != "" {
+			w.contexts[e.ClientContext] = e
+		}
 		if e.Status == graph.StatusRecording {
+			switch {
+			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable:
+				w.refuse(w.recordingThread, e.replyText())
+			case e.Outcome != OutcomeError:
+				w.refuse(w.recordingThread, "")
+			}
 			w.LastRecordingOutcome = e.Outcome
 			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
 		}
 	case EvUpdate:
 		if w.LastRecordingOutcome == OutcomePending {
+			if e.Outcome == OutcomeFailed {
+				w.refuse(w.recordingThread, "a failed operation update")
+			}
 			w.LastRecordingOutcome = e.Outcome
 			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
 		}
@@ -451,6 +519,10 @@ func (w *World) apply(e Event) {
 	case EvAttempt:
 		label, concurrent := strings.CutPrefix(e.Label, "concurrent ")
 		switch label {
+		case "start":
+			if w.refusedThread == e.Thread {
+				w.refusedBy = "" // a new attempt may send recording again
+			}
 		case "stop":
 			w.StopAsked = "Stop"
 		case "fail":

@@ -113,9 +113,18 @@ var replyKinds = []struct {
 	{"terminated", 5, replyTerminated},
 }
 
+// drawPercent draws a number from 0 to 99 in even shares. rapid draws the
+// ends of a range far more often than the middle (a plain IntRange(0, 99)
+// gave completed 77% of the time and 8506 0.4%, not 55% and 5%), so the
+// number is a hash of a wide draw; the draw 0, where shrinking goes, stays 0.
+func drawPercent(t *rapid.T, label string) int {
+	x := rapid.Uint32().Draw(t, label)
+	return int(uint64(x*2654435761)*100>>32) % 100
+}
+
 // drawReply draws Graph's answer (see replyKinds).
 func drawReply(t *rapid.T, label string) reply {
-	n := rapid.IntRange(0, 99).Draw(t, label)
+	n := drawPercent(t, label)
 	for _, k := range replyKinds {
 		if n < k.share {
 			return k.reply
@@ -137,9 +146,41 @@ func drawStreams(t *rapid.T, label string, streams, lo, hi int) []int {
 func drawScenario(t *rapid.T) scenario {
 	sc := scenario{streams: rapid.IntRange(1, 3).Draw(t, "streams")}
 	n := rapid.IntRange(1, 24).Draw(t, "steps")
+	pending := false // the latest Start's first answer was pending
 	for i := 1; i <= n; i++ {
-		st := drawStep(t, fmt.Sprintf("step %d", i), sc.streams)
+		at := fmt.Sprintf("step %d", i)
+		st := drawStep(t, at, sc.streams)
 		sc.steps = append(sc.steps, st)
+		switch {
+		case st.kind == stepStart:
+			pending = st.replies[0].outcome == OutcomePending
+			// (rapid draws small numbers more often than others: 0 is the
+			// choice these draws want often.)
+			if pending && rapid.IntRange(0, 1).Draw(t, at+": Graph's notification follows the pending reply? (0: yes)") == 0 {
+				// Graph settles every pending attempt with a notification;
+				// drawn as often as any other step, the failed one and
+				// what a bot does after it would be rare.
+				up := step{kind: stepUpdate, update: graph.OperationCompleted}
+				switch rapid.IntRange(0, 3).Draw(t, at+": the notification says (0: failed, 3: running, else completed)") {
+				case 0:
+					up.update = graph.OperationFailed
+				case 3:
+					up.update = graph.OperationRunning
+				}
+				sc.steps = append(sc.steps, up)
+				pending = up.update == graph.OperationRunning
+			}
+		case (st.kind == stepStop || st.kind == stepFail) && pending:
+			// Graph's completed for an attempt the bot has just stopped is
+			// the late notification a real call delivers; a bot that opens
+			// on it shows itself only if media follows. Alone, the draw
+			// would make this sequence rare.
+			pending = false
+			if rapid.IntRange(0, 1).Draw(t, at+": a late completed for the stopped attempt? (0: yes)") == 0 {
+				sc.steps = append(sc.steps, step{kind: stepUpdate, update: graph.OperationCompleted},
+					step{kind: stepFrames, frames: drawStreams(t, at+" frames after the late completed", sc.streams, 1, 3)})
+			}
+		}
 	}
 	return sc
 }

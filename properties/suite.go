@@ -121,18 +121,19 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 		o.onFail()
 	}
 	if failure != "" || len(vs) > 0 {
-		// The report is logged once; rapid repeats only the one-line
-		// headline (in "failed after N tests: ..." and at the end).
-		rt.Log(report(vs, failure, r.env.events()))
-		rt.Fatalf("%s", headline(vs, failure))
+		// The whole report goes in the failure itself: rapid prints it once
+		// ("failed after N tests: ..."), and, when a bot's own goroutines
+		// make the case fail only sometimes and its replay passes, as the
+		// "Original traceback", where a log line of the failing run would
+		// be lost.
+		rt.Fatalf("%s\n%s", headline(vs, failure), report(vs, failure, r.env.events()))
 	}
 	if o.noninterference {
 		if msg := noninterference(r, newBot, o); msg != "" {
 			if o.onFail != nil {
 				o.onFail()
 			}
-			rt.Log(msg)
-			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted (report above)")
+			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted\n%s", msg)
 		}
 	}
 	return cov
@@ -174,7 +175,7 @@ func headline(vs []Violation, failure string) string {
 			ids = append(ids, v.Invariant.String())
 		}
 	}
-	return strings.Join(ids, ", ") + " violated (report above)"
+	return strings.Join(ids, ", ") + " violated (report below)"
 }
 
 func describe(vs []Violation) string {

@@ -3,6 +3,7 @@ package properties
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ type silentBot struct {
 	env   *Env
 	ended *atomic.Bool
 	mu    *sync.Mutex // one request at a time (P6)
+	seq   *atomic.Int64
 }
 
 func (b silentBot) Start(ctx context.Context) error {
@@ -29,7 +31,7 @@ func (b silentBot) Start(ctx context.Context) error {
 	if b.ended.Load() {
 		return errors.New("the call has ended")
 	}
-	_, err := b.env.Updater.UpdateRecordingStatus(ctx, b.env.CallID, graph.StatusRecording, "silent-1")
+	_, err := b.env.Updater.UpdateRecordingStatus(ctx, b.env.CallID, graph.StatusRecording, fmt.Sprintf("silent-%d", b.seq.Add(1)))
 	return err
 }
 func (silentBot) Stop(context.Context) error                             { return nil }
@@ -40,7 +42,9 @@ func (b silentBot) CallEnded(context.Context) error                      { b.end
 
 // A run that never saw a frame persisted proved nothing, and says so.
 func TestVacuousRunFails(t *testing.T) {
-	v := RunSuite(func(env *Env) (Bot, error) { return silentBot{env, new(atomic.Bool), new(sync.Mutex)}, nil })
+	v := RunSuite(func(env *Env) (Bot, error) {
+		return silentBot{env, new(atomic.Bool), new(sync.Mutex), new(atomic.Int64)}, nil
+	})
 	if v.Passed {
 		t.Fatalf("a bot that persists nothing passed: %s", v.Coverage)
 	}
@@ -66,7 +70,7 @@ func TestHungBotIsNamed(t *testing.T) {
 		done <- RunSuite(func(env *Env) (Bot, error) {
 			ref, err := ReferenceBot(env)
 			return stuckBot{Bot: ref, never: never}, err
-		}, WithTimeout(250*time.Millisecond)) // 50 ms called slow but correct calls hung under CI load, and rapid then could not replay its shrunk case
+		}, WithTimeout(500*time.Millisecond)) // 50 ms (and, 1 time in 120, 250 ms) called slow but correct calls hung under CI-like load, and rapid then could not replay its shrunk case
 	}()
 	select {
 	case v := <-done:

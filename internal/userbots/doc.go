@@ -23,9 +23,12 @@
 // doing something unusual (retrying a throttled report, uploading the
 // whole recording when it ends, writing a summary derived inside the
 // recording, a header and trailer around the media), which the suite must
-// pass. A Bug whose Miss is set is one the suite does not catch today: its
-// test asserts the correct verdict and is skipped with the reason, so the
-// package stays green while the miss is on record.
+// pass. A Bug whose Limit is set is one the default suite documents it
+// cannot trace (derived aggregates, encrypted bytes): its test asserts that
+// the default suite names no violation, so that a change of the limit
+// shows, and the same bot's row with WithNoninterference catches it. A
+// correct bot whose Vacuous is set stores only what the suite cannot read:
+// its run must fail as vacuous and say what to do, never pass.
 //
 // The bots are wrong on purpose: nothing outside recgate's own tests
 // should import this package.

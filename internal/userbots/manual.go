@@ -35,6 +35,10 @@ type manualBot struct {
 	pending string // clientContext of the attempt Graph left pending
 	pendEp  int
 	seq     int
+
+	// callIDContext is the CallIDAsContext bug: every request's
+	// clientContext is the call ID.
+	callIDContext bool
 }
 
 func newManualBot(env *properties.Env) *manualBot { return &manualBot{env: env} }
@@ -43,6 +47,9 @@ func newManualBot(env *properties.Env) *manualBot { return &manualBot{env: env} 
 func NewManual(env *properties.Env) (properties.Bot, error) { return newManualBot(env), nil }
 
 func (b *manualBot) clientContext() string {
+	if b.callIDContext {
+		return b.env.CallID
+	}
 	b.seq++
 	return fmt.Sprintf("%s-rec-%d", b.env.CallID, b.seq)
 }

@@ -82,28 +82,24 @@ func NewRestartOnFailed(env *properties.Env) (properties.Bot, error) {
 
 func (b *restartOnFailed) OperationUpdate(ctx context.Context, op graph.Operation) error {
 	before := b.m.State()
-	err := b.m.OperationUpdate(ctx, op)
-	if err == nil && before == fsm.AwaitingConfirmation && op.Status.Refused() {
+	err := b.m.OperationUpdate(ctx, op) // a refusal is returned as an error
+	if before == fsm.AwaitingConfirmation && op.Status.Refused() && b.m.State() == fsm.NotRecording {
 		_, err = b.m.Start(ctx)
 	}
 	return err
 }
 
-// callIDAsContext is the bug. The team passes the call ID as every
+// NewCallIDAsContext builds the bug. The team passes the call ID as every
 // request's clientContext ("it identifies the call; Graph echoes it
-// back"), through fsm.WithClientContexts. clientContext must be unique per
-// request: with one value for all, a late notification for an earlier
-// attempt is indistinguishable from one for the attempt now pending, and
-// opens the gate on it (protocol; R1, P1, P4).
-type callIDAsContext struct{ *fsmBot }
-
-// NewCallIDAsContext builds the bot whose clientContext is the call ID.
+// back"). clientContext must be unique per request: with one value for
+// all, a late notification for an earlier attempt is indistinguishable
+// from one for the attempt now pending (protocol: P10). The bot is the
+// hand-rolled port; through fsm.WithClientContexts the same mistake is
+// refused by the machine before the second request leaves.
 func NewCallIDAsContext(env *properties.Env) (properties.Bot, error) {
-	fb, err := newFSMBot(env, flushSink(env), fsm.WithClientContexts(func() string { return env.CallID }))
-	if err != nil {
-		return nil, err
-	}
-	return &callIDAsContext{fb}, nil
+	b := newManualBot(env)
+	b.callIDContext = true
+	return b, nil
 }
 
 // machinePerStream is the bug. The team gives every media socket its own

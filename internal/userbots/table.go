@@ -24,9 +24,11 @@ type Bug struct {
 	// Options are passed to the suite (e.g. WithNoninterference for a
 	// bot only that check can catch).
 	Options []properties.Option
-	// Miss, when set, says why the suite does not catch the bot today:
-	// the bot's test asserts the correct verdict and is skipped.
-	Miss string
+	// Limit, when set, is the documented limit of the default suite that
+	// lets the bot pass it (properties/doc.go, "What cannot be traced"):
+	// the test asserts that the default suite passes it, so that a change
+	// of that limit shows, and the bot's row with Options catches it.
+	Limit string
 	// New builds the bot for one case.
 	New properties.Factory
 }
@@ -38,9 +40,9 @@ type CorrectBot struct {
 	// What says what the bot does that a suite might mistake for a
 	// violation.
 	What string
-	// FalsePositive, when set, says why the suite fails the bot today:
-	// the bot's test asserts a pass and is skipped.
-	FalsePositive string
+	// Vacuous, when set, says why the suite cannot judge the bot: its run
+	// must fail as vacuous, naming what the bot should do, and never pass.
+	Vacuous string
 	// New builds the bot for one case.
 	New properties.Factory
 }

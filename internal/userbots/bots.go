@@ -67,7 +67,7 @@ func Correct() []CorrectBot {
 		{Name: "EmptyFlushOnClose", New: NewEmptyFlushOnClose,
 			What: "Close calls Sink.Write with each stream's remaining buffer, which is always empty (zero bytes) by then"},
 		{Name: "EncryptedAtRest", New: NewEncryptedAtRest,
-			What:          "ReferenceBot's wiring with storage encrypted at rest: every frame written under a lease, as AES-CTR ciphertext",
+			What:    "ReferenceBot's wiring with storage encrypted at rest: every frame written under a lease, as AES-CTR ciphertext",
 			Vacuous: "no canary survives encryption: the suite cannot judge what it cannot read, says so, and tells the bot to hand env.Sink the plaintext"},
 	}
 }

@@ -28,6 +28,7 @@ var goTests = []goTest{
 	{pkg: "./fsm", name: "TestLeaseDelaysNotRecording"},
 	{pkg: "./fsm", name: "TestIntrospectionSendsNothing"},
 	{pkg: "./fsm", name: "TestOneRequestPerAttempt"},
+	{pkg: "./fsm", name: "TestRepeatingClientContextGeneratorIsRefused"},
 	{pkg: "./fsm", name: "TestAuditTrailAnswersTheReviewersQuestions"},
 	{pkg: "./fsm", name: "TestFailClosedGateNeverOpensWithoutItsRecord"},
 	{pkg: "./fsm", name: "TestFailClosedOpenGateClosesThroughStop"},

@@ -183,8 +183,10 @@ func (r *report) enforcement() {
 		properties.P5, properties.P6, r.cell("model", "suite", "TestCallEndedDuringInflightStartNeverOpens", "TestStopDuringInflightStart"))
 	s.p("| R2: end the recording before reporting it ended | %s; %s | Stop closes the gate, waits for every writer's lease, runs the bot's hook that closes its files, then sends `notRecording` | %s |",
 		properties.P2, properties.P9, r.cell("model", "suite", "TestSpinAgreesWithGoChecker", "TestLeaseDelaysNotRecording"))
-	s.p("| one request per attempt, none from introspection | %s | guards never start I/O; the attempt's one reply is kept | %s |",
-		properties.P3, r.cell("model", "TestIntrospectionSendsNothing", "TestOneRequestPerAttempt"))
+	s.p("| one request per attempt, none from introspection, none again after a refusal | %s | guards never start I/O; the attempt's one reply is kept | %s |",
+		properties.P3, r.cell("model", "suite", "TestIntrospectionSendsNothing", "TestOneRequestPerAttempt"))
+	s.p("| a unique clientContext per request (the API page) | %s | the machine's clientContexts are random per call plus a sequence number; a caller's generator that repeats a value is refused before sending | %s |",
+		properties.P10, r.cell("suite", "TestRepeatingClientContextGeneratorIsRefused"))
 	s.p("| evidence: what authorised each recorded interval, from the trail alone | (not an invariant of the rule) | the audit trail, hash-chained, fail-closed, synced at every gate record | %s |",
 		r.cell("audit", "TestAuditTrailAnswersTheReviewersQuestions", "TestFailClosedGateNeverOpensWithoutItsRecord", "TestFailClosedOpenGateClosesThroughStop", "TestRefusesTamperedTrails"))
 	s.p("")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,26 +200,55 @@ func TestStopDuringInflightStart(t *testing.T) {
 	assert.Less(t, replyAt, stopReqAt)
 }
 
-// A Start queued behind a Stop that was called after it is superseded and
-// sends nothing.
+// A second Start asked while one is in flight, and then a Stop, never sends
+// a request: whichever of the two gets the machine first once the Start in
+// flight returns (the second Start finds it AwaitingConfirmation, or finds
+// its epoch superseded by the Stop), the only requests are that Start's
+// recording and the Stop's notRecording. (Which order the lock picks is
+// not under the test's control; the model checker explores both.)
 func TestStartSupersededBeforeSending(t *testing.T) {
 	release := make(chan struct{})
 	u := (&fakeUpdater{started: make(chan struct{}, 3)}).then(reply{Status: graph.OperationRunning, Block: release})
 	m := newMachine(t, u)
 	first := make(chan error, 1)
 	go func() { _, err := m.Start(context.Background()); first <- err }()
-	<-u.started
-	// The first Start holds the lock. Epoch moves on with this Stop (which
-	// will find AwaitingConfirmation); a Start whose epoch predates it would
-	// be refused without a request.
+	<-u.started // the first Start holds the machine, its request out
+	second := make(chan error, 1)
+	go func() { _, err := m.Start(context.Background()); second <- err }()
+	waitUntilWaitingForTheMachine(t, "(*Machine).Start", 1)
 	stopDone := make(chan error, 1)
 	go func() { stopDone <- m.Stop(context.Background()) }()
-	require.Eventually(t, func() bool { return !m.Gate().IsOpen() }, time.Second, time.Millisecond)
-	time.Sleep(5 * time.Millisecond)
+	waitUntilWaitingForTheMachine(t, "(*Machine).stop", 1)
 	close(release)
 	require.NoError(t, <-first)
 	require.NoError(t, <-stopDone)
+	require.Error(t, <-second, "the second Start, asked before the Stop, must not go on after it")
 	assert.Equal(t, []graph.Status{graph.StatusRecording, graph.StatusNotRecording}, u.statuses())
+	assert.False(t, m.Gate().IsOpen())
+}
+
+// waitUntilWaitingForTheMachine waits until n goroutines are inside fn and
+// waiting for the machine's lock, with a watchdog that names what hung.
+func waitUntilWaitingForTheMachine(t *testing.T, fn string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		found := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, fn) && strings.Contains(g, "(*Machine).lock") {
+				found++
+			}
+		}
+		if found >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hung: no goroutine in %s waited for the machine's lock within 10 s", fn)
+		}
+		runtime.Gosched()
+	}
 }
 
 // The stress test: writers on several streams persist frames while a

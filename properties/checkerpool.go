@@ -24,10 +24,11 @@ func (p *runnerPool) spawn(f func()) {
 	r := make(chan func(), 1)
 	r <- f
 	go func() {
+		growStack(0)
 		for f := range r {
 			f()
 			p.mu.Lock()
-			if p.closed || len(p.idle) >= 64 {
+			if p.closed || len(p.idle) >= maxIdleRunners {
 				p.mu.Unlock()
 				return
 			}
@@ -45,4 +46,18 @@ func (p *runnerPool) close() {
 		close(r)
 	}
 	p.idle = nil
+}
+
+// maxIdleRunners bounds the goroutines the pool keeps idle.
+const maxIdleRunners = 1024
+
+// growStack grows a new runner's stack at once to the size the machine's
+// deepest calls need (through stateless and the guards), so that it is
+// copied once, not at every doubling.
+//
+//go:noinline
+func growStack(i int) byte {
+	var frame [24 << 10]byte
+	frame[i] = 1
+	return frame[len(frame)-1-i]
 }

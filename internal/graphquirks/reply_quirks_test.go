@@ -49,7 +49,7 @@ func TestReplyShapesGraphSends(t *testing.T) {
 		{name: "compact, no whitespace", want: confirmed, check: wantPageFields,
 			answer: body("", `{"@odata.type":"#microsoft.graph.updateRecordingStatusOperation","clientContext":$CC,"id":"`+opID+`","resultInfo":null,"status":"completed"}`)},
 		{name: "CRLF, tabs and spaces everywhere", want: confirmed, check: wantPageFields,
-			answer: body("", "\r\n\t {\r\n\t\"@odata.type\" \t: \"#microsoft.graph.updateRecordingStatusOperation\" ,\r\n\"clientContext\"\n:\n$CC\n,\t\"id\":\"" + opID + "\"\r\n,\"resultInfo\" : null , \"status\" : \"completed\"\r\n}\r\n\t ")},
+			answer: body("", "\r\n\t {\r\n\t\"@odata.type\" \t: \"#microsoft.graph.updateRecordingStatusOperation\" ,\r\n\"clientContext\"\n:\n$CC\n,\t\"id\":\""+opID+"\"\r\n,\"resultInfo\" : null , \"status\" : \"completed\"\r\n}\r\n\t ")},
 		{name: "PascalCase status", want: confirmed,
 			answer: body("", `{"clientContext":$CC,"id":"op","status":"Completed"}`)},
 		{name: "upper-case status", want: confirmed,

@@ -68,8 +68,21 @@ type fakeGraph struct {
 // newFakeGraph starts a fake Graph answering with s; it stops with the test.
 func newFakeGraph(t *testing.T, s script) *fakeGraph {
 	t.Helper()
+	return startFakeGraph(t, s, false)
+}
+
+// newFakeGraphHTTP2 is newFakeGraph speaking HTTP/2, as Graph's front
+// doors do with clients that offer it.
+func newFakeGraphHTTP2(t *testing.T, s script) *fakeGraph {
+	t.Helper()
+	return startFakeGraph(t, s, true)
+}
+
+func startFakeGraph(t *testing.T, s script, http2 bool) *fakeGraph {
 	f := &fakeGraph{answer: s}
-	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.EnableHTTP2 = http2
+	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -75,6 +75,25 @@ var worldKeyFields = func() (fields []worldKeyField) {
 	return fields
 }()
 
+// recordingOut reports whether a machine thread waits for Graph's reply to
+// a recording request.
+func recordingOut(threads []*thread) bool {
+	for t := 0; t < threadWriter0; t++ {
+		if threads[t].at == atRequest && threads[t].status == graph.StatusRecording {
+			return true
+		}
+	}
+	return false
+}
+
+// worldRefusedBy is the index of World.refusedBy, -1 if it has none.
+var worldRefusedBy = func() int {
+	if f, ok := reflect.TypeOf(World{}).FieldByName("refusedBy"); ok && f.Type.Kind() == reflect.String {
+		return f.Index[0]
+	}
+	return -1
+}()
+
 type worldKeyField struct {
 	index int
 	name  string
@@ -82,16 +101,36 @@ type worldKeyField struct {
 }
 
 // appendKey appends what of the world decides a verdict from now on:
-// every field but worldMessageOnly. The maps by thread count only for the
-// machine threads with an attempt under way (an attempt starts them
-// afresh): RequestsThisAttempt as none, one or more (P3 asks only
-// whether there was one), LastReply as whether it allows a retry (P3's
-// only use of it) and of which request.
+// every field but worldMessageOnly. Some count only as far as a verdict
+// reads them. The maps by thread count only for the machine threads with
+// an attempt under way (an attempt starts them afresh): RequestsThisAttempt
+// as none, one or more (P3 asks only whether there was one), LastReply as
+// whether it allows a retry (P3's only use of it) and of which request.
+// refusedBy counts as set or not (P3 reads it so; its words are the
+// message's), and refusedThread only while refusedBy is set (P3 reads it
+// only then, and a refusal sets both); recordingThread only while a reply
+// or an update can still be about the latest recording request (one is
+// out, or its outcome is pending): a new request sets it before anything
+// else reads it.
 func (w *World) appendKey(b []byte, threads []*thread) []byte {
 	v := reflect.ValueOf(w).Elem()
 	for _, f := range worldKeyFields {
 		fv := v.Field(f.index)
 		switch {
+		case f.name == "recordingThread" && f.kind == reflect.Int:
+			if w.LastRecordingOutcome == OutcomePending || recordingOut(threads) {
+				b = binary.AppendVarint(b, fv.Int())
+			} else {
+				b = append(b, 0xff)
+			}
+		case f.name == "refusedBy" && f.kind == reflect.String:
+			b = append(b, boolByte(fv.Len() > 0))
+		case f.name == "refusedThread" && f.kind == reflect.Int && worldRefusedBy >= 0:
+			if v.Field(worldRefusedBy).Len() > 0 {
+				b = binary.AppendVarint(b, fv.Int())
+			} else {
+				b = append(b, 0xff)
+			}
 		case f.name == "RequestsThisAttempt":
 			for t := 0; t < threadWriter0; t++ {
 				n := 0

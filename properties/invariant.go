@@ -444,6 +444,15 @@ func (w *World) refuse(thread int, by string) {
 	w.refusedBy, w.refusedThread = by, thread
 }
 
+// noteContext keeps e as the latest request or reply that carried its
+// clientContext (P10).
+func (w *World) noteContext(e Event) {
+	if w.contexts == nil {
+		w.contexts = make(map[string]Event)
+	}
+	w.contexts[e.ClientContext] = e
+}
+
 func (w *World) apply(e Event) {
 	switch e.Kind {
 	case EvRequest:
@@ -454,10 +463,7 @@ func (w *World) apply(e Event) {
 		}
 		w.RequestsThisAttempt[e.Thread]++
 		if e.ClientContext != "" {
-			if w.contexts == nil {
-				w.contexts = make(map[string]Event)
-			}
-			w.contexts[e.ClientContext] = e
+			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
 			w.everRequested = true
@@ -475,7 +481,7 @@ func (w *World) apply(e Event) {
 		}
 		w.LastReply[e.Thread] = e
 		if e.ClientContext != "" {
-			w.contexts[e.ClientContext] = e
+			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
 			switch {

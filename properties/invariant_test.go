@@ -1,0 +1,86 @@
+package properties
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/recgate/recgate/graph"
+)
+
+// observeAll feeds events to a fresh World and returns the IDs of the
+// invariants broken, in order.
+func observeAll(events ...Event) []string {
+	var w World
+	var ids []string
+	for _, e := range events {
+		for _, v := range w.Observe(e) {
+			ids = append(ids, v.Invariant.ID)
+		}
+	}
+	return ids
+}
+
+func request(s graph.Status, cc string) Event {
+	return Event{Kind: EvRequest, Status: s, ClientContext: cc}
+}
+
+func replied(s graph.Status, cc string, o Outcome, text string, retryable bool) Event {
+	return Event{Kind: EvReply, Status: s, ClientContext: cc, Outcome: o, Reply: text, Retryable: retryable}
+}
+
+func attempt(label string) Event { return Event{Kind: EvAttempt, Label: label} }
+
+// P3: a recording request after a refusal needs a new Start in between,
+// whichever event (or goroutine) sends it; 429/503/504 may be retried.
+func TestP3RefusalNeedsANewStart(t *testing.T) {
+	rec := graph.StatusRecording
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"again during an update, after failed", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeFailed, "", false),
+			attempt("update:failed"), request(rec, "b")}, "P3"},
+		{"again after 8506, from the bot's own goroutine", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeError, "403 8506", false),
+			attempt("frame"), request(rec, "b")}, "P3"},
+		{"again after a failed notification", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomePending, "", false),
+			attempt("update:failed"), {Kind: EvUpdate, Outcome: OutcomeFailed}, request(rec, "b")}, "P3"},
+		{"a new Start after failed", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeFailed, "", false),
+			attempt("start"), request(rec, "b")}, ""},
+		{"again after 429, later", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeError, "429", true),
+			attempt("frame"), request(rec, "b")}, ""},
+	}
+	for _, c := range cases {
+		got := strings.Join(observeAll(c.events...), ",")
+		if got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// P10: a clientContext is never sent twice, except the same request again
+// after 429/503/504.
+func TestP10UniqueClientContext(t *testing.T) {
+	rec, not := graph.StatusRecording, graph.StatusNotRecording
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"reused by the report", []Event{attempt("start"), request(rec, "x"), replied(rec, "x", OutcomeCompleted, "", false),
+			attempt("stop"), request(not, "x")}, "P10"},
+		{"the same request after 429", []Event{attempt("start"), request(rec, "y"), replied(rec, "y", OutcomeError, "429", true),
+			request(rec, "y")}, ""},
+		{"another request after 429", []Event{attempt("stop"), request(not, "y"), replied(not, "y", OutcomeError, "429", true),
+			attempt("start"), request(rec, "y")}, "P10"},
+		{"distinct values", []Event{attempt("start"), request(rec, "p"), replied(rec, "p", OutcomeCompleted, "", false),
+			attempt("stop"), request(not, "q")}, ""},
+		{"a reply with no request before it", []Event{replied(rec, "z", OutcomeCompleted, "", false)}, ""},
+	}
+	for _, c := range cases {
+		got := strings.Join(observeAll(c.events...), ",")
+		if got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -150,4 +150,3 @@ func (b *packetizedPreRoll) Frame(_ context.Context, stream int, payload []byte)
 	}
 	return nil
 }
-

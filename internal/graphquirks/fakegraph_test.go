@@ -46,6 +46,8 @@ type seenRequest struct {
 	N int
 	// Base is the fake's base URL as this request reached it.
 	Base string
+	// Earlier are the requests the fake saw before this one.
+	Earlier []seenRequest
 }
 
 // OperationURL is the Location of operation opID of the test call.
@@ -108,6 +110,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	req.Problem = checkRequest(r, &req)
 	f.mu.Lock()
 	req.N = len(f.seen) + 1
+	req.Earlier = append([]seenRequest(nil), f.seen...)
 	f.seen = append(f.seen, req)
 	f.mu.Unlock()
 	if req.Problem != "" {

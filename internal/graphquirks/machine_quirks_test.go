@@ -58,7 +58,9 @@ func TestMachineOverQuirkyReplies(t *testing.T) {
 				writeGraphError(w, http.StatusForbidden, "8506", "API call not allowed for non-Compliance Recording call")
 			}},
 		{name: "HTTP 404 call ended", state: fsm.NotRecording, wantError: true,
-			answer: func(w http.ResponseWriter, req seenRequest) { writeGraphError(w, http.StatusNotFound, "8501", "call not found") }},
+			answer: func(w http.ResponseWriter, req seenRequest) {
+				writeGraphError(w, http.StatusNotFound, "8501", "call not found")
+			}},
 		{name: "unknown status", state: fsm.NotRecording, wantError: true, answer: body(200, `{"clientContext":$CC,"status":"succeeded"}`)},
 		{name: "reset mid-body", state: fsm.NotRecording, wantError: true, answer: func(w http.ResponseWriter, req seenRequest) {
 			b := pageReply(req.ClientContext, "completed")

@@ -29,7 +29,7 @@ func TestNullBodyIsNotAnOperation(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{"null", " null\n"} {
 		op, err := graph.ParseOperation([]byte(body))
-		clientBug(t, err == nil, "ParseOperation(%q) = %+v, nil; its doc says a body that is not a JSON object is an error (graph/operation_decode.go:40)", body, op)
+		clientBug(t, err == nil, "ParseOperation(%q) = %+v, nil; its doc says a body that is not a JSON object is an error (graph/operation_decode.go, decodeOperationJSON)", body, op)
 	}
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, req seenRequest) {
 		w.Header().Set("Content-Type", "application/json")
@@ -61,7 +61,7 @@ func TestClientContextThatIsNotUTF8(t *testing.T) {
 	}
 	sent := f.requests()
 	clientBug(t, validateErr == nil && len(sent) > 0,
-		"ValidateClientContext(%q) = nil (graph/callid.go:52); the request went out with clientContext %q, and the echo came back as %v",
+		"ValidateClientContext(%q) = nil (graph/callid.go); the request went out with clientContext %q, and the echo came back as %v",
 		cc, sent[0].ClientContext, err)
 }
 

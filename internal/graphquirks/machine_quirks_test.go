@@ -216,7 +216,7 @@ func TestMachinePollsTheLocation(t *testing.T) {
 			}
 			if tc.state == fsm.NotRecording {
 				clientBug(t, got != fsm.NotRecording,
-					"a polled failed operation is %s and the machine stays %s until the confirmation deadline: graph.Client.Operation returns the zero Operation with its *OperationError, and fsm/deadline.go:206 checks got.Status.Refused() on that zero Operation", how, got)
+					"a polled failed operation is %s and the machine stays %s until the confirmation deadline: graph.Client.Operation returns the zero Operation with its *OperationError, and fsm/deadline.go (Machine.poll) checks got.Status.Refused() on that zero Operation", how, got)
 			}
 			if got != tc.state {
 				t.Errorf("state %s after the poll (%s), want %s", got, how, tc.state)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
@@ -296,11 +297,13 @@ func (b *reportFromHook) recordingEnded(ctx context.Context, _ fsm.Trigger) erro
 }
 
 // retryWhenSuperseded is the bug. A generic "retry on conflict" wrapper
-// around Start: ErrSuperseded and ErrMachineBusy read like optimistic-lock
-// conflicts, so Start is tried again, up to three times. ErrSuperseded
-// means a Stop, Fail or CallEnded came in while Start waited for Graph:
-// the bot was told to stop, and asks Graph to record again on its own
-// (R1 as the bot's operator sees it; protocol P3; P9).
+// around Start, with a short backoff: ErrSuperseded, ErrMachineBusy and
+// ErrNotPermitted read like optimistic-lock conflicts ("the machine was
+// busy with something else; try again"), so Start is tried again, up to
+// three more times. ErrSuperseded means a Stop, Fail or CallEnded came in
+// while Start waited for Graph: the bot was told to stop, and once that
+// Stop is done it asks Graph to record again on its own (R1 as the bot's
+// operator sees it; protocol P3; P9).
 type retryWhenSuperseded struct{ *machineBot }
 
 // NewRetryWhenSuperseded builds the bot that retries a superseded Start.
@@ -312,13 +315,22 @@ func NewRetryWhenSuperseded(env *properties.Env) (properties.Bot, error) {
 	return &retryWhenSuperseded{mb}, nil
 }
 
+func conflict(err error) bool {
+	return errors.Is(err, fsm.ErrSuperseded) || errors.Is(err, fsm.ErrMachineBusy) || errors.Is(err, fsm.ErrNotPermitted)
+}
+
 func (b *retryWhenSuperseded) Start(ctx context.Context) error {
-	var err error
-	for i := 0; i < 3; i++ {
-		_, err = b.m.Start(ctx)
-		if !errors.Is(err, fsm.ErrSuperseded) && !errors.Is(err, fsm.ErrMachineBusy) {
+	_, err := b.m.Start(ctx)
+	if !errors.Is(err, fsm.ErrSuperseded) && !errors.Is(err, fsm.ErrMachineBusy) {
+		return err // a first Start that is not permitted is the caller's mistake
+	}
+	for i := 0; i < 3 && conflict(err); i++ {
+		select {
+		case <-time.After(time.Duration(1<<i) * time.Millisecond):
+		case <-ctx.Done():
 			return err
 		}
+		_, err = b.m.Start(ctx)
 	}
 	return err
 }

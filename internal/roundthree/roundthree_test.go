@@ -52,8 +52,12 @@ func TestEachBugIsCaught(t *testing.T) {
 	for _, bug := range Bugs() {
 		t.Run(bug.Name, func(t *testing.T) {
 			t.Parallel()
+			n := tries
+			if bug.Miss != "" {
+				n = 1 // measured 0 of 10 (TestMeasure); one run keeps it in sight
+			}
 			var v properties.SuiteVerdict
-			for i := 0; i < tries; i++ {
+			for i := 0; i < n; i++ {
 				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed {
 					break
 				}
@@ -62,7 +66,7 @@ func TestEachBugIsCaught(t *testing.T) {
 			case v.Passed && bug.Miss != "":
 				t.Skipf("suite misses this: %s (%s)", bug.Miss, bug.Mistake)
 			case v.Passed:
-				t.Fatalf("the suite passed %s %d times (%s); it should name one of %v", bug.Name, tries, bug.Mistake, bug.Catches)
+				t.Fatalf("the suite passed %s %d times (%s); it should name one of %v", bug.Name, n, bug.Mistake, bug.Catches)
 			case !namesOneOf(v.Output, bug.Catches):
 				t.Fatalf("the suite failed %s, but names none of %v:\n%.6000s", bug.Name, bug.Catches, v.Output)
 			case bug.Miss != "":

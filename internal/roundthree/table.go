@@ -1,6 +1,10 @@
 package roundthree
 
-import "github.com/recgate/recgate/properties"
+import (
+	"time"
+
+	"github.com/recgate/recgate/properties"
+)
 
 // Pseudo-invariants a Bug may list in Catches besides "P1".."P10".
 const (
@@ -46,6 +50,9 @@ type CorrectBot struct {
 // Bugs lists the buggy bots of this round.
 func Bugs() []Bug {
 	nonin := []properties.Option{properties.WithNoninterference()}
+	// A hang is found when a bot call outlives the suite's timeout: a
+	// short one keeps the test fast.
+	quick := []properties.Option{properties.WithTimeout(250 * time.Millisecond)}
 	return []Bug{
 		// fsm's API misused.
 		{Name: "PendingStartIsRecording", Rule: "R1", New: NewPendingStartIsRecording, Catches: []string{"P1", "P4"},
@@ -59,7 +66,7 @@ func Bugs() []Bug {
 		{Name: "SharedStreamWritesOnBusy", Rule: "R2", New: NewSharedStreamWritesOnBusy, Catches: []string{"P1", "P2", "P9"},
 			Mistake: "one Stream for all media goroutines; on ErrStreamBusy it writes anyway (\"the other write's lease covers us\"), also while Stop drains",
 			Miss:    "the suite never delivers two frames at once (frames arrive one after the other, also in the background), so Acquire never returns ErrStreamBusy and the raw write never runs"},
-		{Name: "StopInHook", Rule: "protocol", New: NewStopInHook, Catches: []string{Hung},
+		{Name: "StopInHook", Rule: "protocol", New: NewStopInHook, Catches: []string{Hung}, Options: quick,
 			Mistake: "the recording-ended hook calls Stop when the trigger is CallEnded: it waits for the machine its own transition holds"},
 		{Name: "ReportFromHook", Rule: "protocol", New: NewReportFromHook, Catches: []string{"P3", "P5", "P10"},
 			Mistake: "the hook sends notRecording itself after flushing; the machine sends its own, and after CallEnded the hook's goes to a call that is gone"},

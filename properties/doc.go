@@ -60,10 +60,12 @@
 // when it arrived and what the call was doing then.
 //
 // What cannot be traced: only what reaches env.Sink is judged (a bot that
-// also writes elsewhere is judged on none of that); bytes a bot encrypts or
-// compresses before env.Sink hide their canaries (hand the Sink the
-// plaintext, as your storage layer would receive it: a run with no traced
-// frame fails as vacuous, it does not pass); and derived data that keeps
+// also writes elsewhere is judged on none of that); bytes a bot encrypts,
+// compresses or encodes (base64, hex) before env.Sink hide their canaries,
+// and so does a frame cut into writes shorter than its canary (hand the
+// Sink the plaintext, in whole frames, as your storage layer would receive
+// it: a run with no traced frame fails as vacuous, but one stream of
+// untraceable bytes beside traced ones is not seen); and derived data that keeps
 // no frame's own words carries no canary: counts, levels, hashes, and
 // aggregates such as topics or keywords, which keep the words many frames
 // share, never one frame's canary. WithNoninterference covers derived data,

@@ -38,8 +38,11 @@ type runner struct {
 	inBot map[uint64]bool
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
-	during  string
-	atFlush []int
+	during string
+	// whileDraining are the frames that arrive while that Stop or Fail
+	// waits for the write's lease.
+	whileDraining []int
+	atFlush       []int
 }
 
 func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
@@ -215,13 +218,21 @@ func (r *runner) duringWrite() {
 		// from it.
 		what = ""
 	}
+	frames := r.whileDraining
 	if what != "" {
-		r.during = ""
+		r.during, r.whileDraining = "", nil
 	}
 	r.mu.Unlock()
 	if what != "" {
 		r.env.stats.stopsWithWrites.Add(1)
 		r.concurrently(what)
+		// Media keeps coming while Stop waits for the lease: a frame now
+		// meets a gate that is closed and a stream that may be busy (a bot
+		// that shares one Stream and writes anyway on ErrStreamBusy shows
+		// itself here, and nowhere else).
+		if len(frames) > 0 {
+			r.background(func() { r.deliver(frames, true) })
+		}
 	}
 }
 
@@ -260,12 +271,12 @@ func (r *runner) step(st *step, ended *bool) {
 	switch st.kind {
 	case stepFrames:
 		r.mu.Lock()
-		r.during = st.duringWrite
+		r.during, r.whileDraining = st.duringWrite, st.whileDraining
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: "frame"})
 		r.deliver(st.frames, false)
 		r.mu.Lock()
-		r.during = ""
+		r.during, r.whileDraining = "", nil
 		r.mu.Unlock()
 	case stepStart, stepStop, stepFail:
 		env.Updater.arm(st)

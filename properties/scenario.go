@@ -57,6 +57,9 @@ type step struct {
 	// duringWrite is "stop" or "fail", run while the burst's first write is
 	// under way.
 	duringWrite string
+	// whileDraining are the streams of frames that arrive while that Stop
+	// or Fail waits for the write's lease.
+	whileDraining []int
 	// update is the status an operation update carries; stale says it is
 	// about another attempt than the pending one.
 	update graph.OperationStatus
@@ -212,6 +215,7 @@ func drawStep(t *rapid.T, at string, streams int) step {
 		st.frames = drawStreams(t, at+" frames", streams, 1, 4)
 		if rapid.IntRange(0, 7).Draw(t, at+": Stop or Fail during the first write?") == 7 {
 			st.duringWrite = rapid.SampledFrom([]string{"stop", "fail"}).Draw(t, at+": which")
+			st.whileDraining = drawStreams(t, at+" frames while it waits for that write", streams, 1, 2)
 		}
 	case stepStart, stepStop, stepFail:
 		label := at + ": Graph answers " + map[stepKind]string{stepStart: "recording", stepStop: "notRecording", stepFail: "failed"}[st.kind]

@@ -93,11 +93,16 @@ func (c *Counterexample) String() string {
 // of its own) and their findings are taken in breadth-first order, so the
 // states, their numbering and the counterexample are those of a search on
 // one goroutine. A machine is not copied: a state is reached by replaying
-// its path on a fresh machine, except that the search goes on from the
-// machine it has in hand whenever it can (after a move that leaves the
-// abstract state unchanged, and from a newly found state, up to a bound).
-// That is sound because the abstract state (sim.key) decides what can
-// happen next; a self-test replays every state afresh and compares.
+// its path on a fresh machine, except that the search goes on from a
+// machine it has in hand whenever it can: after a move that leaves the
+// abstract state unchanged, and from any machine that reached a state not
+// expanded yet, by that state's own path or by another (up to a bound).
+// That is sound because the abstract state (sim.key) is complete: it
+// decides everything that can happen next, so two machines with the same
+// key have the same futures. Self-tests replay states afresh and compare
+// (checkReplays), compare the search with one that goes on only from each
+// state's own path, and check that every merge of two paths joins machines
+// with the same next steps (checker_key_test.go).
 func CheckModel(cfg ModelConfig) (*ModelResult, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {

@@ -20,8 +20,11 @@ import (
 // each writer also has a goroutine of its own, and the gate pauses it
 // between its own atomic steps (announce the lease, look at the gate), as
 // it pauses the drain between its looks at the streams. A state of the
-// product is reached again by replaying its path from a fresh machine;
-// nothing of the machine is copied or modelled.
+// product is reached again by replaying its path from a fresh machine (or
+// taken from a machine another path brought there: see CheckModel);
+// nothing of the machine is copied or modelled. What the key needs of the
+// machine's own state (the gate's epoch, the pending attempt, the firing)
+// it reads through hooks.ReadMachine, and compares only relatively.
 
 // point is where a thread is paused.
 type point uint8

@@ -3,6 +3,9 @@ package properties
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -21,6 +24,10 @@ type caseCoverage struct {
 	bytes           int
 	stopsWithWrites int
 	intervals       int
+	// streamBytes and streamTraced are, per Sink stream, the bytes
+	// persisted and whether a frame was traced in them.
+	streamBytes  map[int]int
+	streamTraced map[int]bool
 }
 
 func (r *runner) coverage() caseCoverage {
@@ -33,9 +40,16 @@ func (r *runner) coverage() caseCoverage {
 		intervals:       w.Interval,
 	}
 	seen := map[int]bool{}
+	c.streamBytes, c.streamTraced = map[int]int{}, map[int]bool{}
 	for _, e := range r.env.events() {
+		if e.Kind == EvWriteEnd {
+			c.streamBytes[e.Stream] += e.Bytes
+		}
 		if e.Kind != EvWriteBegin {
 			continue
+		}
+		if len(e.Media) > 0 {
+			c.streamTraced[e.Stream] = true
 		}
 		for _, o := range e.Media {
 			if !seen[o.Frame] {
@@ -64,6 +78,10 @@ type Coverage struct {
 	// StopsWithWrites counts Stops and Fails the suite ran while a write
 	// held its lease.
 	StopsWithWrites int
+	// StreamBytes counts, per Sink stream, the bytes persisted; TracedStreams
+	// says on which streams a frame was ever traced.
+	StreamBytes   map[int]int
+	TracedStreams map[int]bool
 }
 
 func (c *Coverage) add(k caseCoverage) {
@@ -78,6 +96,15 @@ func (c *Coverage) add(k caseCoverage) {
 	c.FramesPersisted += k.framesPersisted
 	c.Bytes += k.bytes
 	c.StopsWithWrites += k.stopsWithWrites
+	if c.StreamBytes == nil {
+		c.StreamBytes, c.TracedStreams = map[int]int{}, map[int]bool{}
+	}
+	for s, n := range k.streamBytes {
+		c.StreamBytes[s] += n
+	}
+	for s := range k.streamTraced {
+		c.TracedStreams[s] = true
+	}
 }
 
 // String is one line for a test log.
@@ -88,10 +115,18 @@ func (c *Coverage) String() string {
 		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites)
 }
 
-// vacuous is an error when the run checked nothing that matters.
-func (c *Coverage) vacuous() error {
+// vacuous is an error when the run checked nothing that matters, or when
+// a stream not named as holding no media got bytes the suite never traced
+// a frame in.
+func (c *Coverage) vacuous(untraced map[int]bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var blind []string
+	for _, s := range slices.Sorted(maps.Keys(c.StreamBytes)) {
+		if n := c.StreamBytes[s]; n > 0 && !c.TracedStreams[s] && !untraced[s] {
+			blind = append(blind, fmt.Sprintf("stream %d (%d bytes)", s, n))
+		}
+	}
 	switch {
 	case c.Cases == 0:
 		return errors.New("properties: vacuous run: no case ran")
@@ -99,6 +134,8 @@ func (c *Coverage) vacuous() error {
 		return errors.New("properties: vacuous run: no case reached a confirmed recording (does the bot call env.Updater on Start?)")
 	case c.FramesPersisted == 0:
 		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content? A bot that encrypts or compresses what it stores must hand env.Sink the plaintext)")
+	case len(blind) > 0:
+		return fmt.Errorf("properties: vacuous run on %s: bytes were persisted there and never a frame the suite could trace, so they were not judged (media encoded, encrypted or compressed before env.Sink hides its canaries: hand env.Sink the plaintext; a stream that holds no media at all: name it with WithUntracedStreams)", strings.Join(blind, ", "))
 	}
 	return nil
 }

@@ -64,8 +64,9 @@
 // compresses or encodes (base64, hex) before env.Sink hide their canaries,
 // and so does a frame cut into writes shorter than its canary (hand the
 // Sink the plaintext, in whole frames, as your storage layer would receive
-// it: a run with no traced frame fails as vacuous, but one stream of
-// untraceable bytes beside traced ones is not seen); and derived data that keeps
+// it: a run fails as vacuous if no frame was traced at all, or if some
+// stream got bytes and never a traced frame, unless WithUntracedStreams
+// says that stream holds no media); and derived data that keeps
 // no frame's own words carries no canary: counts, levels, hashes, and
 // aggregates such as topics or keywords, which keep the words many frames
 // share, never one frame's canary. WithNoninterference covers derived data,

@@ -13,7 +13,8 @@ type options struct {
 	timeout         time.Duration
 	grace           time.Duration
 	noninterference bool
-	onFail          func() // RunSuite's: the moment the first case fails
+	untraced        map[int]bool // streams that hold no media (WithUntracedStreams)
+	onFail          func()       // RunSuite's: the moment the first case fails
 }
 
 // DefaultTimeout is how long one bot call may take before the suite says
@@ -64,6 +65,26 @@ func WithGrace(d time.Duration) Option {
 func WithNoninterference() Option {
 	return func(o *options) error {
 		o.noninterference = true
+		return nil
+	}
+}
+
+// WithUntracedStreams names the Sink streams on which the bot persists no
+// media at all (a manifest, an index, a header file). Without it, a run
+// fails as vacuous if some stream received bytes and never a traced frame:
+// that is how media encoded (base64, hex), encrypted or compressed before
+// env.Sink shows, beside streams the suite can read.
+func WithUntracedStreams(streams ...int) Option {
+	return func(o *options) error {
+		if len(streams) == 0 {
+			return errors.New("properties: WithUntracedStreams(): name at least one stream, or leave the option out")
+		}
+		if o.untraced == nil {
+			o.untraced = make(map[int]bool)
+		}
+		for _, s := range streams {
+			o.untraced[s] = true
+		}
 		return nil
 	}
 }

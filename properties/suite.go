@@ -76,7 +76,7 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 		return
 	}
 	t.Logf("properties: %s", cov.String())
-	if err := cov.vacuous(); err != nil {
+	if err := cov.vacuous(o.untraced); err != nil {
 		t.Error(err)
 	}
 }

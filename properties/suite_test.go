@@ -2,6 +2,7 @@ package properties
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -91,5 +92,42 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		if v.Passed || v.Output == "" {
 			t.Errorf("a bad option was accepted: %+v", v)
 		}
+	}
+}
+
+// hexCopyBot is ReferenceBot that also keeps, under the same lease, a hex
+// copy of every frame it persists on a stream of its own (99): the suite
+// cannot read that stream.
+type hexCopyBot struct{ *referenceBot }
+
+func (b hexCopyBot) Frame(_ context.Context, stream int, p []byte) error {
+	lease, err := b.streams[stream].Acquire()
+	if err != nil {
+		return nil // refused: the gate is closed
+	}
+	defer lease.Release()
+	if _, err := b.sink.Write(stream, p); err != nil {
+		return err
+	}
+	_, err = b.sink.Write(99, []byte(hex.EncodeToString(p)))
+	return err
+}
+
+// A stream of bytes in which no frame was ever traced fails the run as
+// vacuous, naming the stream, unless the bot says it holds no media.
+func TestUntracedStreamIsVacuous(t *testing.T) {
+	newBot := func(env *Env) (Bot, error) {
+		ref, err := newReferenceBot(env, 0)
+		return hexCopyBot{ref}, err
+	}
+	v := RunSuite(newBot)
+	if v.Passed || !strings.Contains(v.Output, "vacuous run on stream 99") || !strings.Contains(v.Output, "WithUntracedStreams") {
+		t.Fatalf("a run with an unreadable stream passed or did not name it: passed=%v\n%.1500s", v.Passed, v.Output)
+	}
+	if v := RunSuite(newBot, WithUntracedStreams(99)); !v.Passed {
+		t.Fatalf("with stream 99 named as holding no media, the run failed:\n%.1500s", v.Output)
+	}
+	if v := RunSuite(ReferenceBot, WithUntracedStreams()); v.Passed {
+		t.Fatal("WithUntracedStreams() with no stream was accepted")
 	}
 }

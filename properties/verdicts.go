@@ -47,7 +47,7 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	o.onFail = func() { first.CompareAndSwap(0, int64(time.Since(start))) }
 	rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
 	if !v.Failed() {
-		if err := cov.vacuous(); err != nil {
+		if err := cov.vacuous(o.untraced); err != nil {
 			v.Errorf("%v", err)
 		}
 	}

@@ -12,6 +12,9 @@ const (
 	Hung = "hung"
 	// Interference: the opt-in noninterference check fails the bot.
 	Interference = "noninterference"
+	// Vacuous: the suite says it could not judge what the bot persisted
+	// (a stream of bytes in which no frame could be traced).
+	Vacuous = "vacuous"
 )
 
 // Bug is one buggy wiring.
@@ -83,9 +86,8 @@ func Bugs() []Bug {
 			Mistake: "a stale completed while NotRecording makes the handler Start again to \"re-sync\": the late completed of a stopped attempt restarts recording nobody asked for",
 			Miss:    "by design, not flagged: the bot's own recording request ends P9 (\"until the bot sends a new recording request\") and starts a new interval, which Graph confirms (R1 holds); the suite does not require a recording request to follow a Start, so that bots that record on their own pass"},
 		// Media in another shape.
-		{Name: "Base64AudioPreRoll", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{"P7"},
-			Mistake: "audio as JSON lines ([]byte, so base64) with a pre-roll, plus plain-text captions of the recorded frames",
-			Miss:    "documented limit: canaries are found in the bytes as written; base64 (or hex) hides them, and the captions make the run non-vacuous, so the pre-roll is not seen by the default suite (properties/doc.go: hand env.Sink the plaintext); WithNoninterference catches it"},
+		{Name: "Base64AudioPreRoll", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{"P7", Vacuous},
+			Mistake: "audio as JSON lines ([]byte, so base64) with a pre-roll, plus plain-text captions of the recorded frames (the default suite cannot read the base64 stream and fails the run as vacuous on it; WithNoninterference names the pre-roll)"},
 		{Name: "Base64AudioPreRollNoninterference", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{Interference}, Options: nonin,
 			Mistake: "the same base64 pre-roll, under WithNoninterference"},
 		{Name: "PacketizedPreRoll", Rule: "R1", New: NewPacketizedPreRoll, Catches: []string{"P7"},

@@ -195,6 +195,13 @@ func (m *Machine) poll(p *pendingAttempt) {
 	ctx, cancel := context.WithTimeout(m.life, m.cfg.deadline)
 	defer cancel()
 	got, err := m.cfg.poll.getter.Operation(ctx, m.callID, p.reply)
+	// A failed operation comes as an *graph.OperationError with the zero
+	// Operation beside it (graph.Client's rule for every error): the
+	// operation it carries is the outcome to apply, an 8506 included.
+	var refused *graph.OperationError
+	if errors.As(err, &refused) && refused.Operation.Status.Refused() {
+		got, err = refused.Operation, nil
+	}
 	if m.lock(m.life, OperationUpdate) != nil {
 		return
 	}
@@ -204,7 +211,7 @@ func (m *Machine) poll(p *pendingAttempt) {
 	}
 	p.polls++
 	switch {
-	case err != nil && !got.Status.Refused():
+	case err != nil:
 		if m.cfg.logger != nil {
 			m.log(ctx, slog.LevelWarn, "polling the pending operation failed", "operation", p.operationID, "poll", p.polls, "err", err)
 		}

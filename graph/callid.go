@@ -52,6 +52,12 @@ func ValidateClientContext(cc string) error {
 	if cc == "" {
 		return fmt.Errorf("%w: empty; each request needs a unique clientContext", ErrInvalidClientContext)
 	}
+	if !utf8.ValidString(cc) {
+		// JSON would carry it as U+FFFD: Graph would record a clientContext
+		// the bot never chose, and refuse nothing, and its honest echo
+		// would then not match.
+		return fmt.Errorf("%w: not valid UTF-8; use a text string", ErrInvalidClientContext)
+	}
 	if n := utf8.RuneCountInString(cc); n > MaxClientContextLen {
 		return fmt.Errorf("%w: %d characters long, at most %d allowed", ErrInvalidClientContext, n, MaxClientContextLen)
 	}

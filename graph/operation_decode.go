@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
@@ -36,6 +37,11 @@ func decodeOperationJSON(body []byte) (Operation, error) {
 		ClientContext string          `json:"clientContext"`
 		Status        json.RawMessage `json:"status"`
 		ResultInfo    *ResultInfo     `json:"resultInfo"`
+	}
+	// encoding/json reads null into a struct as "nothing to do": refuse
+	// anything but an object before it does.
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return Operation{}, fmt.Errorf("graph: reply is not an updateRecordingStatusOperation: the body is not a JSON object")
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Operation{}, fmt.Errorf("graph: reply is not an updateRecordingStatusOperation: %w", err)

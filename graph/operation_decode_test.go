@@ -46,7 +46,7 @@ var decoderCases = []struct {
 	{"unknown key", `{"@odata.context":"x","status":"completed"}`, false, false},
 	{"duplicate key, last wins", `{"status":"running","status":"completed"}`, false, false},
 	{"duplicate null then value", `{"id":null,"id":"x"}`, false, false},
-	{"null body: no members, so pending", `null`, false, false},
+	{"null body: not an object", `null`, false, true},
 	{"invalid UTF-8 in id", "{\"id\":\"a\xffb\",\"status\":\"running\"}", false, false},
 
 	// Refused, by encoding/json's words.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,18 @@ func TestMachinePollsTheLocation(t *testing.T) {
 				case <-watchdog:
 					t.Fatal("watchdog: the single poll neither applied an update nor logged a failure in 5 s")
 				}
+			}
+			// The update's event comes before the transition it causes:
+			// give the machine until the watchdog to reach the state the
+			// case expects (it does at once unless it is wrong).
+			for m.State() != tc.state {
+				select {
+				case <-watchdog:
+				default:
+					runtime.Gosched()
+					continue
+				}
+				break
 			}
 			got, open := m.State(), m.Gate().IsOpen()
 			if open != (tc.state == fsm.Recording) && tc.state != fsm.NotRecording {

@@ -1,7 +1,9 @@
 package graphquirks
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -21,8 +23,13 @@ import (
 // referenceParse reads an updateRecordingStatusOperation with
 // encoding/json: its rules for names (case-insensitive), duplicates (the
 // last wins), null (leaves the field empty) and trailing data (refused);
-// the status a JSON string read ignoring case, or null, or absent.
+// the status a JSON string read ignoring case, or null, or absent. A body
+// that is not an object (null included) is refused, as the API page's
+// reply is an object.
 func referenceParse(body []byte) (graph.Operation, error) {
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return graph.Operation{}, errors.New("not a JSON object")
+	}
 	var w struct {
 		ODataType     string            `json:"@odata.type"`
 		ID            string            `json:"id"`

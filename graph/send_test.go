@@ -24,7 +24,7 @@ func TestClientKeepsTheHTTPClientsJarAndTimeout(t *testing.T) {
 	t.Run("jar", func(t *testing.T) {
 		var cookies []string
 		var mu sync.Mutex
-		c, ops := scriptedGraph(t, func(w http.ResponseWriter, r *http.Request) {
+		_, ops := scriptedGraph(t, func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			cookies = append(cookies, r.Header.Get("Cookie"))
 			mu.Unlock()
@@ -35,7 +35,7 @@ func TestClientKeepsTheHTTPClientsJarAndTimeout(t *testing.T) {
 		jar, err := cookiejar.New(nil)
 		require.NoError(t, err)
 		jar.SetCookies(base, []*http.Cookie{{Name: "affinity", Value: "node-7", Path: "/"}})
-		c, err = graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base.Scheme+"://"+base.Host+"/v1.0"),
+		c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(base.Scheme+"://"+base.Host+"/v1.0"),
 			graph.WithHTTPClient(&http.Client{Jar: jar}))
 		require.NoError(t, err)
 		_, err = c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")

@@ -92,11 +92,6 @@ func startFakeGraph(t *testing.T, s script, http2 bool) *fakeGraph {
 // base is the fake's Graph base URL, as the client is configured with it.
 func (f *fakeGraph) base() string { return f.srv.URL + "/v1.0" }
 
-// operationURL is the Location of operation opID of the test call.
-func (f *fakeGraph) operationURL(opID string) string {
-	return f.base() + "/communications/calls/" + callID + "/operations/" + opID
-}
-
 // requests returns a copy of the log.
 func (f *fakeGraph) requests() []seenRequest {
 	f.mu.Lock()

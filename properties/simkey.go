@@ -264,15 +264,3 @@ func opStatusByte(st string) byte {
 var statuses = []graph.Status{graph.StatusNotRecording, graph.StatusRecording, graph.StatusFailed}
 
 func statusByte(st graph.Status) byte { return byte(slices.Index(statuses, st) + 1) }
-
-func stopByte(asked string) byte {
-	switch asked {
-	case "":
-		return 0
-	case "Stop":
-		return 1
-	case "Fail":
-		return 2
-	}
-	return 3
-}

@@ -58,8 +58,10 @@ func WithLogger(l *slog.Logger) Option {
 // WithObserver calls fn synchronously for every Event. Most events come
 // from inside a transition, under the machine's lock; the gate-closed events
 // of Stop, Fail and CallEnded come before it, possibly concurrently, so fn
-// must be safe for concurrent use. Keep it quick and do not call the machine
-// from it.
+// must be safe for concurrent use. Gate events are told one at a time, in
+// the order the gate moved (the gate itself closes at once, before its
+// event). Keep fn quick, and do not call the machine from it: a call from a
+// gate event deadlocks.
 func WithObserver(fn func(Event)) Option {
 	return func(c *config) error {
 		if fn == nil {
@@ -73,7 +75,8 @@ func WithObserver(fn func(Event)) Option {
 // WithClientContexts replaces the generator of clientContext values. Each
 // value must be unique per request, non-empty and at most 256 characters; a
 // bad value, or one the generator gave before for this call, fails that
-// request before anything is sent.
+// request before anything is sent: a Stop or Fail that fails so has closed
+// the gate but cannot report until the generator returns a new value.
 func WithClientContexts(next func() string) Option {
 	return func(c *config) error {
 		if next == nil {

@@ -140,27 +140,33 @@ func (m *Machine) end(ctx context.Context) error {
 
 // closeGate closes the gate for Stop or Fail and says so.
 func (m *Machine) closeGate(t Trigger) {
+	// At once, whatever an observer is doing: a slow observer (the audit
+	// trail's fsync) must not keep the gate open after Stop.
+	m.gate.close()
 	if m.cfg.observer == nil {
-		m.gate.close()
 		return
 	}
+	// Then in turn with the other gate events, so that the close is told
+	// after an opening being told now; closing again undoes an opening
+	// that came between the two closes, after its own event.
 	m.gateEvents.Lock()
 	defer m.gateEvents.Unlock()
 	m.gate.close()
 	m.emit(Event{Kind: EventGate, Trigger: t, Open: false, Epoch: m.gate.epoch()})
 }
 
-// endNow closes the gate for good and cancels any Graph request in flight.
+// endNow closes the gate for good and cancels any Graph request in flight,
+// at once (see closeGate), and then says so.
 func (m *Machine) endNow() {
-	if m.cfg.observer == nil {
-		m.gate.end()
-	} else {
-		m.gateEvents.Lock()
-		m.gate.end()
-		m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
-		m.gateEvents.Unlock()
-	}
+	m.gate.end()
 	m.kill()
+	if m.cfg.observer == nil {
+		return
+	}
+	m.gateEvents.Lock()
+	defer m.gateEvents.Unlock()
+	m.gate.end()
+	m.emit(Event{Kind: EventGate, Trigger: CallEnded, Open: false, Epoch: m.gate.epoch()})
 }
 
 // recloseGate closes, under the lock, a gate that a Start may have opened

@@ -85,9 +85,8 @@ type Client struct {
 	queues         callQueues
 
 	// Set up once by NewClient for the request path.
-	baseURL         string            // base.String()
-	userAgentHeader []string          // the User-Agent header's value
-	roundTripper    http.RoundTripper // hc's, when send may skip hc.Do; else nil
+	baseURL         string   // base.String()
+	userAgentHeader []string // the User-Agent header's value
 	requestIDs      requestIDs
 	replyBuffers    replyBuffers
 	auth            lastAuth
@@ -221,7 +220,6 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.roundTripper = directRoundTripper(c.hc)
 	c.baseURL = c.base.String()
 	c.userAgentHeader = []string{"recgate/" + Version + " (+https://github.com/recgate/recgate)"}
 	return c, nil

@@ -21,10 +21,14 @@ import (
 // Do's copy of the headers for redirects it will not follow. Otherwise
 // it goes through Do, so a jar's cookies and the Timeout still apply.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
-	if c.roundTripper == nil {
+	// Decided per request, not once: a caller may set the http.Client's
+	// Transport (a tracing or proxy wrapper), Jar or Timeout after
+	// NewClient, as they could when every request went through Do.
+	rt := directRoundTripper(c.hc)
+	if rt == nil {
 		return c.hc.Do(req)
 	}
-	resp, err := c.roundTripper.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close() // http.Client ignores such a response too
@@ -32,7 +36,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if resp == nil {
-		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.roundTripper)
+		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", rt)
 	}
 	if resp.Body == nil {
 		resp.Body = http.NoBody // as http.Client does
@@ -111,8 +115,10 @@ type authHeader struct {
 
 // authorization returns the Authorization header for the current token;
 // its value is built again only when the token source hands out a new
-// token. Each request gets a slice of its own, so a RoundTripper that
-// rewrites its request's header cannot touch another's.
+// token. Each request gets an Authorization slice of its own, so a
+// RoundTripper that rewrites that header in place cannot touch another
+// request's. (The other headers' values are shared: a RoundTripper must
+// change them with Set or Add, as http.Header asks, not in place.)
 func (c *Client) authorization(ctx context.Context) ([]string, error) {
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,4 +89,33 @@ func TestClientSendsTheCurrentToken(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"Bearer token-a", "Bearer token-a", "Bearer token-b", "Bearer token-a", "Bearer token-c"}, got)
+}
+
+// countingTransport counts the requests it carries.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int32
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+// A Transport set on the http.Client after NewClient (a tracing wrapper
+// added later) carries the requests, as it would through http.Client.Do:
+// the client reads it per request (found in review: it was read once).
+func TestClientUsesATransportSetAfterNewClient(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, "", `{"id":"op-1","clientContext":"cc","status":"completed"}`)
+	}))
+	t.Cleanup(srv.Close)
+	hc := srv.Client()
+	c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(srv.URL+"/v1.0"), graph.WithHTTPClient(hc))
+	require.NoError(t, err)
+	var n atomic.Int32
+	hc.Transport = countingTransport{next: hc.Transport, n: &n}
+	_, err = c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), n.Load(), "the Transport set after NewClient carried no request")
 }

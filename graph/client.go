@@ -85,8 +85,9 @@ type Client struct {
 	queues         callQueues
 
 	// Set up once by NewClient for the request path.
-	baseURL         string   // base.String()
-	userAgentHeader []string // the User-Agent header's value
+	baseURL         string            // base.String()
+	userAgentHeader []string          // the User-Agent header's value
+	roundTripper    http.RoundTripper // hc's, when send may skip hc.Do; else nil
 	requestIDs      requestIDs
 	replyBuffers    replyBuffers
 	auth            lastAuth
@@ -109,8 +110,9 @@ func WithBaseURL(raw string) ClientOption {
 	}
 }
 
-// WithHTTPClient sends requests through hc (for its Transport, proxies and
-// timeouts). The Client never follows redirects, whatever hc says. When hc
+// WithHTTPClient sends requests through a copy of hc, taken now (for its
+// Transport, proxies and timeouts; change hc later and the Client does not
+// see it). The Client never follows redirects, whatever hc says. When hc
 // has no cookie jar and no Timeout, requests go to hc's Transport directly,
 // which is all hc.Do would do with them; with either, they go through Do.
 func WithHTTPClient(hc *http.Client) ClientOption {
@@ -220,6 +222,7 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.roundTripper = directRoundTripper(c.hc)
 	c.baseURL = c.base.String()
 	c.userAgentHeader = []string{"recgate/" + Version + " (+https://github.com/recgate/recgate)"}
 	return c, nil

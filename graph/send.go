@@ -21,14 +21,10 @@ import (
 // Do's copy of the headers for redirects it will not follow. Otherwise
 // it goes through Do, so a jar's cookies and the Timeout still apply.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
-	// Decided per request, not once: a caller may set the http.Client's
-	// Transport (a tracing or proxy wrapper), Jar or Timeout after
-	// NewClient, as they could when every request went through Do.
-	rt := directRoundTripper(c.hc)
-	if rt == nil {
+	if c.roundTripper == nil {
 		return c.hc.Do(req)
 	}
-	resp, err := rt.RoundTrip(req)
+	resp, err := c.roundTripper.RoundTrip(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close() // http.Client ignores such a response too
@@ -36,7 +32,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if resp == nil {
-		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", rt)
+		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.roundTripper)
 	}
 	if resp.Body == nil {
 		resp.Body = http.NoBody // as http.Client does

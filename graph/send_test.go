@@ -102,20 +102,23 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// A Transport set on the http.Client after NewClient (a tracing wrapper
-// added later) carries the requests, as it would through http.Client.Do:
-// the client reads it per request (found in review: it was read once).
-func TestClientUsesATransportSetAfterNewClient(t *testing.T) {
+// WithHTTPClient takes a copy of the http.Client: its Transport at that
+// moment carries the requests, and one set on the caller's client later
+// does not (the doc says so; a review read it the other way).
+func TestClientUsesTheTransportGivenToNewClient(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, "", `{"id":"op-1","clientContext":"cc","status":"completed"}`)
 	}))
 	t.Cleanup(srv.Close)
+	var given, later atomic.Int32
 	hc := srv.Client()
+	base := hc.Transport
+	hc.Transport = countingTransport{next: base, n: &given}
 	c, err := graph.NewClient(graph.StaticToken(secret), graph.WithBaseURL(srv.URL+"/v1.0"), graph.WithHTTPClient(hc))
 	require.NoError(t, err)
-	var n atomic.Int32
-	hc.Transport = countingTransport{next: hc.Transport, n: &n}
+	hc.Transport = countingTransport{next: base, n: &later}
 	_, err = c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "cc")
 	require.NoError(t, err)
-	assert.Equal(t, int32(1), n.Load(), "the Transport set after NewClient carried no request")
+	assert.Equal(t, int32(1), given.Load(), "the Transport given to NewClient carried no request")
+	assert.Equal(t, int32(0), later.Load(), "a Transport set after NewClient carried a request")
 }

@@ -26,7 +26,7 @@ func Bugs() []Bug {
 			Mistake: "frames admitted under a lease are written by a 2 ms ticker; the hook flushes storage, not the buffers"},
 		{Name: "AsyncFlushOnHangup", Rule: "R1", New: NewAsyncFlushOnHangup, Catches: []string{"P1"},
 			Mistake: "on CallEnded the recording-ended hook writes the last batch from a goroutine, after the end of the call was handled"},
-		{Name: "BackgroundRetry", Rule: "protocol", New: NewBackgroundRetry, Catches: []string{"P3", "P5"},
+		{Name: "BackgroundRetry", Rule: "protocol", New: NewBackgroundRetry, Catches: []string{"P3", "P5", "P7"},
 			Mistake: "a failed Start is retried from a goroutine after a backoff, whatever the error: 8506, failed, a terminated call"},
 		{Name: "RestartOnFailed", Rule: "protocol", New: NewRestartOnFailed, Catches: []string{"P3"},
 			Mistake: "a failed notification for the pending recording makes the handler send recording again at once"},

@@ -78,6 +78,7 @@ const frameBytes = 640
 type sink struct {
 	persisted atomic.Int64
 	refused   atomic.Int64
+	dropped   atomic.Int64 // frames the writer skipped, too late to write (a starved process)
 	bytes     int64
 	first     int64 // time of the first write (rig clock, ns); 0 if none
 	last      int64 // time of the last write
@@ -146,6 +147,7 @@ func (r *rig) writer(ctx context.Context, c *call, s int, k *clock) {
 		due := k.frames() - base
 		if late := due - int64(seq); late > k.burst {
 			seq += uint32(late - k.burst) // dropped: too late to write
+			sk.dropped.Add(late - k.burst)
 		}
 		for ; int64(seq) < due; seq++ {
 			binary.LittleEndian.PutUint32(frame[5:], seq)

@@ -36,6 +36,7 @@ func (v *violations) add(counter *int, c *call, format string, args ...any) {
 // checks counts what was checked.
 type checks struct {
 	persisted, refused int64
+	dropped            int64 // frames writers skipped, too late to write
 	bytes              int64
 	confirmed          int // calls with a confirmed interval
 	byNotification     int // of which Graph confirmed by a signed notification
@@ -74,6 +75,7 @@ func (res *result) check(r *rig) {
 			v.crossed += s.crossed
 			k.persisted += s.persisted.Load()
 			k.refused += s.refused.Load()
+			k.dropped += s.dropped.Load()
 			k.bytes += s.bytes
 		}
 	}

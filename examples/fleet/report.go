@@ -99,8 +99,8 @@ func (res *result) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "stop-to-reported:   p50 %s, p99 %s (%d calls; Stop called to notRecording answered: close, drain, hook, report)\n",
 		round(percentile(l.report, 50)), round(percentile(l.report, 99)), len(l.report))
-	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls)\n",
-		k.persisted, k.bytes>>20, k.refused)
+	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls), %d dropped by writers that fell behind (the process was starved)\n",
+		k.persisted, k.bytes>>20, k.refused, k.dropped)
 	if p := res.peak; p.measured {
 		fmt.Fprintf(w, "peak: %d active calls; heap %.0f B per active call (%.1f KiB; HeapAlloc %+d B after GC, over the warmed-up rig);\n",
 			p.active, p.heapPerCall, p.heapPerCall/1024, p.heapDelta)

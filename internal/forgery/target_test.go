@@ -54,7 +54,6 @@ type target struct {
 // that the slow-endpoint attacks finish in a fraction of a second.
 func newTarget(t testing.TB, ms *microsoft, vopts ...callback.ValidatorOption) *target {
 	t.Helper()
-	tg := &target{ms: ms}
 	opts := append([]callback.ValidatorOption{
 		callback.WithOpenIDConfigURL(ms.configURL()),
 		callback.WithHTTPClient(&http.Client{Timeout: 2 * time.Second}),
@@ -64,6 +63,13 @@ func newTarget(t testing.TB, ms *microsoft, vopts ...callback.ValidatorOption) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTargetWith(t, ms, v)
+}
+
+// newTargetWith builds the handler around a validator the test made.
+func newTargetWith(t testing.TB, ms *microsoft, v *callback.Validator) *target {
+	t.Helper()
+	tg := &target{ms: ms}
 	recv := callback.ReceiverFunc(func(_ context.Context, n graph.Notification) error {
 		tg.mu.Lock()
 		tg.handed = append(tg.handed, n)

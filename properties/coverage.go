@@ -135,7 +135,7 @@ func (c *Coverage) vacuous(untraced map[int]bool) error {
 	case c.FramesPersisted == 0:
 		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content? A bot that encrypts or compresses what it stores must hand env.Sink the plaintext)")
 	case len(blind) > 0:
-		return fmt.Errorf("properties: vacuous run on %s: bytes were persisted there and never a frame the suite could trace, so they were not judged (media encoded, encrypted or compressed before env.Sink hides its canaries: hand env.Sink the plaintext; a stream that holds no media at all: name it with WithUntracedStreams)", strings.Join(blind, ", "))
+		return fmt.Errorf("properties: vacuous run on %s: bytes were persisted there and never a frame the suite could trace, so they were not judged (media encoded, encrypted or compressed before env.Sink, or cut into writes shorter than a canary, hides its canaries: hand env.Sink the plaintext in whole frames; a stream that holds no media at all: name it with WithUntracedStreams)", strings.Join(blind, ", "))
 	}
 	return nil
 }

@@ -170,3 +170,14 @@ func wantAccepted(t testing.TB, o outcome, n int) {
 		t.Errorf("got %v; want 202 with %d handed on", o, n)
 	}
 }
+
+// discard is a logger that drops everything.
+var discard = slog.New(slog.DiscardHandler)
+
+// serve serves h on loopback for the test and returns its callback URL.
+func serve(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api/calling"
+}

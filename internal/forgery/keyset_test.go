@@ -210,3 +210,76 @@ func TestUntrustworthyKeysInTheSet(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigurationAttacks: an OpenID configuration that lies or breaks.
+// Its own issuer field is ignored by design (Microsoft's differs from the
+// tokens' iss), so a configuration claiming another issuer widens nothing;
+// one that lists only symmetric algorithms, or none at all that are
+// asymmetric, or points its jwks_uri at plain http off loopback, lets
+// nothing through.
+func TestConfigurationAttacks(t *testing.T) {
+	t.Run("issuer field names the attacker", func(t *testing.T) {
+		ms := newMicrosoft(t)
+		ms.mu.Lock()
+		ms.issuer = "https://evil.example"
+		ms.mu.Unlock()
+		tg := newTarget(t, ms)
+		wantAccepted(t, tg.bearer(t, genuineToken(time.Now())), 1)
+		wantRefused(t, tg.bearer(t, genuineClaimsWith(map[string]any{"iss": "https://evil.example"})(time.Now())),
+			http.StatusUnauthorized, callback.RejectWrongIssuer)
+	})
+	t.Run("only HS256 and none listed", func(t *testing.T) {
+		ms := newMicrosoft(t)
+		ms.mu.Lock()
+		ms.algs = []string{"HS256", "none"}
+		ms.mu.Unlock()
+		tg := newTarget(t, ms)
+		for _, tok := range []string{
+			genuineToken(time.Now()),
+			compact("HS256", keys.rsa.N.Bytes(), jsonOf(header("HS256", kidRSA)), jsonOf(genuineClaims(time.Now()))),
+			compact("none", nil, jsonOf(header("none", kidRSA)), jsonOf(genuineClaims(time.Now()))),
+		} {
+			if o := tg.bearer(t, tok); o.status/100 == 2 || o.handed != 0 {
+				t.Errorf("got %v; want a refusal", o)
+			}
+		}
+	})
+	t.Run("only ES256 listed, RS256 token", func(t *testing.T) {
+		ms := newMicrosoft(t)
+		ms.mu.Lock()
+		ms.algs = []string{"ES256"}
+		ms.mu.Unlock()
+		tg := newTarget(t, ms)
+		wantRefused(t, tg.bearer(t, genuineToken(time.Now())), http.StatusUnauthorized, callback.RejectAlgorithm)
+	})
+	for name, fault := range map[string]func(w http.ResponseWriter, r *http.Request) bool{
+		"500": func(w http.ResponseWriter, r *http.Request) bool {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return true
+		},
+		"HTML": func(w http.ResponseWriter, r *http.Request) bool {
+			w.Write([]byte("<html></html>"))
+			return true
+		},
+		"no jwks_uri": func(w http.ResponseWriter, r *http.Request) bool {
+			w.Write([]byte(`{"issuer":"https://graph.microsoft.com"}`))
+			return true
+		},
+		"jwks_uri over http off loopback": func(w http.ResponseWriter, r *http.Request) bool {
+			w.Write([]byte(`{"jwks_uri":"http://keys.example/keys"}`))
+			return true
+		},
+		"jwks_uri a file": func(w http.ResponseWriter, r *http.Request) bool {
+			w.Write([]byte(`{"jwks_uri":"file:///etc/passwd"}`))
+			return true
+		},
+	} {
+		t.Run("configuration "+name, func(t *testing.T) {
+			ms := newMicrosoft(t)
+			ms.setConfigFault(fault)
+			tg := newTarget(t, ms)
+			wantRefused(t, tg.bearer(t, genuineToken(time.Now())), http.StatusServiceUnavailable, callback.RejectKeysUnavailable)
+			wantRefused(t, tg.bearer(t, withHeader(kidRSA, nil)(time.Now())), http.StatusServiceUnavailable, callback.RejectKeysUnavailable)
+		})
+	}
+}

@@ -32,9 +32,13 @@ type openIDConfiguration struct {
 func (v *Validator) discover(ctx context.Context) (*oidc.IDTokenVerifier, []string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.verifier != nil {
+	if v.verifier != nil && v.now().Sub(v.builtAt) < v.keyMaxAge {
 		return v.verifier, v.algs, nil
 	}
+	// Too old (or never built): fetch the configuration, and with a new
+	// key set the keys, again. Until that succeeds nothing verifies: a key
+	// set past its age is not trusted.
+	v.verifier = nil
 	if v.lastErr != nil && time.Since(v.lastFailure) < discoveryRetryInterval {
 		return nil, nil, v.lastErr
 	}
@@ -71,6 +75,7 @@ func (v *Validator) discover(ctx context.Context) (*oidc.IDTokenVerifier, []stri
 		Now:                  v.now,
 	})
 	v.algs = algs
+	v.builtAt = v.now()
 	v.lastErr = nil
 	return v.verifier, v.algs, nil
 }
@@ -132,32 +137,50 @@ func (p keyProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, erro
 // into a transport error (so that a key set endpoint answering 500 counts as
 // unavailable, not as "no key matches") and caps reply bodies at
 // maxDocumentBytes (go-oidc reads the key set without a limit).
-func guardedClient(c *http.Client) *http.Client {
+//
+// It also bounds every fetch by timeout, whatever c says: go-oidc fetches the
+// key set on a context with no deadline, so with a client without a Timeout
+// one hung fetch would hold every later refresh.
+func guardedClient(c *http.Client, timeout time.Duration) *http.Client {
 	cp := *c
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	cp.Transport = guardTransport{base: base}
+	cp.Transport = guardTransport{base: base, timeout: timeout}
 	return &cp
 }
 
-type guardTransport struct{ base http.RoundTripper }
+type guardTransport struct {
+	base    http.RoundTripper
+	timeout time.Duration
+}
 
 func (g guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := g.base.RoundTrip(req)
+	ctx, cancel := context.WithTimeout(req.Context(), g.timeout)
+	resp, err := g.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		cancel()
 		return nil, fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
 	}
-	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxDocumentBytes), Closer: resp.Body}
+	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxDocumentBytes), body: resp.Body, cancel: cancel}
 	return resp, nil
 }
 
+// limitedBody caps what is read and ends the fetch's deadline when closed.
 type limitedBody struct {
 	io.Reader
-	io.Closer
+	body   io.Closer
+	cancel context.CancelFunc
+}
+
+func (b limitedBody) Close() error {
+	err := b.body.Close()
+	b.cancel()
+	return err
 }

@@ -249,7 +249,17 @@ func TestNotifyErrorIsAcknowledged(t *testing.T) {
 func TestNotifyGetsADeadline(t *testing.T) {
 	f := newFixture(t, nil, callback.WithNotifyTimeout(300*time.Millisecond))
 	// Warm the key cache: with a cancelled request a key fetch is abandoned.
-	f.post(t, genuine(t), `{"value":[]}`)
+	// On a loaded machine one fetch can outlast its timeout (the handler
+	// then answers 503, as it should): warm until the keys are in.
+	for try := 1; ; try++ {
+		rec := f.post(t, genuine(t), `{"value":[]}`)
+		if rec.Code == http.StatusAccepted {
+			break
+		}
+		if try == 5 {
+			t.Fatalf("warming the key cache: %d %s, 5 times", rec.Code, rec.Body)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/callback", strings.NewReader(operationBody(testCallID, testOpID, "completed")))
 	req.Header.Set("Authorization", genuine(t))
@@ -257,14 +267,15 @@ func TestNotifyGetsADeadline(t *testing.T) {
 	f.fail = nil
 	cancel() // Graph hung up: the authenticated notification is still delivered.
 	start := time.Now()
-	f.h.ServeHTTP(httptest.NewRecorder(), req)
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
 	f.mu.Lock()
 	if len(f.ctxs) == 1 {
 		seen = f.ctxs[0]
 	}
 	f.mu.Unlock()
 	if seen == nil {
-		t.Fatal("Notify was not called")
+		t.Fatalf("Notify was not called: %d %s", rec.Code, rec.Body)
 	}
 	dl, ok := seen.Deadline()
 	if !ok || dl.Sub(start) > 300*time.Millisecond+time.Second || dl.Before(start) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	josejson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -30,6 +31,11 @@ const (
 	// DefaultFetchTimeout bounds each fetch of the OpenID configuration and of
 	// the key set, and how long a request waits for one.
 	DefaultFetchTimeout = 5 * time.Second
+	// DefaultKeySetMaxAge is how long the configuration and the keys fetched
+	// with it are used before they are fetched again, whether or not a
+	// token asked for a new key: a key Microsoft withdrew stops verifying
+	// within this time, not at the next restart.
+	DefaultKeySetMaxAge = 24 * time.Hour
 )
 
 // The issuers whose tokens Graph's calling service sends by default.
@@ -83,11 +89,13 @@ type Validator struct {
 	tenants      map[string]bool
 	skew         time.Duration
 	fetchTimeout time.Duration
+	keyMaxAge    time.Duration
 	client       *http.Client
 	now          func() time.Time
 
 	mu          sync.Mutex
 	verifier    *oidc.IDTokenVerifier // nil until discovery succeeded
+	builtAt     time.Time             // when verifier was built (v.now)
 	algs        []string
 	lastErr     error
 	lastFailure time.Time
@@ -179,6 +187,21 @@ func WithFetchTimeout(d time.Duration) ValidatorOption {
 	}
 }
 
+// WithKeySetMaxAge sets how long the OpenID configuration and its key set
+// are used before they are fetched again (default DefaultKeySetMaxAge).
+// go-oidc fetches the key set again when a token names a key it has not
+// seen, but never drops a key it has: without a maximum age, a key
+// Microsoft withdrew would verify tokens for the life of the process.
+func WithKeySetMaxAge(d time.Duration) ValidatorOption {
+	return func(v *Validator) error {
+		if d <= 0 {
+			return fmt.Errorf("callback: WithKeySetMaxAge: %v is not positive", d)
+		}
+		v.keyMaxAge = d
+		return nil
+	}
+}
+
 // WithNow sets the clock that exp and nbf are checked against (default
 // time.Now); the Handler also stamps Notification.Received with it.
 func WithNow(now func() time.Time) ValidatorOption {
@@ -205,6 +228,7 @@ func NewValidator(appID string, opts ...ValidatorOption) (*Validator, error) {
 		issuers:      []string{IssuerGraph, IssuerBotFramework},
 		skew:         DefaultClockSkew,
 		fetchTimeout: DefaultFetchTimeout,
+		keyMaxAge:    DefaultKeySetMaxAge,
 		now:          time.Now,
 	}
 	for _, opt := range opts {
@@ -215,7 +239,7 @@ func NewValidator(appID string, opts ...ValidatorOption) (*Validator, error) {
 	if v.client == nil {
 		v.client = &http.Client{Timeout: v.fetchTimeout}
 	}
-	v.client = guardedClient(v.client)
+	v.client = guardedClient(v.client, v.fetchTimeout)
 	return v, nil
 }
 
@@ -268,7 +292,11 @@ func (v *Validator) Validate(ctx context.Context, authorization string) (Caller,
 		return Caller{}, reject(RejectAlgorithm, "alg %q is not one the OpenID configuration lists (%s)", hdr.Alg, strings.Join(algs, ", "))
 	}
 
-	vctx, cancel := context.WithTimeout(ctx, v.fetchTimeout)
+	// As for the configuration: a caller that hangs up while the key set
+	// is fetched must not spoil the fetch (go-oidc would then answer the
+	// next caller with this one's cancellation), and an authenticated
+	// notification is delivered even if Graph hung up.
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.fetchTimeout)
 	defer cancel()
 	probe := &keyOutcome{}
 	idt, err := verifier.Verify(context.WithValue(vctx, keyOutcomeKey{}, probe), token)
@@ -296,8 +324,15 @@ type claims struct {
 }
 
 func (v *Validator) checkClaims(idt *oidc.IDToken) (Caller, error) {
+	// Claim names are case-sensitive (RFC 7519), and encoding/json matches
+	// them ignoring case: a token carrying AUD and no aud would pass. go-jose's
+	// json package is encoding/json with exact matching of names.
+	var raw json.RawMessage
 	var c claims
-	if err := idt.Claims(&c); err != nil {
+	if err := idt.Claims(&raw); err != nil {
+		return Caller{}, &RejectError{Reason: RejectMalformedToken, Detail: "claims are not the expected JSON", Err: err}
+	}
+	if err := josejson.Unmarshal(raw, &c); err != nil {
 		return Caller{}, &RejectError{Reason: RejectMalformedToken, Detail: "claims are not the expected JSON", Err: err}
 	}
 	if !slices.Contains(v.issuers, c.Issuer) {

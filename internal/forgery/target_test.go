@@ -144,16 +144,6 @@ func (tg *target) bearer(t testing.TB, token string) outcome {
 	return tg.send(t, []string{"Bearer " + token}, defaultBody, nil)
 }
 
-// lastHanded returns the last notification handed on.
-func (tg *target) lastHanded() (graph.Notification, bool) {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	if len(tg.handed) == 0 {
-		return graph.Notification{}, false
-	}
-	return tg.handed[len(tg.handed)-1], true
-}
-
 // wantRefused fails unless o is a refusal with status and reason, that
 // handed nothing on.
 func wantRefused(t testing.TB, o outcome, status int, reason callback.RejectReason) {

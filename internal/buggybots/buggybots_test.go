@@ -63,7 +63,15 @@ func TestEachBugIsCaught(t *testing.T) {
 					break
 				}
 			}
-			v := runSuite(t, bug, opts...)
+			// A run draws its cases at random, and which invariant a case
+			// breaks first can vary: up to three runs to be caught for one of
+			// the reasons the bug's row names.
+			var v properties.SuiteVerdict
+			for try := 0; try < 3; try++ {
+				if v = runSuite(t, bug, opts...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
+					break
+				}
+			}
 			if v.Passed {
 				t.Fatalf("the suite passed %s (%s) in %v; it should name one of %v", bug.Name, bug.Mistake, v.Duration, bug.Catches)
 			}

@@ -56,14 +56,16 @@ func TestEachBugIsCaught(t *testing.T) {
 			if bug.Miss != "" {
 				n = 1 // measured 0 of 10 (TestMeasure); one run keeps it in sight
 			}
+			// Which invariant a drawn case breaks first can vary: a bug gets
+			// up to n runs to be caught for one of the reasons its row names.
 			var v properties.SuiteVerdict
 			for i := 0; i < n; i++ {
-				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed {
+				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
 					break
 				}
 			}
 			switch {
-			case v.Passed && bug.Miss != "":
+			case bug.Miss != "" && (v.Passed || !namesOneOf(v.Output, bug.Catches)):
 				t.Skipf("suite misses this: %s (%s)", bug.Miss, bug.Mistake)
 			case v.Passed:
 				t.Fatalf("the suite passed %s %d times (%s); it should name one of %v", bug.Name, n, bug.Mistake, bug.Catches)

@@ -152,7 +152,10 @@ func (b *replyOutlivesEnd) Start(ctx context.Context) error {
 		b.open = true
 		b.mu.Unlock()
 	case op.Status.Pending():
-		b.pending, b.pendEp = cc, b.epoch
+		b.mu.RLock() // the epoch is read safely; the bug is what is not checked
+		ep := b.epoch
+		b.mu.RUnlock()
+		b.pending, b.pendEp = cc, ep
 	default:
 		b.active = false
 		return op.Err()

@@ -67,9 +67,12 @@ func TestEachBugIsCaught(t *testing.T) {
 				}
 				return
 			}
+			// A run draws its cases at random, and which invariant a case
+			// breaks first can vary: a bug gets up to tries runs to be caught
+			// for one of the reasons its row names.
 			var v properties.SuiteVerdict
 			for i := 0; i < tries; i++ {
-				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed {
+				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
 					break
 				}
 			}

@@ -4,14 +4,16 @@
 //
 // # The invariants
 //
-// P1..P9 (Invariants) are Go values: a name, the sentence of the rule, and
+// P1..P10 (Invariants) are Go values: a name, the sentence of the rule, and
 // a check run on every observed event (a request sent, a reply, a frame
 // arriving, a write beginning and ending, the hook flushing, the call
 // ending, the gate opening). Persisting and sending are events, so a
 // violation is caught when it happens, not only in the states in between.
 // P8 (only an authenticated completed for the current attempt opens the
 // gate) is checked where notifications are authenticated: graph/callback
-// and the fsm registry, and their end-to-end tests.
+// and the fsm registry, and their end-to-end tests. P10 (a unique
+// clientContext per request) is judged by the suite, which sees each
+// request's clientContext; the model checker drives fsm's own generator.
 //
 // # The property suite, for your own bot
 //

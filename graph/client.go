@@ -88,7 +88,6 @@ type Client struct {
 	baseURL         string            // base.String()
 	userAgentHeader []string          // the User-Agent header's value
 	roundTripper    http.RoundTripper // hc's, when send may skip hc.Do; else nil
-	requestIDs      requestIDs
 	replyBuffers    replyBuffers
 	auth            lastAuth
 }

@@ -12,12 +12,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // exchange sends one logical request, with its retries, and reads the
 // reply into an Operation. With an error, the Operation is zero.
 func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
-	clientRequestID := c.requestIDs.next() // one per logical request, kept across retries
+	clientRequestID := uuid.NewString() // one per logical request, kept across retries
 	clientRequestIDHeader := []string{clientRequestID}
 	freshConnection := false
 	report, _ := ctx.Value(attemptReporterKey{}).(func(Attempt))

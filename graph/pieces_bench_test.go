@@ -2,8 +2,6 @@ package graph
 
 import (
 	"testing"
-
-	"github.com/google/uuid"
 )
 
 // Benchmarks of the request path's pieces, each beside the code it
@@ -29,28 +27,6 @@ func BenchmarkParseOperationEncodingJSONBaseline(b *testing.B) {
 	for b.Loop() {
 		if op, err := decodeOperationJSON(body); err != nil || !op.Status.Confirmed() {
 			b.Fatal(op, err)
-		}
-	}
-}
-
-// BenchmarkRequestID: a client-request-id from crypto/rand read 64 ids at
-// a time. Baseline: BenchmarkRequestIDUUIDBaseline, uuid.NewString (one
-// crypto/rand read per id), which the client used before.
-func BenchmarkRequestID(b *testing.B) {
-	var g requestIDs
-	b.ReportAllocs()
-	for b.Loop() {
-		if len(g.next()) != 36 {
-			b.Fatal("bad id")
-		}
-	}
-}
-
-func BenchmarkRequestIDUUIDBaseline(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if len(uuid.NewString()) != 36 {
-			b.Fatal("bad id")
 		}
 	}
 }

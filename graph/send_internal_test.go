@@ -5,51 +5,9 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"testing/iotest"
-
-	"github.com/google/uuid"
 )
-
-// Request ids drawn in batches are still random version-4 UUIDs in the
-// canonical form, and never repeat, also across batch refills and
-// concurrent callers.
-func TestRequestIDsAreUniqueVersion4UUIDs(t *testing.T) {
-	var g requestIDs
-	const workers, each = 4, 3 * requestIDBatch * 10
-	ids := make([][]string, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				ids[w] = append(ids[w], g.next())
-			}
-		}()
-	}
-	wg.Wait()
-	seen := make(map[string]bool, workers*each)
-	for _, list := range ids {
-		for _, id := range list {
-			if seen[id] {
-				t.Fatalf("request id %s handed out twice", id)
-			}
-			seen[id] = true
-			u, err := uuid.Parse(id)
-			if err != nil {
-				t.Fatalf("request id %q is not a UUID: %v", id, err)
-			}
-			if u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
-				t.Fatalf("request id %q: version %d, variant %s, canonical %q", id, u.Version(), u.Variant(), u.String())
-			}
-		}
-	}
-	if len(seen) != workers*each {
-		t.Fatalf("%d ids, want %d", len(seen), workers*each)
-	}
-}
 
 // readReply reads like io.ReadAll(io.LimitReader(r, limit)): everything
 // below the limit, exactly limit bytes of a longer body (so the caller can

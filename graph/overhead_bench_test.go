@@ -62,24 +62,9 @@ func BenchmarkClientOverheadInMemory(b *testing.B) {
 func BenchmarkBareInMemoryBaseline(b *testing.B) {
 	hc := &http.Client{Transport: cannedTransport{}}
 	url := "http://127.0.0.1/v1.0/communications/calls/" + call + "/updateRecordingStatus"
-	body := []byte(`{"clientContext":"bench-client-context","status":"recording"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatal(resp.Status)
-		}
+		barePost(b, hc, url)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -64,9 +63,10 @@ func (v *Validator) discover(ctx context.Context) (*oidc.IDTokenVerifier, []stri
 			return nil, nil, err
 		}
 	}
-	// The key set's context carries the HTTP client; go-oidc ignores its
-	// cancellation (each fetch is bounded by the client's guard instead).
-	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), cfg.JWKSURI)
+	// A new key set, fetched at its first use: the keys of the old one are
+	// dropped with it. Its refetches are rate-limited (keyset.go).
+	keys := newKeySet(cfg.JWKSURI, v.client, v.fetchTimeout, v.keyRefetch, v.now)
+	keys.parked = v.keyWaitHook
 	v.verifier = oidc.NewVerifier("", keyProbe{keys}, &oidc.Config{
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      true, // checkClaims: iss in the allowed list
@@ -118,17 +118,18 @@ type keyOutcome struct {
 
 type keyOutcomeKey struct{}
 
-// keyProbe passes VerifySignature on to go-oidc's RemoteKeySet (which
-// verifies with go-jose and fetches the key set again on an unknown kid) and
-// records the outcome in the context's keyOutcome.
+// keyProbe passes VerifySignature on to the key set (keySet, which verifies
+// with go-jose and fetches the key set when its rule allows) and records the
+// outcome in the context's keyOutcome: a *keysUnavailableError, or a wait
+// for a fetch that ran out of time, is "keys unavailable".
 type keyProbe struct{ keys oidc.KeySet }
 
 func (p keyProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := p.keys.VerifySignature(ctx, jwt)
 	if o, ok := ctx.Value(keyOutcomeKey{}).(*keyOutcome); ok && err != nil {
 		o.err = err
-		o.unavailable = errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-			errors.As(err, new(*url.Error))
+		o.unavailable = errors.As(err, new(*keysUnavailableError)) ||
+			errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 	}
 	return payload, err
 }
@@ -136,11 +137,11 @@ func (p keyProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, erro
 // guardedClient returns a copy of c whose transport turns a non-200 reply
 // into a transport error (so that a key set endpoint answering 500 counts as
 // unavailable, not as "no key matches") and caps reply bodies at
-// maxDocumentBytes (go-oidc reads the key set without a limit).
+// maxDocumentBytes.
 //
-// It also bounds every fetch by timeout, whatever c says: go-oidc fetches the
-// key set on a context with no deadline, so with a client without a Timeout
-// one hung fetch would hold every later refresh.
+// It also bounds every fetch by timeout, whatever c says: with a client
+// without a Timeout, one hung fetch would otherwise hold every later
+// refresh.
 func guardedClient(c *http.Client, timeout time.Duration) *http.Client {
 	cp := *c
 	base := c.Transport

@@ -36,6 +36,11 @@ const (
 	// token asked for a new key: a key Microsoft withdrew stops verifying
 	// within this time, not at the next restart.
 	DefaultKeySetMaxAge = 24 * time.Hour
+	// DefaultKeyRefetchInterval is how long after a fetch of the key set a
+	// token that no cached key verifies may make it fetch again; within it
+	// such a token is refused at once, so forged tokens cannot drive
+	// fetches.
+	DefaultKeyRefetchInterval = 5 * time.Minute
 )
 
 // The issuers whose tokens Graph's calling service sends by default.
@@ -72,9 +77,14 @@ var asymmetricAlgs = []string{
 //   - it is a compact JWS signed with an asymmetric algorithm that the OpenID
 //     configuration lists (RS256 when it lists none); "none", unsigned and
 //     HMAC-signed tokens are refused;
-//   - a key published at the configuration's jwks_uri verifies the signature
-//     (the key set is fetched again when no cached key matches, so rotated
-//     keys are picked up; see github.com/coreos/go-oidc/v3/oidc.RemoteKeySet);
+//   - a key published at the configuration's jwks_uri verifies the signature.
+//     The key set is fetched at first use and cached. A token no cached key
+//     verifies makes it fetch again (so rotated keys are picked up) only if
+//     the last fetch is older than WithKeyRefetchInterval; before that it is
+//     refused at once, without a fetch. A token without a kid never makes a
+//     fetch. Keys marked for encryption, private, symmetric and RSA keys
+//     under 2048 bits are never used, nor a key whose alg is not the
+//     token's;
 //   - iss is one of the allowed issuers (WithIssuers);
 //   - aud contains the bot's app ID;
 //   - exp is present and not more than the clock skew in the past, and nbf,
@@ -90,8 +100,12 @@ type Validator struct {
 	skew         time.Duration
 	fetchTimeout time.Duration
 	keyMaxAge    time.Duration
+	keyRefetch   time.Duration
 	client       *http.Client
 	now          func() time.Time
+	// keyWaitHook, set only by tests, is told how many callers wait on a
+	// key set fetch in flight each time one more starts waiting.
+	keyWaitHook func(waiting int)
 
 	mu          sync.Mutex
 	verifier    *oidc.IDTokenVerifier // nil until discovery succeeded
@@ -189,9 +203,10 @@ func WithFetchTimeout(d time.Duration) ValidatorOption {
 
 // WithKeySetMaxAge sets how long the OpenID configuration and its key set
 // are used before they are fetched again (default DefaultKeySetMaxAge).
-// go-oidc fetches the key set again when a token names a key it has not
-// seen, but never drops a key it has: without a maximum age, a key
-// Microsoft withdrew would verify tokens for the life of the process.
+// The key set is fetched again only when a token needs a key not in the
+// cache (WithKeyRefetchInterval): without a maximum age, a key Microsoft
+// withdrew would verify tokens for as long as no such token came, perhaps
+// the life of the process.
 func WithKeySetMaxAge(d time.Duration) ValidatorOption {
 	return func(v *Validator) error {
 		if d <= 0 {
@@ -202,8 +217,33 @@ func WithKeySetMaxAge(d time.Duration) ValidatorOption {
 	}
 }
 
+// WithKeyRefetchInterval sets how long after a fetch of the key set
+// (successful or not) a token that no cached key verifies may make it fetch
+// again (default DefaultKeyRefetchInterval). Within the interval such a token
+// is refused at once as a bad signature, without a fetch: anyone can POST
+// forged tokens under made-up kids to the callback URL, and each would
+// otherwise make the bot fetch Microsoft's key set. Concurrent tokens share
+// one fetch. The interval is measured on the Validator's clock (WithNow).
+// After a failed fetch the next one may come sooner, after at most five
+// seconds, and the tokens in between get 503 (keys unavailable) so that
+// Graph delivers them again. A token signed with a key published after the
+// last fetch is refused until the interval has passed, and accepted after
+// it; a shorter interval picks up new keys sooner at the price of more
+// fetches that forged tokens can cause.
+func WithKeyRefetchInterval(d time.Duration) ValidatorOption {
+	return func(v *Validator) error {
+		if d <= 0 {
+			return fmt.Errorf("callback: WithKeyRefetchInterval: %v is not positive; pass how long to wait between fetches of the key set, e.g. callback.DefaultKeyRefetchInterval", d)
+		}
+		v.keyRefetch = d
+		return nil
+	}
+}
+
 // WithNow sets the clock that exp and nbf are checked against (default
-// time.Now); the Handler also stamps Notification.Received with it.
+// time.Now); the Handler also stamps Notification.Received with it, and the
+// key set's ages (WithKeySetMaxAge, WithKeyRefetchInterval) are measured on
+// it.
 func WithNow(now func() time.Time) ValidatorOption {
 	return func(v *Validator) error {
 		if now == nil {
@@ -229,6 +269,7 @@ func NewValidator(appID string, opts ...ValidatorOption) (*Validator, error) {
 		skew:         DefaultClockSkew,
 		fetchTimeout: DefaultFetchTimeout,
 		keyMaxAge:    DefaultKeySetMaxAge,
+		keyRefetch:   DefaultKeyRefetchInterval,
 		now:          time.Now,
 	}
 	for _, opt := range opts {

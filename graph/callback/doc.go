@@ -29,9 +29,8 @@
 //   - the signature, against the keys published at the jwks_uri of an OpenID
 //     configuration (by default the one Microsoft's calling samples use,
 //     DefaultOpenIDConfigURL), with an asymmetric algorithm the configuration
-//     lists; "alg: none", unsigned and HMAC tokens never pass. Keys are cached
-//     and fetched again when a token names an unknown kid, so Microsoft's key
-//     rotation needs nothing from the bot;
+//     lists; "alg: none", unsigned and HMAC tokens never pass (see "How the
+//     keys are fetched" below);
 //   - iss: one of https://graph.microsoft.com and https://api.botframework.com
 //     (WithIssuers). go-oidc checks a single issuer, so its issuer check is
 //     off and the Validator compares iss with the list itself;
@@ -47,6 +46,28 @@
 //	claims: {"iss":"https://graph.microsoft.com","aud":"<bot app ID>",
 //	         "tid":"<tenant ID>","iat":..., "nbf":..., "exp":...}
 //
+// # How the keys are fetched
+//
+// The key set is fetched at the first token and cached. A token that no
+// cached key verifies (a kid the cache lacks, or a signature its key does
+// not verify) makes the Validator fetch the key set again only if the last
+// fetch is older than the refetch interval (WithKeyRefetchInterval, five
+// minutes by default, on the WithNow clock); otherwise it is refused at once
+// as a bad signature, without a fetch. So forged tokens under made-up kids,
+// however many, cause at most one fetch per interval, and tokens that
+// arrive while a fetch is in flight wait for that one. A key Microsoft
+// publishes is accepted at most one interval after the last fetch; a token
+// without a kid is tried against every cached key and never causes a fetch.
+// The whole set is fetched anew after WithKeySetMaxAge (24 hours by
+// default), so a key Microsoft withdrew stops verifying by then.
+//
+// Only keys fit to verify signatures are used: a key marked "use": "enc",
+// a private or symmetric key, an RSA key under 2048 bits, or a key that
+// cannot be read is skipped, and a key that names its alg verifies tokens
+// of that alg only. A key set that cannot be fetched or decoded, or holds
+// no usable key, answers 503 (below); a failed fetch is tried again after
+// five seconds at most.
+//
 // # What it answers
 //
 //   - 401 Unauthorized for any bad token (missing, not Bearer, malformed,
@@ -54,8 +75,9 @@
 //     audience, no tenant, tenant not allowed), with a WWW-Authenticate
 //     challenge and a one-line reason; nothing parsed, nothing handed on.
 //   - 503 Service Unavailable with Retry-After when the configuration or the
-//     keys could not be fetched: the token could be neither accepted nor
-//     refused, and Graph will deliver the notification again.
+//     keys could not be fetched, or the key set holds no usable key: the
+//     token could be neither accepted nor refused, and Graph will deliver the
+//     notification again.
 //   - 405 for anything but POST, 413 for a body over the cap
 //     (WithMaxBodyBytes, 1 MiB by default), 400 for a body that is not a JSON
 //     object with a "value" array.

@@ -97,6 +97,10 @@ func rawHeader(hdr string) func(now time.Time) string {
 // are accepted by the same handler.
 func TestSignatureAttacks(t *testing.T) {
 	ms := newMicrosoft(t)
+	// Besides its keys (each naming its alg), Microsoft publishes its RSA
+	// key under a kid with no alg, which any RSA algorithm may use.
+	const kidAnyAlg = "ms-rsa-any-alg"
+	ms.publish(append(publishedKeys(), jwk(&keys.rsa.PublicKey, kidAnyAlg, ""))...)
 	tg := newTarget(t, ms)
 	evil := newAttackerServer(t)
 	cert := attackerCert(t)
@@ -138,7 +142,8 @@ func TestSignatureAttacks(t *testing.T) {
 	attacks := []attack{
 		// Controls: the published keys, each algorithm the configuration lists.
 		{name: "control RS256", auth: bearerOf(genuineToken), want: accepted},
-		{name: "control PS256", auth: bearerOf(signedAs("PS256", kidRSA, keys.rsa, "PS256")), want: accepted},
+		{name: "control PS256", auth: bearerOf(signedAs("PS256", kidAnyAlg, keys.rsa, "PS256")), want: accepted},
+		{name: "control RS256 under the kid with no alg", auth: bearerOf(signedAs("RS256", kidAnyAlg, keys.rsa, "RS256")), want: accepted},
 		{name: "control ES256", auth: bearerOf(signedAs("ES256", kidEC, keys.ec, "ES256")), want: accepted},
 		{name: "control EdDSA", auth: bearerOf(signedAs("EdDSA", kidEd, keys.ed, "EdDSA")), want: accepted},
 
@@ -168,7 +173,10 @@ func TestSignatureAttacks(t *testing.T) {
 		{name: "rs256 in lower case", auth: bearerOf(signedAs("RS256", kidRSA, keys.rsa, "rs256")), want: refused(callback.RejectAlgorithm)},
 		{name: "RS512 not listed", auth: bearerOf(signedAs("RS256", kidRSA, keys.rsa, "RS512")), want: refused(callback.RejectAlgorithm)},
 		{name: "ES384 not listed", auth: bearerOf(signedAs("ES256", kidEC, keys.ec, "ES384")), want: refused(callback.RejectAlgorithm)},
-		{name: "PKCS1 signature labelled PS256", auth: bearerOf(signedAs("RS256", kidRSA, keys.rsa, "PS256")), want: refused(callback.RejectBadSignature)},
+		{name: "PKCS1 signature labelled PS256", auth: bearerOf(signedAs("RS256", kidAnyAlg, keys.rsa, "PS256")), want: refused(callback.RejectBadSignature)},
+		// A key that names its alg verifies no other, even one its type
+		// could: the JWK says what the key is for (RFC 7517 4.4).
+		{name: "genuine PS256 signature under the RS256 key's kid", auth: bearerOf(signedAs("PS256", kidRSA, keys.rsa, "PS256")), want: refused(callback.RejectBadSignature)},
 		{name: "RSA signature under the EC kid", auth: bearerOf(signedAs("RS256", kidEC, keys.rsa, "RS256")), want: refused(callback.RejectBadSignature)},
 
 		// Keys Microsoft never published.

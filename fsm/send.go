@@ -90,7 +90,7 @@ func (m *Machine) send(f *firing) {
 		return
 	}
 	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+		m.emitRequest(f)
 	}
 	if f.status == graph.StatusRecording {
 		if err := m.auditBlocks(); err != nil {
@@ -121,14 +121,41 @@ func (m *Machine) send(f *firing) {
 	if f.err == nil && f.op.ClientContext != "" && f.op.ClientContext != f.clientContext {
 		// The Updater is trusted no more than graph.Client trusts Graph: a
 		// reply that names another attempt is not a reply to this one.
-		f.err = fmt.Errorf("%w: the reply carries clientContext %q, the request sent %q", ErrForeignReply, f.op.ClientContext, f.clientContext)
+		f.err = foreignReply(f)
 	}
 	if m.cfg.observer != nil {
-		m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err, Via: ViaReply})
+		m.emitReply(f)
 	}
-	if m.cfg.logger != nil { // building the arguments allocates
-		m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)
+	if m.cfg.logger != nil {
+		m.logReply(f)
 	}
+}
+
+// The helpers below keep send's own stack frame small. send is on the
+// stack for the whole of the Graph request, under stateless's frames and
+// above net/http's; every Event or log argument built in its body would
+// be part of its frame, and a bigger frame makes the first Start on a
+// fresh goroutine grow (copy) its stack once more. They stay out of line
+// for that reason.
+
+//go:noinline
+func (m *Machine) emitRequest(f *firing) {
+	m.emit(Event{Kind: EventRequest, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext})
+}
+
+//go:noinline
+func (m *Machine) emitReply(f *firing) {
+	m.emit(Event{Kind: EventReply, Trigger: f.trigger, Status: f.status, ClientContext: f.clientContext, Operation: f.op, Err: f.err, Via: ViaReply})
+}
+
+//go:noinline
+func (m *Machine) logReply(f *firing) { // building the arguments allocates: only with a logger
+	m.log(f.parent, slog.LevelInfo, "graph reply", "status", f.status, "clientContext", f.clientContext, "operation", f.op.ID, "operationStatus", f.op.Status, "err", f.err)
+}
+
+//go:noinline
+func foreignReply(f *firing) error {
+	return fmt.Errorf("%w: the reply carries clientContext %q, the request sent %q", ErrForeignReply, f.op.ClientContext, f.clientContext)
 }
 
 // reportAttempt records one HTTP attempt of f's request.

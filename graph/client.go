@@ -331,14 +331,8 @@ func appendJSONString(b []byte, s string) []byte {
 // together. Retries happen only where no reply arrived; a reply of any
 // kind ends the attempt.
 func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, status Status, clientContext string) (Operation, error) {
-	if err := ValidateCallID(callID); err != nil {
-		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
-	}
-	if !status.Valid() {
-		return Operation{}, fmt.Errorf("%w: recording status %q: want notRecording, recording or failed", ErrInvalidRequest, string(status))
-	}
-	if err := ValidateClientContext(clientContext); err != nil {
-		return Operation{}, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	if err := checkUpdate(callID, status, clientContext); err != nil {
+		return Operation{}, err
 	}
 	body := updateBody(clientContext, status)
 	target := c.baseURL + "/communications/calls/" + url.PathEscape(callID) + "/updateRecordingStatus"
@@ -352,6 +346,32 @@ func (c *Client) UpdateRecordingStatus(ctx context.Context, callID string, statu
 	if err != nil {
 		return Operation{}, err
 	}
+	return updateOutcome(op, clientContext)
+}
+
+// checkUpdate checks UpdateRecordingStatus's input. It and updateOutcome
+// are out of line so that UpdateRecordingStatus, on the stack for the whole
+// round trip, keeps a small frame (see exchange).
+//
+//go:noinline
+func checkUpdate(callID string, status Status, clientContext string) error {
+	if err := ValidateCallID(callID); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	if !status.Valid() {
+		return fmt.Errorf("%w: recording status %q: want notRecording, recording or failed", ErrInvalidRequest, string(status))
+	}
+	if err := ValidateClientContext(clientContext); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	return nil
+}
+
+// updateOutcome turns the reply to an updateRecordingStatus request that
+// sent clientContext into UpdateRecordingStatus's result.
+//
+//go:noinline
+func updateOutcome(op Operation, clientContext string) (Operation, error) {
 	if op.ClientContext != "" && op.ClientContext != clientContext {
 		return Operation{}, fmt.Errorf("%w: reply is for clientContext %q, not %q [request-id %s]", ErrBadReply, op.ClientContext, clientContext, op.RequestID)
 	}

@@ -18,6 +18,13 @@ import (
 
 // exchange sends one logical request, with its retries, and reads the
 // reply into an Operation. With an error, the Operation is zero.
+//
+// exchange and attempt are on the caller's stack for the whole round trip,
+// above net/http's frames, so what they do besides sending (reporting,
+// deciding a retry, reading the reply, building errors) sits in functions
+// of its own: on a fresh goroutine a bigger frame here means one more stack
+// growth (a copy) before the first request, which shows in
+// start-to-confirmed under load.
 func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
 	clientRequestID := uuid.NewString() // one per logical request, kept across retries
 	clientRequestIDHeader := []string{clientRequestID}
@@ -27,7 +34,7 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 		began := time.Now()
 		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestIDHeader, freshConnection)
 		if report != nil {
-			report(describeAttempt(attempt, method, clientRequestID, began, op, code, retryable, wait, err))
+			reportAttempt(report, attempt, method, clientRequestID, began, op, code, retryable, wait, err)
 		}
 		if err == nil {
 			return op, nil
@@ -35,34 +42,53 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 		if !retryable {
 			return Operation{}, err
 		}
-		if attempt >= c.maxAttempts {
-			return Operation{}, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+		if freshConnection, err = c.awaitRetry(ctx, attempt, wait, clientRequestID, err); err != nil {
+			return Operation{}, err
 		}
-		if wait > c.retryAfterCap {
-			// Retrying at the cap would be sooner than Graph asked.
-			return Operation{}, fmt.Errorf("graph: not retrying: Graph asked to wait %s (Retry-After), longer than the client's cap of %s (WithRetryAfterCap); try again after that time: %w",
-				wait.Round(time.Second), c.retryAfterCap, err)
-		}
-		if wait <= 0 {
-			wait = min(c.backoff(attempt), c.retryAfterCap)
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return Operation{}, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
-		}
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying", slog.Int("attempt", attempt), slog.Duration("wait", wait),
-				slog.String("client-request-id", clientRequestID), slog.String("err", err.Error()))
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return Operation{}, errors.Join(ctx.Err(), err)
-		case <-timer.C:
-		}
-		var ge *Error
-		freshConnection = errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable
 	}
+}
+
+// awaitRetry decides whether attempt's failure err may be retried and, if
+// so, waits before the next attempt: Graph's Retry-After (wait) or the
+// backoff. It returns whether the next attempt needs a fresh connection,
+// or the error that ends the request.
+//
+//go:noinline
+func (c *Client) awaitRetry(ctx context.Context, attempt int, wait time.Duration, clientRequestID string, err error) (freshConnection bool, _ error) {
+	if attempt >= c.maxAttempts {
+		return false, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+	}
+	if wait > c.retryAfterCap {
+		// Retrying at the cap would be sooner than Graph asked.
+		return false, fmt.Errorf("graph: not retrying: Graph asked to wait %s (Retry-After), longer than the client's cap of %s (WithRetryAfterCap); try again after that time: %w",
+			wait.Round(time.Second), c.retryAfterCap, err)
+	}
+	if wait <= 0 {
+		wait = min(c.backoff(attempt), c.retryAfterCap)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return false, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
+	}
+	if c.logger != nil {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying", slog.Int("attempt", attempt), slog.Duration("wait", wait),
+			slog.String("client-request-id", clientRequestID), slog.String("err", err.Error()))
+	}
+	timer := time.NewTimer(wait)
+	select {
+	case <-ctx.Done():
+		timer.Stop()
+		return false, errors.Join(ctx.Err(), err)
+	case <-timer.C:
+	}
+	var ge *Error
+	return errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable, nil
+}
+
+// reportAttempt hands one attempt to the context's reporter.
+//
+//go:noinline
+func reportAttempt(report func(Attempt), n int, method, clientRequestID string, began time.Time, op Operation, code int, retryable bool, wait time.Duration, err error) {
+	report(describeAttempt(n, method, clientRequestID, began, op, code, retryable, wait, err))
 }
 
 // Attempt is one HTTP attempt of a request, as the Client reports it to
@@ -175,12 +201,27 @@ func (c *Client) contextFailure(ctx, attemptCtx context.Context) error {
 func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (op Operation, code int, retryable bool, wait time.Duration, err error) {
 	actx, cancel := c.attemptContext(ctx)
 	defer cancel() // after the body is read: the timeout covers it
+	req, err := c.newRequest(ctx, actx, method, target, body, clientRequestID, freshConnection)
+	if err != nil {
+		return Operation{}, 0, false, 0, err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		retryable, err := c.sendFailure(ctx, actx, method, target, err)
+		return Operation{}, 0, retryable, 0, err
+	}
+	return c.readOperation(ctx, actx, resp, clientRequestID[0])
+}
+
+// newRequest builds one attempt's request, with the Authorization header
+// of a token good at actx.
+func (c *Client) newRequest(ctx, actx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (*http.Request, error) {
 	auth, err := c.authorization(actx)
 	if err != nil {
 		if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
 			err = fmt.Errorf("%w (%w)", err, cf)
 		}
-		return Operation{}, 0, false, 0, err
+		return nil, err
 	}
 	var rd io.Reader
 	if body != nil {
@@ -188,7 +229,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	}
 	req, err := http.NewRequestWithContext(actx, method, target, rd)
 	if err != nil {
-		return Operation{}, 0, false, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	// The keys are written in canonical form, so no Set has to
 	// canonicalize them on every request.
@@ -201,20 +242,30 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	h["User-Agent"] = c.userAgentHeader
 	h["Client-Request-Id"] = clientRequestID
 	req.Close = freshConnection // after a 503, do not reuse the connection
+	return req, nil
+}
 
-	resp, err := c.send(req)
-	if err != nil {
-		if ctx.Err() != nil { // the caller's deadline or cancellation: final
-			return Operation{}, 0, false, 0, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
-		}
-		if cf := c.contextFailure(ctx, actx); cf != nil {
-			// The attempt timed out with no reply: like a dropped
-			// connection, the request may be sent again.
-			return Operation{}, 0, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), cf)
-		}
-		// No reply at all: the request may be sent again.
-		return Operation{}, 0, true, 0, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
+// sendFailure names why no reply came, and whether the request may be
+// sent again.
+//
+//go:noinline
+func (c *Client) sendFailure(ctx, actx context.Context, method, target string, err error) (retryable bool, _ error) {
+	if ctx.Err() != nil { // the caller's deadline or cancellation: final
+		return false, fmt.Errorf("graph: %s %s: %w", method, redactURL(target), ctx.Err())
 	}
+	if cf := c.contextFailure(ctx, actx); cf != nil {
+		// The attempt timed out with no reply: like a dropped
+		// connection, the request may be sent again.
+		return true, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), cf)
+	}
+	// No reply at all: the request may be sent again.
+	return true, fmt.Errorf("graph: %s %s: no reply: %w", method, redactURL(target), unwrapURLError(err))
+}
+
+// readOperation reads a reply into an Operation, or into the error that
+// says why it is not one (then with the reply's status code, and for an
+// error reply whether it may be retried and after how long).
+func (c *Client) readOperation(ctx, actx context.Context, resp *http.Response, clientRequestID string) (op Operation, code int, retryable bool, wait time.Duration, err error) {
 	defer resp.Body.Close()
 	buf := c.replyBuffers.get()
 	defer c.replyBuffers.put(buf) // after parsing: nothing read keeps a reference to it
@@ -230,7 +281,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, headerValue(resp.Header, "Location"), requestID)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		ge := c.errorReply(ctx, resp, raw, clientRequestID[0])
+		ge := c.errorReply(ctx, resp, raw, clientRequestID)
 		return Operation{}, resp.StatusCode, ge.Temporary(), ge.RetryAfter, ge
 	}
 	bad := func(cause error) (Operation, int, bool, time.Duration, error) {
@@ -258,7 +309,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 	}
 	op.Location = location
 	op.RequestID = requestID
-	op.ClientRequestID = firstNonEmpty(headerValue(resp.Header, "Client-Request-Id"), clientRequestID[0])
+	op.ClientRequestID = firstNonEmpty(headerValue(resp.Header, "Client-Request-Id"), clientRequestID)
 	return op, resp.StatusCode, false, 0, nil
 }
 

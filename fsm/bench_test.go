@@ -3,6 +3,7 @@ package fsm_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/qmuntal/stateless"
@@ -49,6 +50,27 @@ func BenchmarkRWMutexRLockBaseline(b *testing.B) {
 		mu.RLock()
 		//lint:ignore SA2001 the baseline measures the lock itself
 		mu.RUnlock()
+	}
+}
+
+// BenchmarkTwoLockedAddsFloor is what any lease must cost at least on
+// amd64: a lease has to announce itself with a full fence before it looks
+// at the gate (Stop's handshake), and to write its release atomically, and
+// every atomic write Go has there (Add, CompareAndSwap, Swap, Store) is a
+// LOCK-prefixed instruction. Two atomic adds on one word and nothing else is
+// that floor; an RWMutex read lock is exactly it, which is why
+// BenchmarkGateLease can come near BenchmarkRWMutexRLockBaseline but not
+// below it.
+func BenchmarkTwoLockedAddsFloor(b *testing.B) {
+	var word atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		word.Add(2)
+		word.Add(^uint64(1))
+	}
+	if word.Load() != 0 {
+		b.Fatal("the adds did not cancel")
 	}
 }
 

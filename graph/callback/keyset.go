@@ -17,10 +17,11 @@ import (
 )
 
 // minRSAKeyBits is the smallest RSA modulus the key set uses. NIST SP
-// 800-131A does not accept RSA keys under 2048 bits for generating
-// signatures, so an RS256 token verified by a smaller key proves nothing a
-// bot should rely on; Microsoft publishes 2048-bit keys. crypto/rsa itself
-// still verifies with 1024-bit keys.
+// 800-131A disallows generating digital signatures with RSA keys under 2048
+// bits (under 112 bits of security strength) and allows verifying with them
+// only for legacy use; a callback token is signed when it is sent, so one
+// that such a key verifies was signed in a way the standard disallows.
+// crypto/rsa itself still verifies with 1024-bit keys.
 const minRSAKeyBits = 2048
 
 // failedKeyFetchRetryInterval is how long after a failed fetch of the key set
@@ -54,10 +55,12 @@ func (e *keysUnavailableError) Unwrap() error { return e.err }
 // key does not verify) makes the set fetch again only if the last fetch,
 // successful or not, is older than the refetch interval on the Validator's
 // clock (after a failure: failedKeyFetchRetryInterval, if shorter);
-// otherwise it is refused at once. A token without a kid is tried against
+// otherwise it is refused at once: as a bad signature, or, while the last
+// fetch failed, as keys unavailable. A token without a kid is tried against
 // every cached key and never makes a fetch. Concurrent tokens that may fetch
-// share one fetch. Dropping keys Microsoft withdrew is not this type's job:
-// the Validator builds a new keySet after WithKeySetMaxAge.
+// share one fetch. A successful fetch replaces the cached keys, so a key the
+// set no longer lists is dropped; as fetches follow misses only, the
+// Validator also builds a new keySet after WithKeySetMaxAge.
 type keySet struct {
 	url      string
 	client   *http.Client // the Validator's guardedClient

@@ -1,0 +1,129 @@
+package roundfour
+
+import "github.com/recgate/recgate/properties"
+
+// Pseudo-invariants a Bug may list in Catches besides "P1".."P10".
+const (
+	// Hung: the suite's watchdog says the bot hung.
+	Hung = "hung"
+	// Interference: the opt-in noninterference check fails the bot.
+	Interference = "noninterference"
+	// Vacuous: the suite says it could not judge what the bot persisted
+	// (a stream of bytes in which no frame could be traced).
+	Vacuous = "vacuous"
+)
+
+// Bug is one buggy wiring.
+type Bug struct {
+	// Name is short and stable, for test names and the report.
+	Name string
+	// Rule is what the bot breaks: "R1", "R2" or "protocol".
+	Rule string
+	// Mistake says what the team did and why it breaks the rule.
+	Mistake string
+	// Catches lists the invariant IDs the suite should name when it
+	// catches the bot (or Hung, Interference, Vacuous).
+	Catches []string
+	// Options are passed to the suite.
+	Options []properties.Option
+	// Miss, when set, says why the suite as it is passes this bot: the
+	// test still asserts that the suite catches it, and skips with this
+	// reason when it does not, so the package stays green and the miss
+	// stays visible.
+	Miss string
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// CorrectBot is a wiring that keeps the rule.
+type CorrectBot struct {
+	// Name is short and stable.
+	Name string
+	// What says what the bot does that a suite might mistake for a
+	// violation.
+	What string
+	// Vacuous, when set, says why the suite cannot judge the bot: its run
+	// must fail as vacuous, never pass and never name a violation.
+	Vacuous string
+	// FalseAlarm, when set, says why the suite as it is fails this correct
+	// bot: the test still asserts that it passes, and skips with this
+	// diagnosis when the suite fails it, so the package stays green; if
+	// the suite starts passing it, the test fails until FalseAlarm is
+	// removed.
+	FalseAlarm string
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// Bugs lists the buggy bots of this round.
+func Bugs() []Bug {
+	return []Bug{
+		// More than one call in a process.
+		{Name: "RegistryRecreatesEndedCall", Rule: "protocol", New: NewRegistryRecreatesEndedCall, Catches: []string{"P5"},
+			Mistake: "fsm.Registry used as get-or-create: the registry forgets an ended call, and the next Start makes a fresh machine that asks Graph to record a call that is over"},
+		{Name: "CrossCallGate", Rule: "R1", New: NewCrossCallGate, Catches: []string{"P1", "P7"},
+			Mistake: "routes keyed by media source ID alone: a second call's first participant replaces stream 0's route, whose frames then take a lease on the other (consented) call's open gate; the team's test hands every storage to env.Sink"},
+		{Name: "CrossCallGateOwnStorage", Rule: "R1", New: NewCrossCallGateOwnStorage, Catches: []string{"P1", "P7"},
+			Mistake: "the same MSI-keyed routes, with the other call's storage kept apart from env.Sink: stream 0's frames are recorded into the other call's recording",
+			Miss:    missCrossCallOwnStorage},
+		// Time.
+		{Name: "DebouncedFlush", Rule: "R2", New: NewDebouncedFlush, Catches: []string{"P1"},
+			Mistake: "frames admitted under a lease are batched and written 300 ms after the last frame (debounce) without a lease; the hook flushes storage, not the batch, which lands after notRecording",
+			Miss:    missDebouncedFlush},
+		{Name: "PendingFallback", Rule: "R1", New: NewPendingFallback, Catches: []string{"P1", "P4", "P7"},
+			Mistake: "a pending attempt whose notification has not come within 200 ms is completed by the bot itself (a completed update built from Graph's running reply), which fsm accepts",
+			Miss:    missPendingFallback},
+		{Name: "SampledStateFlag", Rule: "R2", New: NewSampledStateFlag, Catches: []string{"P1", "P7", "P2"},
+			Mistake: "no lease per frame: a ticker samples \"machine is Recording\" into an atomic flag every millisecond, and frames are written straight to storage while it is set; it is stale for up to a millisecond after Stop"},
+		// Reports.
+		{Name: "ReassertOnReconnect", Rule: "R1", New: NewReassertOnReconnect, Catches: []string{"P1", "P4", "P6"},
+			Mistake: "Start while Recording (a media reconnect) sends recording again straight through the Graph client; the gate stays open while it is out and after Graph refused it"},
+		{Name: "DeferredReportBeforeDrain", Rule: "R2", New: NewDeferredReportBeforeDrain, Catches: []string{"P2", "P1"},
+			Mistake: "hand-rolled Stop defers the drain, then defers the report: the report runs first, while a write is still in progress"},
+		{Name: "SegmentContext", Rule: "protocol", New: NewSegmentContext, Catches: []string{"P10"},
+			Mistake: "Graph middleware stamps clientContext \"<call>/segment-N/<status>\", N counting recordings that ended: a Start after a refused recording repeats the refused request's clientContext"},
+		{Name: "EagerStop", Rule: "protocol", New: NewEagerStop, Catches: []string{"P6", "P5"},
+			Mistake: "hand-rolled Stop taken off the control lock so it never waits behind a slow Start: notRecording goes out while Start's recording request is still in flight (and, since Stop no longer looks at the call, after the call ended)"},
+		// Writers in front of and behind the gate.
+		{Name: "BufioBeforeGate", Rule: "R1", New: NewBufioBeforeGate, Catches: []string{"P7"},
+			Mistake: "a 256-byte bufio.Writer in front of Gate.Writer, fed every frame: the gate looks at flush time, so frames buffered before consent go through with the frames that fill the buffer"},
+		{Name: "GzipTrailerAfterReport", Rule: "R2", New: NewGzipTrailerAfterReport, Catches: []string{"P1"},
+			Mistake: "gzip member per recording, flushed after every frame and by the hook; Close (final block and trailer: CRC-32 and length of the media) comes only at the next Start or at shutdown, after notRecording"},
+		{Name: "TeeAfterGate", Rule: "R2", New: NewTeeAfterGate, Catches: []string{"P1", "P2"},
+			Mistake: "io.MultiWriter(gated writer, debug copy): the copy is written only if the gate let the frame through, but after the gated writer released its lease, so a waiting Stop may report before the copy lands"},
+	}
+}
+
+// Correct lists the correct bots of this round.
+func Correct() []CorrectBot {
+	return []CorrectBot{
+		{Name: "CountingGate", New: NewCountingGate,
+			What: "hand-rolled gate: a flag, a count of writes in progress under a sync.Cond, an epoch per close; Stop closes, waits for writes, flushes, then reports"},
+		{Name: "RegistryRouted", New: NewRegistryRouted,
+			What: "one fsm.Registry, every event looked up by call ID, updates through Registry.Notify; a call the registry forgot has ended and its events are dropped"},
+		{Name: "TwoCallsKeyed", New: NewTwoCallsKeyed,
+			What: "serves the suite's call and a second, always-recording call in one process, routes keyed by call and media source ID"},
+		{Name: "DebouncedFlushDoneRight", New: NewDebouncedFlushDoneRight,
+			What: "batches written 300 ms after the last frame under a lease of the timer's own; the hook stops the timer and writes the last batches before it flushes"},
+		{Name: "FailAndRestart", New: NewFailAndRestart,
+			What:       "when storage refuses a write (a fault injected every fifth write) it releases the lease, reports failed through the machine, and sends a new recording request with a new Start, all in the Frame handler",
+			FalseAlarm: falseAlarmFailAndRestart},
+		{Name: "GzipClosedInHook", New: NewGzipClosedInHook,
+			What:    "one gzip member per recording and stream, written under a lease, closed by the hook before it flushes",
+			Vacuous: "gzip hides every canary: the suite cannot judge what it cannot read, says so, and tells the bot to hand env.Sink the plaintext"},
+	}
+}
+
+// NewCountingGate builds the correct hand-rolled bot.
+func NewCountingGate(env *properties.Env) (properties.Bot, error) {
+	return newHandBot(callOf(env)), nil
+}
+
+// Diagnoses of the rows the suite gets wrong (see the Miss and FalseAlarm
+// fields).
+const (
+	falseAlarmFailAndRestart = "P3 counts requests per suite event, not per attempt: the Frame handler's failed (Graph completed it) and the new recording (a new clientContext) are two attempts, but P3 reads \"a second request (recording) in one Frame, after the failed request got completed\"; fix in properties/invariant.go, P3's check: a recording request after a notRecording or failed request of the same event that Graph completed starts a new attempt (allow it; P1, P7 and P9 judge the new recording, and the refusedBy clause still catches a recording sent again after a refusal)"
+	missCrossCallOwnStorage  = "the suite's Env is one call and judges only env.Sink: frames of the call under test written into another call's storage (here a bytes.Buffer) are never seen; fix in properties/env.go + doc.go: document that a bot serving several calls must hand every call's storage to the suite (e.g. env.Sink.Stream(k) for k >= env.Streams), which makes the CrossCallGate row catch it"
+	missDebouncedFlush       = "time does not pass in a case, and writes that land after a case ended are never judged: the 300 ms timer fires after the case's last check, on an Env nobody reads (quiesce sees no goroutine, since time.AfterFunc starts none until it fires); fix in properties/play.go (runner.finish) and env.go: after the case, keep the Env open and count a Sink write that lands later as a violation reported by the next case or at the end of RunSuite/Check (a late write after notRecording or the call's end is a P1 violation whenever it lands)"
+	missPendingFallback      = "the suite never lets time pass while an attempt is pending, so a bot timer that opens the gate later fires after the case; fix in properties/scenario.go (drawStep) and play.go (runner.step): a drawn \"time passes\" step (opt-in duration, e.g. WithIdle(d), or an Env clock the bot's timers use) that waits, then quiesces and delivers frames"
+)

@@ -187,11 +187,9 @@ type twoCallBot struct {
 }
 
 // newTwoCallBot joins both calls. keyed picks the right routing key;
-// otherToSink routes the other call's storage to env.Sink, on a stream the
-// suite sends no frames on (env.Streams), as a team whose test hands every
-// storage to the suite would.
-func newTwoCallBot(env *properties.Env, keyed, otherToSink bool) (*twoCallBot, error) {
-	fb, err := newFSMBot(callOf(env), sinkFlushHook(env.Sink), nil)
+// otherStorage is the other call's recording.
+func newTwoCallBot(c call, keyed bool, otherStorage io.Writer) (*twoCallBot, error) {
+	fb, err := newFSMBot(c, sinkFlushHook(c.sink), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -199,19 +197,14 @@ func newTwoCallBot(env *properties.Env, keyed, otherToSink bool) (*twoCallBot, e
 	if err != nil {
 		return nil, err
 	}
-	b := &twoCallBot{fsmBot: fb, other: other, keyed: keyed,
+	b := &twoCallBot{fsmBot: fb, other: other, keyed: keyed, otherStorage: otherStorage,
 		byMSI: make(map[uint32]route), byKey: make(map[routeKey]route)}
-	if otherToSink {
-		b.otherStorage = env.Sink.Stream(env.Streams)
-	} else {
-		b.otherStorage = &bytes.Buffer{}
-	}
 	// The suite's call: one media source per stream.
 	for i, s := range fb.streams {
-		b.add(env.CallID, uint32(msiBase+i), route{call: env.CallID, stream: s, w: env.Sink.Stream(i)})
+		b.add(c.id, uint32(msiBase+i), route{call: c.id, stream: s, w: streamOf{c.sink, i}})
 	}
 	// The other call joined later, with one participant; it is recording.
-	b.add(otherCallID, msiBase, route{call: otherCallID, stream: other.Gate().NewStream(), w: b.otherStorage})
+	b.add(otherCallID, msiBase, route{call: otherCallID, stream: other.Gate().NewStream(), w: otherStorage})
 	if _, err := other.Start(context.Background()); err != nil {
 		return nil, err
 	}
@@ -228,7 +221,7 @@ func (b *twoCallBot) add(call string, msi uint32, r route) {
 // NewTwoCallsKeyed builds the correct two-call bot: routes keyed by call
 // and MSI.
 func NewTwoCallsKeyed(env *properties.Env) (properties.Bot, error) {
-	return newTwoCallBot(env, true, false)
+	return newTwoCallBot(callOf(env), true, &bytes.Buffer{})
 }
 
 // NewCrossCallGate builds the bot whose routes are keyed by MSI alone.
@@ -242,14 +235,14 @@ func NewTwoCallsKeyed(env *properties.Env) (properties.Bot, error) {
 // consented), and are written to the other call's storage. Here the
 // team's test hands every storage to env.Sink.
 func NewCrossCallGate(env *properties.Env) (properties.Bot, error) {
-	return newTwoCallBot(env, false, true)
+	return newTwoCallBot(callOf(env), false, env.Sink.Stream(env.Streams))
 }
 
 // NewCrossCallGateOwnStorage is the same bot with the other call's storage
 // kept apart from env.Sink (the team's test gives the suite only the call
 // under test's storage).
 func NewCrossCallGateOwnStorage(env *properties.Env) (properties.Bot, error) {
-	return newTwoCallBot(env, false, false)
+	return newTwoCallBot(callOf(env), false, &bytes.Buffer{})
 }
 
 func (b *twoCallBot) Frame(_ context.Context, stream int, payload []byte) error {

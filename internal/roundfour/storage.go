@@ -204,14 +204,20 @@ type teeAfterGate struct {
 // for that lease goes on to flush and report while the copy is being
 // written, so the copy can land after notRecording (R2).
 func NewTeeAfterGate(env *properties.Env) (properties.Bot, error) {
-	fb, err := newFSMBot(callOf(env), sinkFlushHook(env.Sink), nil)
+	return newTeeAfterGate(callOf(env))
+}
+
+// newTeeAfterGate writes the debug copy of stream i on stream
+// c.streams+i, a stream the suite sends no frames on.
+func newTeeAfterGate(c call) (*teeAfterGate, error) {
+	fb, err := newFSMBot(c, sinkFlushHook(c.sink), nil)
 	if err != nil {
 		return nil, err
 	}
 	b := &teeAfterGate{fsmBot: fb}
-	for i := 0; i < env.Streams; i++ {
-		debug := streamOf{env.Sink, env.Streams + i}
-		b.out = append(b.out, io.MultiWriter(fb.m.Gate().Writer(streamOf{env.Sink, i}), debug))
+	for i := 0; i < c.streams; i++ {
+		debug := streamOf{c.sink, c.streams + i}
+		b.out = append(b.out, io.MultiWriter(fb.m.Gate().Writer(streamOf{c.sink, i}), debug))
 	}
 	return b, nil
 }

@@ -21,23 +21,30 @@ const debounceDelay = 300 * time.Millisecond
 // the frame that fills it, under that frame's lease.
 const batchLimit = 96
 
-// debounced batches each stream's frames, admitted under a lease: a full
-// batch (batchLimit) is written at once, the rest once no frame came for
-// debounceDelay.
+// debounced batches each stream's frames, admitted under a lease, in a
+// batcher per recording: a full batch (batchLimit) is written at once, the
+// rest once no frame came for debounceDelay.
 type debounced struct {
 	*fsmBot
 	// rightly is the correct variant: the timer writes under a lease of
 	// its own, and the hook stops it and writes what is left.
 	rightly bool
+	flusher []*fsm.Stream // rightly: the timers' own lease holders
 
-	mu      sync.Mutex
-	buf     [][]byte
-	timer   *time.Timer
-	flusher []*fsm.Stream // rightly: the timer's own lease holders
+	mu  sync.Mutex
+	cur *batcher
+}
+
+// batcher is one recording's batches and their debounce timer.
+type batcher struct {
+	owner *debounced
+	mu    sync.Mutex
+	buf   [][]byte
+	timer *time.Timer
 }
 
 func newDebounced(c call, rightly bool) (*debounced, error) {
-	b := &debounced{rightly: rightly, buf: make([][]byte, c.streams)}
+	b := &debounced{rightly: rightly}
 	hook := sinkFlushHook(c.sink)
 	if rightly {
 		hook = b.recordingEnded
@@ -50,6 +57,7 @@ func newDebounced(c call, rightly bool) (*debounced, error) {
 	for i := 0; i < c.streams; i++ {
 		b.flusher = append(b.flusher, fb.m.Gate().NewStream())
 	}
+	b.cur = &batcher{owner: b, buf: make([][]byte, c.streams)}
 	return b, nil
 }
 
@@ -57,11 +65,13 @@ func newDebounced(c call, rightly bool) (*debounced, error) {
 //
 // The mistake: storage is billed per call, so the team batches frames: a
 // full batch is written at once, and what is left 300 ms after the last
-// frame (a debounce). Frames are admitted under a lease, so "nothing
-// outside the recording gets in"; the recording-ended hook flushes
-// storage, but the debounce timer still holds the last batch, which is
-// written 300 ms after notRecording was sent (R2). A team with a Close that flushes the batch would be caught at the
-// end of the case; this one has none.
+// frame (a debounce). Each recording gets a batcher of its own, made by
+// Start, and frames are admitted under a lease, so "nothing outside the
+// recording gets in". The recording-ended hook flushes storage, but the
+// debounce timer still holds the recording's last batch, which is written
+// 300 ms after notRecording was sent (R2). A team with a Close that
+// flushed the batchers would be caught at the end of the case; this one
+// has none.
 func NewDebouncedFlush(env *properties.Env) (properties.Bot, error) {
 	return newDebounced(callOf(env), false)
 }
@@ -71,6 +81,21 @@ func NewDebouncedFlush(env *properties.Env) (properties.Bot, error) {
 // last batches before it flushes.
 func NewDebouncedFlushDoneRight(env *properties.Env) (properties.Bot, error) {
 	return newDebounced(callOf(env), true)
+}
+
+func (b *debounced) current() *batcher {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cur
+}
+
+// Start gives the new recording a batcher of its own; the old one's timer
+// writes what it still holds.
+func (b *debounced) Start(ctx context.Context) error {
+	b.mu.Lock()
+	b.cur = &batcher{owner: b, buf: make([][]byte, b.c.streams)}
+	b.mu.Unlock()
+	return b.fsmBot.Start(ctx)
 }
 
 func (b *debounced) Frame(_ context.Context, stream int, payload []byte) error {
@@ -83,29 +108,34 @@ func (b *debounced) Frame(_ context.Context, stream int, payload []byte) error {
 		return err
 	}
 	defer lease.Release()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf[stream] = append(b.buf[stream], payload...)
-	if len(b.buf[stream]) >= batchLimit {
-		p := b.buf[stream]
-		b.buf[stream] = nil
-		_, err := b.c.sink.Write(stream, p)
+	return b.current().add(stream, payload)
+}
+
+func (t *batcher) add(stream int, payload []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf[stream] = append(t.buf[stream], payload...)
+	if len(t.buf[stream]) >= batchLimit {
+		p := t.buf[stream]
+		t.buf[stream] = nil
+		_, err := t.owner.c.sink.Write(stream, p)
 		return err
 	}
-	if b.timer == nil {
-		b.timer = time.AfterFunc(debounceDelay, b.timerFired)
+	if t.timer == nil {
+		t.timer = time.AfterFunc(debounceDelay, t.fired)
 	} else {
-		b.timer.Reset(debounceDelay)
+		t.timer.Reset(debounceDelay)
 	}
 	return nil
 }
 
-// timerFired writes every batch.
-func (b *debounced) timerFired() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.timer = nil
-	for i, p := range b.buf {
+// fired writes every batch.
+func (t *batcher) fired() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.timer = nil
+	b := t.owner
+	for i, p := range t.buf {
 		if len(p) == 0 {
 			continue
 		}
@@ -121,27 +151,28 @@ func (b *debounced) timerFired() {
 			// another."
 			_, _ = b.c.sink.Write(i, p)
 		}
-		b.buf[i] = nil
+		t.buf[i] = nil
 	}
 }
 
 // recordingEnded (rightly) stops the timer and writes what is left.
 func (b *debounced) recordingEnded(context.Context, fsm.Trigger) error {
-	b.mu.Lock()
-	if b.timer != nil {
-		b.timer.Stop()
-		b.timer = nil
+	t := b.current()
+	t.mu.Lock()
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
 	}
-	for i, p := range b.buf {
+	for i, p := range t.buf {
 		if len(p) > 0 {
 			if _, err := b.c.sink.Write(i, p); err != nil {
-				b.mu.Unlock()
+				t.mu.Unlock()
 				return err
 			}
 		}
-		b.buf[i] = nil
+		t.buf[i] = nil
 	}
-	b.mu.Unlock()
+	t.mu.Unlock()
 	return b.c.sink.Flush()
 }
 

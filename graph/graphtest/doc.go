@@ -13,7 +13,8 @@
 // The server listens on loopback over TLS (Client trusts its certificate),
 // under /v1.0 and /beta. What it checks, as Graph does:
 //
-//   - a bearer token is present (401), and equals WithToken's if given;
+//   - a bearer token is present, and equals WithToken's if given (401,
+//     with Graph's WWW-Authenticate Bearer challenge);
 //   - Content-Type is application/json (415); gzip request bodies are
 //     accepted, as the official SDKs send them;
 //   - the body is JSON with a known status and a clientContext of at most

@@ -64,13 +64,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, entry *Request) (
 	return
 }
 
+// bearerChallenge is the WWW-Authenticate Graph sends with every 401 (RFC
+// 6750 requires one): where to get a token, and for which resource (client_id
+// is Microsoft Graph's app ID). It carries no claims challenge, so the
+// official SDKs, which retry a 401 once only for a claims challenge, do not
+// retry.
+const bearerChallenge = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`
+
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(tok) == "" {
+		w.Header().Set("WWW-Authenticate", bearerChallenge)
 		writeError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 		return false
 	}
 	if s.token != "" && tok != s.token {
+		w.Header().Set("WWW-Authenticate", bearerChallenge)
 		writeError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure.")
 		return false
 	}

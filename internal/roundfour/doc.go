@@ -25,14 +25,22 @@
 //
 // Bugs lists the buggy bots, each with the invariants the suite should
 // name. A Bug whose Miss is set is one the suite as it stands passes: its
-// test still asserts the right verdict and skips with the diagnosis, so the
+// test still asserts the right verdict and skips with the diagnosis (what
+// the suite lacks, and the smallest change that would catch it), so the
 // package stays green and the miss stays in sight; if the suite starts
-// catching it, the test fails until Miss is removed. Correct lists bots
-// that keep the rule while doing something unusual (a registry of calls,
-// two calls in one process, a recording that fails itself and starts
-// again, a debounced flush done right, a hand-rolled gate); the suite must
-// pass them, or fail one as vacuous when its Vacuous says it stores only
-// what the suite cannot read (gzip).
+// catching it, the test fails until Miss is removed. A Bug whose
+// Unreliable is set is caught in some runs only: one run, passed when
+// caught for a listed reason, skipped with the diagnosis when not.
+// mechanism_test.go shows each such bug on fakes of Graph and storage, so
+// a miss is the suite's and not a bot that does not do what it says.
+//
+// Correct lists bots that keep the rule while doing something unusual (a
+// hand-rolled counting gate, a registry of calls, two calls in one
+// process, a debounced flush done right, a recording that fails itself
+// and starts again); the suite must pass them. GzipClosedInHook stores
+// only gzip, which the suite cannot read: its run must fail as vacuous
+// (Vacuous). A correct bot whose FalseAlarm is set is one the suite fails
+// today; its test skips with the diagnosis until the suite passes it.
 //
 // The suite's Env models one call (one CallID, one Updater, one Sink).
 // A second call in these bots is the bot's own: its Graph is an

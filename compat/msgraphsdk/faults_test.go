@@ -3,6 +3,7 @@ package msgraphsdk
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ type outcome struct {
 	err     error
 	elapsed time.Duration
 	log     []graphtest.Request
+	wire    []wireRequest
 }
 
 // quickRetry makes the SDK's retry handler wait 1 s (plus its jitter of up
@@ -51,7 +53,7 @@ func run(t *testing.T, fake *graphtest.Server, ctxTimeout time.Duration, callID 
 	sdk := newSDK(t, fake, testToken)
 	start := time.Now()
 	op, err := sdk.update(withTimeout(t, ctxTimeout), callID, "ctx-"+callID, models.RECORDING_RECORDINGSTATUS, opts...)
-	return outcome{op: op, err: err, elapsed: time.Since(start), log: updates(fake)}
+	return outcome{op: op, err: err, elapsed: time.Since(start), log: updates(fake), wire: sdk.wire.requests()}
 }
 
 // wantCompleted checks the SDK's answer is the completed operation.
@@ -301,31 +303,47 @@ func TestTransportFaults(t *testing.T) {
 			}
 		}, []int{0}},
 		{"truncated JSON", graphtest.TruncatedJSON(), 10 * time.Second, func(t *testing.T, o outcome) {
-			if o.err == nil || asODataErrorOK(o.err) {
-				t.Errorf("SDK error %v, want a read error", o.err)
+			if o.err == nil || asODataErrorOK(o.err) || !errors.Is(o.err, io.ErrUnexpectedEOF) {
+				t.Errorf("SDK error %v, want the read's unexpected EOF", o.err)
 			}
 		}, []int{200}},
 		{"malformed JSON", graphtest.MalformedJSON(), 10 * time.Second, func(t *testing.T, o outcome) {
-			if o.err == nil || asODataErrorOK(o.err) {
-				t.Errorf("SDK error %v, want a parse error", o.err)
+			if o.err == nil || asODataErrorOK(o.err) || o.op != nil {
+				t.Errorf("SDK returned op %v error %v, want a parse error", o.op, o.err)
 			}
 		}, []int{200}},
+		// SDK limitation: an error body it has no parser for (text/html, as
+		// gateways send) is a plain error: the status code is lost.
 		{"502 HTML", graphtest.BadGatewayHTML(), 10 * time.Second, func(t *testing.T, o outcome) {
-			if o.err == nil {
-				t.Fatalf("no error for a 502")
+			if o.err == nil || asODataErrorOK(o.err) || !strings.Contains(o.err.Error(), "text/html") {
+				t.Errorf("SDK error %T %v, want its plain 'no factory for text/html' error", o.err, o.err)
 			}
-			t.Logf("SDK error for a 502 with an HTML body: %T %v", o.err, o.err)
+			var api *abs.ApiError
+			if errors.As(o.err, &api) {
+				t.Errorf("the SDK now keeps the status of an HTML error (%d); update the notes", api.ResponseStatusCode)
+			}
 		}, []int{502}},
 		{"wrong Content-Type", graphtest.WrongContentType(), 10 * time.Second, func(t *testing.T, o outcome) {
-			t.Logf("SDK answer for JSON labelled text/plain: op %v err %T %v", o.op, o.err, o.err)
+			if o.err == nil || o.op != nil || !strings.Contains(o.err.Error(), "text does not support structured data") {
+				t.Errorf("SDK returned op %v error %v, want its text parser's refusal", o.op, o.err)
+			}
 		}, []int{200}},
+		// SDK limitation: an empty 200 is no operation and no error; a
+		// caller that dereferences the result panics.
 		{"empty 200", graphtest.EmptyOK(), 10 * time.Second, func(t *testing.T, o outcome) {
 			if o.err != nil || o.op != nil {
 				t.Errorf("SDK returned op %v err %v, want nil, nil (it reads an empty 200 as no operation)", o.op, o.err)
 			}
 		}, []int{200}},
+		// SDK limitation: no limit on a reply's size; the 2 MiB body is read
+		// whole and its unknown member kept as additional data.
 		{"oversized", graphtest.Oversized(), 10 * time.Second, func(t *testing.T, o outcome) {
-			t.Logf("SDK answer for a 2 MiB body: op %v err %v", o.op, o.err)
+			if o.err != nil || o.op == nil {
+				t.Fatalf("SDK returned op %v err %v, want the body read whole", o.op, o.err)
+			}
+			if pad, _ := o.op.GetAdditionalData()["padding"].(*string); pad == nil || len(*pad) < 1<<20 {
+				t.Errorf("the 2 MiB padding is not in the operation's additional data")
+			}
 		}, []int{200}},
 		{"latency", graphtest.Latency(200 * time.Millisecond), 10 * time.Second, func(t *testing.T, o outcome) {
 			wantCompleted(t, o)

@@ -144,13 +144,15 @@ type wireLog struct {
 }
 
 type wireRequest struct {
-	method, path    string
+	method, url     string
+	authorization   bool
 	contentEncoding string
 	body            string // as JSON, after un-gzipping
 }
 
 func (w *wireLog) RoundTrip(r *http.Request) (*http.Response, error) {
-	wr := wireRequest{method: r.Method, path: r.URL.Path, contentEncoding: r.Header.Get("Content-Encoding")}
+	wr := wireRequest{method: r.Method, url: r.URL.String(), authorization: r.Header.Get("Authorization") != "",
+		contentEncoding: r.Header.Get("Content-Encoding")}
 	if r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
 		_ = r.Body.Close()

@@ -100,6 +100,13 @@ var (
 				return ""
 			}
 			prev, replied := w.LastReply[e.Thread]
+			if replied && prev.Status != graph.StatusRecording && e.Status == graph.StatusRecording && prev.Outcome == OutcomeCompleted {
+				// The notRecording or failed report Graph accepted ended
+				// that attempt: a recording request after it is a new
+				// attempt (a bot that fails on a storage fault and starts
+				// again in the same handler), not the same one sent twice.
+				return ""
+			}
 			if replied && prev.Retryable && prev.Status == e.Status {
 				return "" // a retry of the same request after 429/503/504: the rule allows it
 			}

@@ -49,6 +49,14 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 			attempt("start"), request(rec, "b")}, ""},
 		{"again after 429, later", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeError, "429", true),
 			attempt("frame"), request(rec, "b")}, ""},
+		// One handler that reports failed (say, on a storage fault), has
+		// it accepted, and starts a new recording: two attempts, not one
+		// sent twice (internal/roundfour's FailAndRestart).
+		{"failed accepted, then a new recording in the same handler", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("frame"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeCompleted, "", false), request(rec, "c")}, ""},
+		{"failed not yet accepted, then recording in the same handler", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("frame"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeError, "500", false), request(rec, "c")}, "P3"},
+		{"recording twice in one handler", []Event{attempt("frame"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false), request(rec, "b")}, "P3"},
 	}
 	for _, c := range cases {
 		got := strings.Join(observeAll(c.events...), ",")

@@ -34,10 +34,13 @@ type Env struct {
 	origins map[string]Origin // canary -> the frame that carried it
 	stats   caseStats
 	run     *runner // the case being played (set by the suite)
+	// over is where the case ended in broken (-1 while it is played):
+	// what breaks an invariant after that, the bot did later on its own.
+	over int
 }
 
 func newEnv(callID string, streams int) *Env {
-	e := &Env{CallID: callID, Streams: streams, origins: make(map[string]Origin)}
+	e := &Env{CallID: callID, Streams: streams, origins: make(map[string]Origin), over: -1}
 	e.Updater = &Updater{env: e}
 	e.Sink = &Sink{env: e}
 	return e
@@ -89,6 +92,25 @@ func (e *Env) violations() []Violation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]Violation(nil), e.broken...)
+}
+
+// endCase marks the end of the case: later events are the bot's own,
+// after the suite stopped playing.
+func (e *Env) endCase() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.log = append(e.log, Event{Kind: EvQuiet, Label: "the case is over; what follows, the bot did later on its own"})
+	e.over = len(e.broken)
+}
+
+// lateViolations are the invariants broken after the case ended.
+func (e *Env) lateViolations() []Violation {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.over < 0 || len(e.broken) == e.over {
+		return nil
+	}
+	return append([]Violation(nil), e.broken[e.over:]...)
 }
 
 func (e *Env) events() []Event {

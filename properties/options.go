@@ -15,6 +15,8 @@ type options struct {
 	noninterference bool
 	untraced        map[int]bool // streams that hold no media (WithUntracedStreams)
 	onFail          func()       // RunSuite's: the moment the first case fails
+	lateWindow      time.Duration
+	late            *lateWatch // the run's ended cases (Check, RunSuite, Fuzz)
 }
 
 // DefaultTimeout is how long one bot call may take before the suite says
@@ -56,6 +58,26 @@ func WithGrace(d time.Duration) Option {
 	}
 }
 
+// WithLateWindow sets how long Check and RunSuite wait after their last
+// case for writes the bot makes later on its own. Every case that passed
+// stays watched until the run ends: a write that lands after its case
+// ended (a debounce timer that flushes a batch after notRecording, say) is
+// judged on that case's world, and the run fails with that case's report.
+// Writes from earlier cases land while later cases play; the window is for
+// the last ones. The default is DefaultLateWindow; 0 checks what has
+// landed by the end without waiting. (CheckT plays one case and cannot
+// watch it afterwards; Fuzz reports a late write when the next case
+// starts.)
+func WithLateWindow(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("properties: WithLateWindow(%s): the window cannot be negative", d)
+		}
+		o.lateWindow = d
+		return nil
+	}
+}
+
 // WithNoninterference adds a check for derived data that carries no
 // content (counts, hashes, levels): each case that passed is played again
 // with other media in every frame that arrived outside a confirmed
@@ -90,7 +112,7 @@ func WithUntracedStreams(streams ...int) Option {
 }
 
 func buildOptions(opts []Option) (options, error) {
-	o := options{timeout: DefaultTimeout, grace: DefaultGrace}
+	o := options{timeout: DefaultTimeout, grace: DefaultGrace, lateWindow: DefaultLateWindow}
 	for i, opt := range opts {
 		if opt == nil {
 			return o, fmt.Errorf("properties: option %d is nil", i)

@@ -71,9 +71,13 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 		t.Fatal(err)
 	}
 	var cov Coverage
+	o.late = &lateWatch{}
 	rapid.Check(t, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
 	if t.Failed() {
 		return
+	}
+	if msg := o.late.awaitReport(o.lateWindow); msg != "" {
+		t.Fatal(msg)
 	}
 	t.Logf("properties: %s", cov.String())
 	if err := cov.vacuous(o.untraced); err != nil {
@@ -86,9 +90,15 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 //	func FuzzMyBot(f *testing.F) { f.Fuzz(properties.Fuzz(newMyBot)) }
 func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
 	o, err := buildOptions(opts)
+	o.late = &lateWatch{}
 	return rapid.MakeFuzz(func(rt *rapid.T) {
 		if err != nil {
 			rt.Fatal(err)
+		}
+		// The fuzzer never says it is done: a late write of an earlier
+		// case is reported when the next one starts.
+		if msg := o.late.report(); msg != "" {
+			rt.Fatal(msg)
 		}
 		runCase(rt, newBot, o)
 	})
@@ -135,6 +145,9 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 			}
 			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted\n%s", msg)
 		}
+	}
+	if o.late != nil {
+		o.late.watch(r.env)
 	}
 	return cov
 }

@@ -45,7 +45,14 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	}
 	var first atomic.Int64
 	o.onFail = func() { first.CompareAndSwap(0, int64(time.Since(start))) }
+	o.late = &lateWatch{}
 	rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	if !v.Failed() {
+		if msg := o.late.awaitReport(o.lateWindow); msg != "" {
+			o.onFail()
+			v.Errorf("%s", msg)
+		}
+	}
 	if !v.Failed() {
 		if err := cov.vacuous(o.untraced); err != nil {
 			v.Errorf("%v", err)

@@ -38,7 +38,6 @@ func TestStatusSpellings(t *testing.T) {
 				opts = append(opts, graphtest.WithPascalCase())
 			}
 			t.Run(name, func(t *testing.T) {
-				t.Parallel()
 				fake := newFake(t, opts...)
 				fake.AddCall("c").Then(graphtest.ReplyStatus(st.sent))
 				o := run(t, fake, 10*time.Second, "c")
@@ -71,7 +70,6 @@ func TestLocationFaults(t *testing.T) {
 			name = "normal"
 		}
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
 			fake := newFake(t, graphtest.WithPascalCase())
 			call := fake.AddCall("c")
 			if kind != "" {

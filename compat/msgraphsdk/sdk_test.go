@@ -68,6 +68,13 @@ var (
 		"RedirectHandler", "ParametersNameDecodingHandler", "UserAgentHandler", "HeadersInspectionHandler"}
 )
 
+// The tests run one at a time, never in parallel: msgraphsdk's
+// NewGraphServiceClient writes a package-level variable (the backing store
+// factory, through EnableBackingStore) that every model constructor reads,
+// so making a client while another client's request is being read is a
+// data race (go test -race finds it). An application makes its clients
+// before it uses them concurrently.
+
 // sdkClient is the official SDK's GraphServiceClient pointed at the fake.
 type sdkClient struct {
 	*msgraphsdk.GraphServiceClient

@@ -141,6 +141,9 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 		return 0, nil // persists nothing, whenever it comes (a flush of an empty buffer at Close)
 	}
 	e := s.env
+	if r := e.run; r != nil {
+		r.holdWhileStopping()
+	}
 	media := e.trace(p)
 	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media, FromSink: true})
 	if r := e.run; r != nil {

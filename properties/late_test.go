@@ -8,49 +8,73 @@ import (
 	"time"
 )
 
-// lateCopyBot is the reference wiring plus the bug a debounce timer
-// brings: every persisted frame is written once more, on its own, a
-// moment later and without a lease; once a recording ended that copy
-// lands after notRecording, after the case that caused it is over.
+// lateCopies is the bug a debounce timer brings, made deterministic: the
+// bot keeps a copy of every frame it persisted and writes the copies, on
+// their own and without a lease, later; here when the next case's bot is
+// built, which is after the case they belong to has ended (the suite
+// builds each case's bot after the previous case is over). Those copies
+// land after notRecording, or after the call ended.
+type lateCopies struct {
+	mu      sync.Mutex
+	pending func() // writes the previous case's copies
+}
+
+func (l *lateCopies) factory(env *Env) (Bot, error) {
+	l.mu.Lock()
+	if l.pending != nil {
+		l.pending()
+	}
+	l.mu.Unlock()
+	ref, err := newReferenceBot(env, 0)
+	if err != nil {
+		return nil, err
+	}
+	b := &lateCopyBot{referenceBot: ref, sink: env.Sink}
+	l.mu.Lock()
+	l.pending = b.writeCopies
+	l.mu.Unlock()
+	return b, nil
+}
+
 type lateCopyBot struct {
 	*referenceBot
-	delay time.Duration
-	mu    sync.Mutex
-	sink  *Sink
+	sink   *Sink
+	mu     sync.Mutex
+	copies []copied
+}
+
+type copied struct {
+	stream  int
+	payload []byte
 }
 
 func (b *lateCopyBot) Frame(ctx context.Context, stream int, payload []byte) error {
 	if err := b.referenceBot.Frame(ctx, stream, payload); err != nil {
 		return err
 	}
-	p := append([]byte(nil), payload...)
-	time.AfterFunc(b.delay, func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		_, _ = b.sink.Write(stream, p)
-	})
+	b.mu.Lock()
+	b.copies = append(b.copies, copied{stream, append([]byte(nil), payload...)})
+	b.mu.Unlock()
 	return nil
 }
 
-func newLateCopyBot(delay time.Duration) Factory {
-	return func(env *Env) (Bot, error) {
-		ref, err := newReferenceBot(env, 0)
-		if err != nil {
-			return nil, err
-		}
-		return &lateCopyBot{referenceBot: ref, delay: delay, sink: env.Sink}, nil
+func (b *lateCopyBot) writeCopies() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.copies {
+		_, _ = b.sink.Write(c.stream, c.payload)
 	}
+	b.copies = nil
 }
 
 // TestLateWriteIsJudgedOnItsCase: a write a bot makes after its case ended
-// (here a timer's, which the end-of-case grace period cannot see coming)
 // is judged on that case's world, and fails the run with that case's
 // report. Before the suite watched ended cases, this bot passed.
 func TestLateWriteIsJudgedOnItsCase(t *testing.T) {
-	v := RunSuite(newLateCopyBot(20*time.Millisecond), WithLateWindow(500*time.Millisecond))
-	t.Log(v.Output)
+	var l lateCopies
+	v := RunSuite(l.factory)
 	if v.Passed {
-		t.Fatal("a bot whose timer writes a copy of each frame after notRecording passed the suite")
+		t.Fatal("a bot that writes copies of its frames after notRecording, after the case, passed the suite")
 	}
 	for _, want := range []string{"P1 ", "after its case had ended", "the case is over; what follows, the bot did later on its own"} {
 		if !strings.Contains(v.Output, want) {
@@ -60,15 +84,12 @@ func TestLateWriteIsJudgedOnItsCase(t *testing.T) {
 }
 
 // TestLateWindowZeroStillJudgesWhatLanded: with no window, what landed
-// while later cases played is still judged. (A case takes a few
-// milliseconds; a copy 30 ms late lands several cases later.)
+// while later cases played is still judged.
 func TestLateWindowZeroStillJudgesWhatLanded(t *testing.T) {
-	v := RunSuite(newLateCopyBot(30*time.Millisecond), WithLateWindow(0))
-	if v.Passed {
-		t.Fatal("late copies that landed while later cases played passed unjudged")
-	}
-	if !strings.Contains(v.Output, "after its case had ended") {
-		t.Errorf("the run failed, but not on a late write:\n%s", v.Output)
+	var l lateCopies
+	v := RunSuite(l.factory, WithLateWindow(0))
+	if v.Passed || !strings.Contains(v.Output, "after its case had ended") {
+		t.Fatalf("late copies that landed while later cases played were not judged (passed: %v):\n%s", v.Passed, v.Output)
 	}
 }
 

@@ -43,6 +43,8 @@ type runner struct {
 	// waits for the write's lease.
 	whileDraining []int
 	atFlush       []int
+	// stopping is the concurrent Stop or Fail under way, if any.
+	stopping *watched
 }
 
 func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
@@ -132,7 +134,36 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 
 // background runs fn on a goroutine of its own and waits until it has
 // returned or blocked (see settle).
-func (r *runner) background(fn func()) {
+func (r *runner) background(fn func()) { r.backgroundWatch(fn, nil) }
+
+// holdWhileStopping makes a Sink write that begins while a concurrent Stop
+// or Fail runs (on another goroutine) wait until that Stop returned or
+// blocked. It plays the interleaving that matters: a write under a lease
+// makes Stop block in its drain, so it lands at once, before the report;
+// a write without one (a copy made after the lease was released, say)
+// lands after Stop reported, where P1 sees it. Without the wait, the
+// writing goroutine, already running, almost always won the race, and such
+// a bot passed most runs.
+func (r *runner) holdWhileStopping() {
+	r.mu.Lock()
+	w := r.stopping
+	r.mu.Unlock()
+	if w == nil || w.id() == goid() {
+		return
+	}
+	settle(w.done, w.id, r.opts.timeout/3)
+}
+
+// watched is a goroutine the suite started for a concurrent event: done
+// closes when it returns; id is its goroutine id while it is inside the
+// bot (0 otherwise).
+type watched struct {
+	done chan struct{}
+	id   func() uint64
+}
+
+// backgroundWatch is background, and hands the goroutine to watch first.
+func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 	var id atomic.Uint64
 	done := make(chan struct{})
 	r.mu.Lock()
@@ -143,7 +174,7 @@ func (r *runner) background(fn func()) {
 		id.Store(goid())
 		fn()
 	}()
-	settle(done, func() uint64 {
+	idf := func() uint64 {
 		g := id.Load()
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -151,7 +182,11 @@ func (r *runner) background(fn func()) {
 			return g
 		}
 		return 0
-	}, r.opts.timeout/3)
+	}
+	if watch != nil {
+		watch(&watched{done: done, id: idf})
+	}
+	settle(done, idf, r.opts.timeout/3)
 }
 
 // deliver sends frames on the given streams, one after the other.
@@ -192,7 +227,15 @@ func (r *runner) concurrently(what string) {
 		r.env.observe(Event{Kind: EvCallEnded})
 	}
 	r.env.observe(Event{Kind: EvAttempt, Label: "concurrent " + what})
-	r.background(func() { r.event(what, true) })
+	if what != "stop" && what != "fail" {
+		r.background(func() { r.event(what, true) })
+		return
+	}
+	r.backgroundWatch(func() { r.event(what, true) }, func(w *watched) {
+		r.mu.Lock()
+		r.stopping = w
+		r.mu.Unlock()
+	})
 }
 
 // whileInFlight is what happens while a step's first request is out:
@@ -314,6 +357,9 @@ func (r *runner) step(st *step, ended *bool) {
 	}
 	r.lookAtGate()
 	r.waitBackground()
+	r.mu.Lock()
+	r.stopping = nil // it has returned: writes need not wait for it
+	r.mu.Unlock()
 	r.lookAtGate()
 	if st.kind == stepStop || st.kind == stepFail || st.kind == stepCallEnded || st.duringWrite != "" || st.concurrent != "" {
 		// Writes that a bot left to other goroutines land now, while the

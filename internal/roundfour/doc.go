@@ -42,6 +42,14 @@
 // (Vacuous). A correct bot whose FalseAlarm is set is one the suite fails
 // today; its test skips with the diagnosis until the suite passes it.
 //
+// The round found three misses (DebouncedFlush, PendingFallback,
+// CrossCallGateOwnStorage), one bug caught only sometimes (TeeAfterGate)
+// and one false alarm (FailAndRestart). The suite was then changed: writes
+// after a case ended are judged on that case, a write during a concurrent
+// Stop waits for it, and P3 lets a recording follow an accepted failed
+// report. Only CrossCallGateOwnStorage is still a Miss, by the one-call
+// limit below.
+//
 // The suite's Env models one call (one CallID, one Updater, one Sink).
 // A second call in these bots is the bot's own: its Graph is an
 // fsm.UpdaterFunc that always confirms, and its storage is either

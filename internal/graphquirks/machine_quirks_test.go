@@ -208,10 +208,12 @@ func TestMachinePollsTheLocation(t *testing.T) {
 					t.Fatal("watchdog: the single poll neither applied an update nor logged a failure in 5 s")
 				}
 			}
-			// The update's event comes before the transition it causes:
-			// give the machine until the watchdog to reach the state the
-			// case expects (it does at once unless it is wrong).
-			for m.State() != tc.state {
+			// The update's event comes before the transition it causes,
+			// and the machine stores Recording before it opens the gate
+			// (the gate's opening is the last step of entering it): give
+			// the machine until the watchdog to reach the state the case
+			// expects, gate included (it does at once unless it is wrong).
+			for m.State() != tc.state || (tc.state == fsm.Recording && !m.Gate().IsOpen()) {
 				select {
 				case <-watchdog:
 				default:

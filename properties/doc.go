@@ -42,7 +42,15 @@
 // -rapid.seed. Every invariant is checked on every event, and every write
 // is judged whenever it lands: after each Stop, Fail and CallEnded and at
 // the end of a case the suite waits (Closer, then at most the grace
-// period) until the bot's own goroutines are quiet. Every bot call has a
+// period) until the bot's own goroutines are quiet. Writes that land even
+// later, after their case ended (a debounce timer's batch, a timer that
+// confirms a pending attempt by itself), are judged on their own case:
+// every case that passed stays watched until the run ends, which waits
+// WithLateWindow for the last ones. A write that begins while a concurrent
+// Stop or Fail runs on another goroutine waits until that Stop returned or
+// blocked, so a write made without a lease lands after the report, where
+// P1 sees it. The suite plays one call: a bot serving several must hand
+// every call's storage to env.Sink. Every bot call has a
 // deadline and a watchdog: a bot that deadlocks fails with "the bot hung
 // in Stop ..." and a dump of its goroutines. A failure prints the broken
 // invariant, what happened, and the shrunk case event by event.

@@ -1,0 +1,115 @@
+package roundfive
+
+import "github.com/recgate/recgate/properties"
+
+// Pseudo-invariants a Bug may list in Catches besides "P1".."P10".
+const (
+	// Hung: the suite's watchdog says the bot hung.
+	Hung = "hung"
+	// Interference: the opt-in noninterference check fails the bot.
+	Interference = "noninterference"
+	// Vacuous: the suite says it could not judge what the bot persisted.
+	Vacuous = "vacuous"
+)
+
+// Bug is one buggy wiring.
+type Bug struct {
+	// Name is short and stable, for test names and the report.
+	Name string
+	// Rule is what the bot breaks: "R1", "R2" or "protocol".
+	Rule string
+	// Mistake says what the team did and why it breaks the rule.
+	Mistake string
+	// Catches lists the invariant IDs the suite should name when it
+	// catches the bot (or Hung, Interference, Vacuous).
+	Catches []string
+	// Options are passed to the suite.
+	Options []properties.Option
+	// Miss, when set, says why the suite as it is passes this bot (the
+	// diagnosis): the test still asserts that the suite catches it, and
+	// skips with this reason when it does not, so the package stays green
+	// and the miss stays visible; if the suite starts catching it, the
+	// test fails until Miss is removed.
+	Miss string
+	// Unreliable, when set, says why the suite catches this bot only in
+	// some runs (the measured rate and the diagnosis): the test runs the
+	// suite once, passes when it names a listed invariant, skips with
+	// this reason when the run passes, and fails when it names another.
+	Unreliable string
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// CorrectBot is a wiring that keeps the rule.
+type CorrectBot struct {
+	// Name is short and stable.
+	Name string
+	// What says what the bot does that a suite might mistake for a
+	// violation.
+	What string
+	// Options are passed to the suite (WithUntracedStreams for a bot's
+	// control stream).
+	Options []properties.Option
+	// FalseAlarm, when set, says why the suite as it is fails this correct
+	// bot (the diagnosis): the test still asserts that it passes, and
+	// skips with this when the suite fails it; if the suite starts passing
+	// it, the test fails until FalseAlarm is removed.
+	FalseAlarm string
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// Bugs lists the buggy bots of this round.
+func Bugs() []Bug {
+	return []Bug{
+		// Notifications and fsm options.
+		{Name: "FailedIsDone", Rule: "R1", New: NewFailedIsDone, Catches: []string{"P1", "P4", "P7"},
+			Mistake: "the notification handler asks \"is the operation over?\" (completed or failed) and feeds fsm a completed one when it is: a failed notification opens the gate"},
+		{Name: "PollByRepost", Rule: "protocol", New: NewPollByRepost, Catches: []string{"P3", "P10"},
+			Mistake: "WithOperationPolling with a getter that re-POSTs recording with the pending attempt's clientContext (no GET through the team's proxy): every poll is a second recording request of one attempt"},
+		{Name: "FreshMachineAfterFail", Rule: "protocol", New: NewFreshMachineAfterFail, Catches: []string{"P10"},
+			Mistake: "after Fail the call gets a new fsm.Machine with the same options; its counter clientContext generator (\"<call>/attempt-N\") starts at 1 again and repeats the call's first clientContext (fsm refuses repeats within one machine only)"},
+		// Crash recovery wiring.
+		{Name: "RecoverOnEveryStart", Rule: "R2", New: NewRecoverOnEveryStart, Catches: []string{"P1", "P2", "P7"},
+			Mistake: "Journal.Recover runs in every Start (\"before any Start\"), and recovers the live call's own trail: failed is reported while the live machine's gate stays open"},
+		// Storage around env.Sink.
+		{Name: "PipeCopy", Rule: "R2", New: NewPipeCopy, Catches: []string{"P1", "P2", "P7"},
+			Mistake: "frames go under a lease into an io.Pipe that an io.Copy goroutine drains into storage; pw.Write returns when the reader has the bytes, before io.Copy writes them, so the storage write lands after the lease was released"},
+		{Name: "MixedJSONPreRoll", Rule: "R1", New: NewMixedJSONPreRoll, Catches: []string{"P7", Vacuous},
+			Mistake: "JSON lines {seq, audio []byte, caption} per stream; the last two frames heard before consent are written as a lead-in when the gate opens, audio only (base64), beside the plain-text captions of the recorded frames on the same stream"},
+		{Name: "GoroutinePerFrame", Rule: "R1", New: NewGoroutinePerFrame, Catches: []string{"P7"},
+			Mistake: "the frame handler does `go persist(frame)` with context.Background(); the goroutine takes its lease when it runs, so a frame that arrived while recording was in flight is written if its goroutine runs after completed"},
+		{Name: "SlowTickerRemainder", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1"},
+			Mistake: "batches of three frames written under a lease; the hook parks each recording's tail for a periodic uploader that runs every 5 s, without a lease, seconds after notRecording"},
+		{Name: "HookFlushTimeout", Rule: "R2", New: NewHookFlushTimeout, Catches: []string{"P1", "P2"},
+			Mistake: "frames buffered in a bufio.Writer under a lease; the hook flushes on a goroutine and waits at most 2 ms (\"a stuck disk must not hold up notRecording\"): with slower storage the flush lands after the report"},
+		// Stop, Fail, and what follows.
+		{Name: "AsyncStop", Rule: "R1", New: NewAsyncStop, Catches: []string{"P7", "P9", "P1"},
+			Mistake: "Stop and Fail run the machine's Stop on a goroutine and return at once (the webhook must answer fast): frames that arrive after the bot was asked to stop and before the goroutine closed the gate are persisted"},
+		{Name: "ResumeOnFrame", Rule: "R1", New: NewResumeOnFrame, Catches: []string{"P7"},
+			Mistake: "after Fail, the next frame makes the bot Start again by itself (allowed), and it persists that frame too once Start returns, though it arrived before Graph's completed"},
+		{Name: "ObserverFlagNoLease", Rule: "R2", New: NewObserverFlagNoLease, Catches: []string{"P1", "P2"},
+			Mistake: "the gate mirrored from fsm's observer into an atomic flag; frames written without a lease while the flag is set, so Stop does not wait for a write in progress"},
+	}
+}
+
+// Correct lists the correct bots of this round.
+func Correct() []CorrectBot {
+	control := []properties.Option{properties.WithUntracedStreams(ControlStream)}
+	return []CorrectBot{
+		{Name: "ControlLog", New: NewControlLog, Options: control,
+			What: "a control log (Graph exchanges, states, operation ids: no media) on its own Sink stream, named in WithUntracedStreams, written before the first recording request and after notRecording"},
+		{Name: "AuditTrailOnSink", New: NewAuditTrailOnSink, Options: control,
+			What: "fsm.WithAuditTrail on a Sink stream of its own, named in WithUntracedStreams: the trail (no media) is written whenever the machine acts, also before consent and after the report"},
+		{Name: "WorkerPoolLeases", New: NewWorkerPoolLeases,
+			What: "two writer goroutines, each with its own fsm.Stream; the frame handler takes the lease at capture time and hands it to the worker, which writes and releases"},
+		{Name: "EveryOtherFrame", New: NewEveryOtherFrame,
+			What: "persists every other frame of each stream, under a lease"},
+		{Name: "RotatePerRecording", New: NewRotatePerRecording,
+			What: "each recording's frames go to Sink streams of their own (i+10k); the hook flushes, then rotates"},
+		{Name: "ShortConfirmationDeadline", New: NewShortConfirmationDeadline,
+			What: "README's wiring with fsm.WithConfirmationDeadline(2 ms): every pending attempt expires and the machine reports failed by itself"},
+		{Name: "ResumeOnceAfterFail", New: NewResumeOnceAfterFail,
+			What: "after Fail, the next frame makes the bot Start again by itself, once; the frame that woke it is dropped; a refused Start ends the resuming"},
+	}
+}

@@ -170,4 +170,3 @@ func (b *observerFlag) Frame(_ context.Context, stream int, payload []byte) erro
 	_, err := b.c.sink.Write(stream, payload)
 	return err
 }
-

@@ -162,12 +162,15 @@ func NewGoroutinePerFrame(env *properties.Env) (properties.Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &goroutinePerFrame{fsmBot: b}, nil
+	return &goroutinePerFrame{fsmBot: b, launch: func(f func()) { go f() }}, nil
 }
 
 type goroutinePerFrame struct {
 	*fsmBot
 	wg sync.WaitGroup
+	// launch runs f on a goroutine of its own (the SDK's dispatcher; a
+	// mechanism test runs f when it chooses).
+	launch func(f func())
 }
 
 func (b *goroutinePerFrame) Frame(_ context.Context, stream int, payload []byte) error {
@@ -176,7 +179,7 @@ func (b *goroutinePerFrame) Frame(_ context.Context, stream int, payload []byte)
 	}
 	p := append([]byte(nil), payload...)
 	b.wg.Add(1)
-	go func() {
+	b.launch(func() {
 		defer b.wg.Done()
 		s := b.m.Gate().NewStream()
 		defer s.Close()
@@ -186,7 +189,7 @@ func (b *goroutinePerFrame) Frame(_ context.Context, stream int, payload []byte)
 		}
 		defer lease.Release()
 		_, _ = b.c.sink.Write(stream, p)
-	}()
+	})
 	return nil
 }
 

@@ -44,6 +44,8 @@ func TestCorrectBotsPass(t *testing.T) {
 			switch {
 			case b.FalseAlarm != "" && !v.Passed:
 				t.Skipf("suite fails this correct bot: %s (%s)\n%.3000s", b.FalseAlarm, b.What, v.Output)
+			case b.FalseAlarm != "" && b.Intermittent:
+				t.Logf("the suite passed %s this run; its false alarm comes in some runs only: %s", b.Name, b.FalseAlarm)
 			case b.FalseAlarm != "":
 				t.Fatalf("the suite now passes %s, listed as a false alarm (%s): remove FalseAlarm from its row", b.Name, b.FalseAlarm)
 			case !v.Passed:

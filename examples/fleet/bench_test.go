@@ -38,7 +38,7 @@ func BenchmarkFleet1000(b *testing.B) {
 	}{{"paced", 500}, {"burst", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
 			o := options{calls: 1000, fps: 50, duration: 200 * time.Millisecond, speedup: 1, tick: 50 * time.Millisecond, rate: bc.rate,
-				throttled: 0.05, pending: 0.02, refused: 0.01, endedMid: 0.01, seed: 1, timeout: 5 * time.Minute}
+				throttled: 0.05, pending: 0.02, refused: 0.01, endedMid: 0.01, seed: 1, timeout: 5 * time.Minute, requestMetrics: true}
 			var heap, confirm50, confirm99, report50, callsPerSec, bare50 float64
 			for range b.N {
 				res, err := runFleet(context.Background(), o, io.Discard)

@@ -60,7 +60,7 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	began := time.Now()
-	r, err := newRig(ctx, o.calls)
+	r, err := newRig(ctx, o.calls, o.requestMetrics)
 	if err != nil {
 		return nil, err
 	}

@@ -66,9 +66,13 @@ type options struct {
 	seed       uint64
 	timeout    time.Duration
 	metrics    bool
-	progress   time.Duration // 0: no progress lines
-	cpuProfile string        // write a CPU profile of the run here
-	memProfile string        // write a heap profile at the peak here
+	// requestMetrics wires otelrecgate's Transport and Observer into the
+	// Graph client and the machines (frames and notifications are counted
+	// either way).
+	requestMetrics bool
+	progress       time.Duration // 0: no progress lines
+	cpuProfile     string        // write a CPU profile of the run here
+	memProfile     string        // write a heap profile at the peak here
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -89,6 +93,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed that deals the faults to calls")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up (and fail) after this long")
 	fs.BoolVar(&o.metrics, "metrics", false, "print the OpenTelemetry metrics (otelrecgate) at the end")
+	fs.BoolVar(&o.requestMetrics, "request-metrics", true, "count Graph requests, retries, transitions and gate time through otelrecgate's Transport and Observer, on the request path (false: measure start-to-confirmed without them; frames and notifications are counted either way)")
 	fs.DurationVar(&o.progress, "progress", time.Second, "print a progress line this often (0: never)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the peak, to this file")

@@ -12,7 +12,7 @@ import (
 // at least once.
 var smallRun = options{
 	calls: 50, fps: 50, duration: time.Second, speedup: 10, tick: 20 * time.Millisecond,
-	throttled: 0.1, pending: 0.1, refused: 0.04, endedMid: 0.04, seed: 7, timeout: time.Minute,
+	throttled: 0.1, pending: 0.1, refused: 0.04, endedMid: 0.04, seed: 7, timeout: time.Minute, requestMetrics: true,
 }
 
 // A small fleet through the real client, handler, registry and fake:

@@ -73,6 +73,9 @@ func (res *result) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "  calls start %s; each holds in its recording until every call is up (the peak: all calls at once), then they stop at the same pace;\n", pace)
 	fmt.Fprintf(w, "  writers wake every %s and write the frames due\n", o.tick)
+	if !o.requestMetrics {
+		fmt.Fprintf(w, "  -request-metrics=false: otelrecgate's Transport and Observer are not wired (no request, retry, transition or gate metrics); frames and notifications are still counted\n")
+	}
 	var dealt []string
 	for k := kind(0); k < kinds; k++ {
 		dealt = append(dealt, fmt.Sprintf("%d %s", res.kinds[k], k))

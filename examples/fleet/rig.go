@@ -63,7 +63,7 @@ func (r *rig) now() int64 { return int64(time.Since(r.epoch)) }
 // at converts a time from the fake's logs to the same clock.
 func (r *rig) at(t time.Time) int64 { return int64(t.Sub(r.epoch)) }
 
-func newRig(ctx context.Context, calls int) (*rig, error) {
+func newRig(ctx context.Context, calls int, requestMetrics bool) (*rig, error) {
 	r := &rig{epoch: time.Now(), calls: make(map[string]*call), cbServed: make(chan error, 1), conns: min(maxConns, max(calls, 4))}
 	r.reader = sdkmetric.NewManualReader()
 	r.provider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
@@ -91,15 +91,19 @@ func newRig(ctx context.Context, calls int) (*rig, error) {
 	tr := base.Clone()
 	tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = r.conns, r.conns
 	r.graphPool = &http.Client{Transport: tr}
+	var clientTransport http.RoundTripper = tr
+	obs := func(fsm.Event) {}
+	if requestMetrics {
+		clientTransport, obs = r.metrics.Transport(tr), r.metrics.Observer()
+	}
 	r.client, err = graph.NewClient(graph.StaticToken(token), graph.WithBaseURL(r.fake.BaseURL()),
-		graph.WithHTTPClient(&http.Client{Transport: r.metrics.Transport(tr)}),
+		graph.WithHTTPClient(&http.Client{Transport: clientTransport}),
 		graph.WithBackoff(2*time.Millisecond, 20*time.Millisecond))
 	if err != nil {
 		r.close()
 		return nil, err
 	}
 
-	obs := r.metrics.Observer()
 	r.registry, err = fsm.NewRegistry(func(callID string) (*fsm.Machine, error) {
 		c := r.calls[callID]
 		return fsm.New(callID, r.client, fsm.WithObserver(func(e fsm.Event) {

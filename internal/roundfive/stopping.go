@@ -170,3 +170,17 @@ func (b *observerFlag) Frame(_ context.Context, stream int, payload []byte) erro
 	_, err := b.c.sink.Write(stream, payload)
 	return err
 }
+
+// NewAsyncStopSilent builds AsyncStop as a team that implements only
+// properties.Bot would hand it to the suite: no GateReporter, no Closer.
+// It is the same bug, judged on bytes alone.
+func NewAsyncStopSilent(env *properties.Env) (properties.Bot, error) {
+	b, err := NewAsyncStop(env)
+	if err != nil {
+		return nil, err
+	}
+	return botOnly{b}, nil
+}
+
+// botOnly hides every optional interface of the bot it wraps.
+type botOnly struct{ properties.Bot }

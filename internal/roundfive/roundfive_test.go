@@ -17,8 +17,10 @@ const suiteWatchdog = 30 * time.Second
 
 // tries is how many runs of the suite a bug gets before it counts as
 // missed: a run draws its cases at random, and which invariant a drawn
-// case breaks first varies.
-const tries = 3
+// case breaks first varies. (Five: FailedIsDone, PipeCopy and
+// GoroutinePerFrame were caught 8 or 9 times in 10 on a loaded machine;
+// a caught row stops at its first catch.)
+const tries = 5
 
 func TestMain(m *testing.M) {
 	flag.Parse()

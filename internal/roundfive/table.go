@@ -78,7 +78,7 @@ func Bugs() []Bug {
 		{Name: "FreshMachineAfterFail", Rule: "protocol", New: NewFreshMachineAfterFail, Catches: []string{"P10"},
 			Mistake: "after Fail the call gets a new fsm.Machine with the same options; its counter clientContext generator (\"<call>/attempt-N\") starts at 1 again and repeats the call's first clientContext (fsm refuses repeats within one machine only)"},
 		// Crash recovery wiring.
-		{Name: "RecoverOnEveryStart", Rule: "R2", New: NewRecoverOnEveryStart, Catches: []string{"P1", "P2", "P7", "P4", "P6"},
+		{Name: "RecoverOnEveryStart", Rule: "R2", New: NewRecoverOnEveryStart, Catches: []string{"P1", "P2", "P7", "P4", "P6", "P3"},
 			Mistake: "Journal.Recover runs in every Start (\"before any Start\"), and recovers the live call's own trail: failed is reported while the live machine's gate stays open"},
 		// Storage around env.Sink.
 		{Name: "PipeCopy", Rule: "R2", New: NewPipeCopy, Catches: []string{"P1", "P2", "P7"},
@@ -97,11 +97,11 @@ func Bugs() []Bug {
 			Mistake: "frames buffered in a bufio.Writer under a lease; the hook flushes on a goroutine and waits at most 2 ms (\"a stuck disk must not hold up notRecording\"): with slower storage the flush lands after the report",
 			Miss:    missHookFlushTimeout},
 		// Stop, Fail, and what follows.
-		{Name: "AsyncStop", Rule: "R1", New: NewAsyncStop, Catches: []string{"P7", "P9", "P1"},
+		{Name: "AsyncStop", Rule: "R1", New: NewAsyncStop, Catches: []string{"P7", "P9", "P1", "P3"},
 			Mistake: "Stop and Fail run the machine's Stop on a goroutine and return at once (the webhook must answer fast): frames that arrive after the bot was asked to stop and before the goroutine closed the gate are persisted"},
-		{Name: "AsyncStopSilent", Rule: "R1", New: NewAsyncStopSilent, Catches: []string{"P7", "P9", "P1"},
-			Mistake: "AsyncStop without GateReporter or Closer: judged on what it persists only",
-			Miss:    missAsyncStopSilent},
+		{Name: "AsyncStopSilent", Rule: "R1", New: NewAsyncStopSilent, Catches: []string{"P7", "P9", "P1", "P3"},
+			Mistake:    "AsyncStop without GateReporter or Closer: judged on what it persists only",
+			Unreliable: unreliableAsyncStopSilent},
 		{Name: "ResumeOnFrame", Rule: "R1", New: NewResumeOnFrame, Catches: []string{"P7"},
 			Mistake: "after Fail, the next frame makes the bot Start again by itself (allowed), and it persists that frame too once Start returns, though it arrived before Graph's completed"},
 		{Name: "ObserverFlagNoLease", Rule: "R2", New: NewObserverFlagNoLease, Catches: []string{"P1", "P2"},
@@ -143,8 +143,8 @@ const (
 		"the real fix is a fake clock (run each case in a testing/synctest bubble, so a bot's timers fire in virtual time and the bubble's quiescence replaces settle/quiesce), which is a rewrite of play.go, not prototyped"
 	missHookFlushTimeout = "the suite's Sink answers at once, so a hook that waits only 2 ms for its flush always sees it finish; with storage slower than the hook's wait (shown on fakes in TestHookFlushTimeoutReportsBeforeSlowStorage) the flush lands after notRecording; " +
 		"fix in properties/env.go Sink.Write (with play.go step): a write from a goroutine outside any bot call while a Stop, Fail or CallEnded runs is slow storage: it waits for that call to return, at most a drawn latency (see /tmp/roundfive_slow_storage.diff)"
-	missAsyncStopSilent = "caught 1/10: AsyncStop is caught 10/10 only through GateReporter (the suite looks at the gate after Stop returned, sees it open: P9); judged on bytes, the bug needs a frame that arrives after Stop returned and before the bot's goroutine closed the gate, and the suite delivers none there: after a Stop step it waits for the bot's goroutines (waitBackground, quiesce), and the frames it sends while the step's request is out never come, since the request is made by the bot's goroutine after the step disarmed the Updater; " +
-		"fix in properties/play.go step: deliver a drawn burst of frames right after Stop or Fail returned, before waiting for the bot's goroutines (a race with the bot's goroutine, so it catches the bug in some runs only; see /tmp/roundfive_after_stop_frames.diff)"
+	unreliableAsyncStopSilent = "caught 1/10 measured alone, 5/10 on a loaded machine: AsyncStop is caught 10/10 only through GateReporter (the suite looks at the gate after Stop returned, sees it open: P9); judged on bytes, the bug needs a frame that arrives after Stop returned and before the bot's goroutine closed the gate, and the suite delivers none there: after a Stop step it waits for the bot's goroutines (waitBackground, quiesce), and the frames it sends while the step's request is out never come, since the request is made by the bot's goroutine after the step disarmed the Updater; " +
+		"fix in properties/play.go step: deliver a drawn burst of frames right after Stop or Fail returned, before waiting for the bot's goroutines (still a race with the bot's goroutine, but the frames come at once; prototype /tmp/roundfive_after_stop_frames.diff: caught 10/10, every earlier round unchanged)"
 	falseAlarmUntraced = "P1 (and P4, and P2 through UnflushedWrites) judge every Sink write, also bytes with no frame in them on a stream WithUntracedStreams names as holding no media: a control log or audit trail written before the first recording request or after notRecording reads as persisting outside a recording; " +
 		"fix in properties/env.go Sink.Write: on an untraced stream, a write in which no canary is found is stored but is no write event (media found there is judged as anywhere) (prototype /tmp/roundfive_untraced_streams.diff: passes 10/10, every earlier round unchanged)"
 	falseAlarmDeadline = "P3 counts requests per bot event, and the failed the machine reports by itself when the confirmation deadline passes (a timer goroutine, after Start returned) is counted as a second request of that Start (or, after the case, judged late as one); " +

@@ -141,23 +141,37 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 		return 0, nil // persists nothing, whenever it comes (a flush of an empty buffer at Close)
 	}
 	e := s.env
+	media := e.trace(p)
+	if r := e.run; r != nil && len(media) == 0 && r.opts.untraced[stream] {
+		// A stream the bot declared media-free (WithUntracedStreams) and
+		// bytes in which no frame is found: control data (a manifest, a
+		// log, an audit trail), which the rule does not time. Media found
+		// on such a stream is judged as on any other.
+		s.store(stream, p)
+		return len(p), nil
+	}
 	if r := e.run; r != nil {
 		r.holdWhileStopping()
+		r.slowStorage()
 	}
-	media := e.trace(p)
 	e.observe(Event{Kind: EvWriteBegin, Stream: stream, Media: media, FromSink: true})
 	if r := e.run; r != nil {
 		r.duringWrite()
 	}
+	s.store(stream, p)
+	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
+	return len(p), nil
+}
+
+// store keeps p on stream.
+func (s *Sink) store(stream int, p []byte) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.streams == nil {
 		s.streams = make(map[int][]byte)
 	}
 	s.streams[stream] = append(s.streams[stream], p...)
 	s.writes++
-	s.mu.Unlock()
-	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
-	return len(p), nil
 }
 
 // trace finds the canaries in p and returns where each came from.
@@ -266,7 +280,11 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	if err := graph.ValidateClientContext(clientContext); err != nil {
 		return graph.Operation{}, fmt.Errorf("%w: %w", graph.ErrInvalidRequest, err)
 	}
-	e.observe(Event{Kind: EvRequest, Status: status, ClientContext: clientContext})
+	// A request from a goroutine that is not inside a bot call (a timer
+	// of the machine's, a goroutine of the bot's) is not part of the
+	// attempt the suite is playing: P3 does not count it in that attempt.
+	bg := e.run != nil && !e.run.inBotCall()
+	e.observe(Event{Kind: EvRequest, Status: status, ClientContext: clientContext, background: bg})
 
 	u.mu.Lock()
 	var r reply
@@ -322,7 +340,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		u.pending = nil
 	}
 	u.mu.Unlock()
-	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext})
+	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg})
 	return op, err
 }
 

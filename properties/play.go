@@ -45,6 +45,40 @@ type runner struct {
 	atFlush       []int
 	// stopping is the concurrent Stop or Fail under way, if any.
 	stopping *watched
+	// ending closes when the Stop, Fail or CallEnded the suite is playing
+	// as a step returns (nil when none runs).
+	ending chan struct{}
+}
+
+// slowStorageLatency is how long, at most, the suite's storage takes to
+// answer a write a bot's own goroutine makes while a Stop, Fail or
+// CallEnded runs: storage is slow sometimes, and a hook that gives up
+// waiting for its flush must not report before the flush landed.
+const slowStorageLatency = 10 * time.Millisecond
+
+// slowStorage makes a write from a goroutine outside any bot call wait
+// while a Stop, Fail or CallEnded runs, until that call returned or for
+// slowStorageLatency: a write under a lease holds that Stop in its drain
+// and lands before the report; a flush the hook stopped waiting for lands
+// after it, where P1 and P2 see it.
+func (r *runner) slowStorage() {
+	g := goid()
+	r.mu.Lock()
+	done := r.ending
+	if done == nil && r.stopping != nil {
+		done = r.stopping.done
+	}
+	inBot := r.inBot[g]
+	r.mu.Unlock()
+	if done == nil || inBot {
+		return
+	}
+	t := time.NewTimer(slowStorageLatency)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
@@ -116,6 +150,16 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 		run()
 	} else {
 		done := make(chan struct{})
+		if what == "Stop" || what == "Fail" || what == "CallEnded" {
+			r.mu.Lock()
+			r.ending = done
+			r.mu.Unlock()
+			defer func() {
+				r.mu.Lock()
+				r.ending = nil
+				r.mu.Unlock()
+			}()
+		}
 		go func() { defer close(done); run() }()
 		select {
 		case <-done:
@@ -130,6 +174,15 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && time.Since(began) >= r.opts.timeout:
 		r.fail("the bot hung in %s: it returned only when its context's deadline (%s) passed: %v\n(a bot waiting for itself, e.g. a hook that waits for a lease the bot holds)", what, r.opts.timeout, err)
 	}
+}
+
+// inBotCall reports whether the calling goroutine is inside a bot call
+// the suite made.
+func (r *runner) inBotCall() bool {
+	g := goid()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inBot[g]
 }
 
 // background runs fn on a goroutine of its own and waits until it has
@@ -148,18 +201,36 @@ func (r *runner) holdWhileStopping() {
 	r.mu.Lock()
 	w := r.stopping
 	r.mu.Unlock()
-	if w == nil || w.id() == goid() {
+	if w == nil || w.spinning.Load() || w.id() == goid() {
 		return
 	}
-	settle(w.done, w.id, r.opts.timeout/3)
+	w.hold(min(r.opts.timeout/3, maxWriteHold))
+}
+
+// maxWriteHold bounds how long a write waits for a concurrent Stop to
+// return or block: long enough for a Stop that reports without waiting
+// (the bug this wait exposes) to finish, short enough that a Stop the
+// suite cannot see blocked costs little.
+const maxWriteHold = 100 * time.Millisecond
+
+// hold waits as settle does. A Stop that neither returned nor blocked
+// within the limit waits by spinning (a loop on an atomic, say), which
+// settle cannot see; later writes then go at once, or a correct bot that
+// writes a frame in several pieces would pay the limit for each.
+func (w *watched) hold(limit time.Duration) {
+	began := time.Now()
+	if !settle(w.done, w.id, limit) && time.Since(began) >= limit {
+		w.spinning.Store(true)
+	}
 }
 
 // watched is a goroutine the suite started for a concurrent event: done
 // closes when it returns; id is its goroutine id while it is inside the
 // bot (0 otherwise).
 type watched struct {
-	done chan struct{}
-	id   func() uint64
+	done     chan struct{}
+	id       func() uint64
+	spinning atomic.Bool // a wait ran the whole limit: later writes do not wait
 }
 
 // backgroundWatch is background, and hands the goroutine to watch first.
@@ -183,10 +254,13 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 		}
 		return 0
 	}
-	if watch != nil {
-		watch(&watched{done: done, id: idf})
+	if watch == nil {
+		settle(done, idf, r.opts.timeout/3)
+		return
 	}
-	settle(done, idf, r.opts.timeout/3)
+	w := &watched{done: done, id: idf}
+	watch(w)
+	w.hold(r.opts.timeout / 3)
 }
 
 // deliver sends frames on the given streams, one after the other.
@@ -328,6 +402,12 @@ func (r *runner) step(st *step, ended *bool) {
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: label})
 		r.event(label, false)
+		if len(st.afterReturn) > 0 {
+			// Media does not wait for the bot's goroutines; what the bot
+			// does with it is a frame event of its own.
+			env.observe(Event{Kind: EvAttempt, Label: "frame"})
+			r.deliver(st.afterReturn, false)
+		}
 		env.Updater.disarm()
 		r.mu.Lock()
 		r.atFlush = nil

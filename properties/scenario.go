@@ -2,6 +2,8 @@ package properties
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -49,6 +51,11 @@ type step struct {
 	// atFlush are the streams of frames that arrive while the bot's
 	// recording-ended hook flushes (Sink.Flush).
 	atFlush []int
+	// afterReturn are the streams of frames that arrive right after the
+	// bot's Stop or Fail returned, before the suite waits for the bot's
+	// own goroutines (a Stop handed to a goroutine has not closed
+	// anything yet).
+	afterReturn []int
 	// concurrent is a bot event ("stop", "fail", "start", "callEnded") that
 	// the suite runs while the step's first request is out.
 	concurrent string
@@ -232,6 +239,7 @@ func drawStep(t *rapid.T, at string, streams int) step {
 		st.inFlight = drawStreams(t, at+" frames while the request is out", streams, 0, 3)
 		if st.kind != stepStart {
 			st.atFlush = drawStreams(t, at+" frames while the hook flushes", streams, 0, 2)
+			st.afterReturn = drawStreams(t, at+" frames right after it returns", streams, 0, 2)
 		}
 		if st.kind == stepStart && rapid.IntRange(0, 4).Draw(t, at+": another event while the request is out?") == 4 {
 			st.concurrent = rapid.SampledFrom([]string{"stop", "callEnded", "start", "fail"}).Draw(t, at+": which")
@@ -290,11 +298,40 @@ func payload(n, stream, variant int) []byte {
 	return []byte(b.String())
 }
 
+// encodedRun is a run of base64 (standard or URL alphabet) or hex long
+// enough to hold a canary once decoded.
+var encodedRun = regexp.MustCompile(`[A-Za-z0-9+/_-]{12,}={0,2}`)
+
 func findCanaries(p []byte) []string {
 	ms := canaryPattern.FindAll(p, -1)
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, strings.ToLower(string(m)))
+	}
+	// Media encoded before the sink (base64 in JSON, hex in a log) keeps
+	// its canaries once decoded: look inside every run that decodes.
+	for _, run := range encodedRun.FindAll(p, -1) {
+		for _, dec := range decodings(run) {
+			for _, m := range canaryPattern.FindAll(dec, -1) {
+				out = append(out, strings.ToLower(string(m)))
+			}
+		}
+	}
+	return out
+}
+
+// decodings returns what run decodes to as base64 (padded or not, either
+// alphabet) and as hex, where it does.
+func decodings(run []byte) [][]byte {
+	var out [][]byte
+	s := strings.TrimRight(string(run), "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			out = append(out, b)
+		}
+	}
+	if b, err := hex.DecodeString(string(run)); err == nil {
+		out = append(out, b)
 	}
 	return out
 }

@@ -2,9 +2,9 @@ package properties
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,9 +95,10 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	}
 }
 
-// hexCopyBot is ReferenceBot that also keeps, under the same lease, a hex
-// copy of every frame it persists on a stream of its own (99): the suite
-// cannot read that stream.
+// hexCopyBot is ReferenceBot that also keeps, under the same lease, a
+// scrambled copy (the bytes reversed) of every frame it persists on a
+// stream of its own (99): the suite cannot read that stream. (Hex and
+// base64 it decodes.)
 type hexCopyBot struct{ *referenceBot }
 
 func (b hexCopyBot) Frame(_ context.Context, stream int, p []byte) error {
@@ -109,7 +110,9 @@ func (b hexCopyBot) Frame(_ context.Context, stream int, p []byte) error {
 	if _, err := b.sink.Write(stream, p); err != nil {
 		return err
 	}
-	_, err = b.sink.Write(99, []byte(hex.EncodeToString(p)))
+	scrambled := slices.Clone(p)
+	slices.Reverse(scrambled)
+	_, err = b.sink.Write(99, scrambled)
 	return err
 }
 

@@ -102,11 +102,6 @@ func runSuite(t *testing.T, name string, f properties.Factory, opts ...propertie
 	}
 }
 
-var violationLine = regexp.MustCompile(`\bP\d+ [A-Z]\w+\b[^\n]* violated`)
-
-// namesViolation reports whether output names any broken invariant.
-func namesViolation(output string) bool { return violationLine.MatchString(output) }
-
 // namesOneOf reports whether output names one of ids as a broken
 // invariant ("P7 ConsentCoversCapture violated", also in a headline that
 // lists several), says the bot hung, that noninterference failed, or that

@@ -84,8 +84,7 @@ func Bugs() []Bug {
 		{Name: "PipeCopy", Rule: "R2", New: NewPipeCopy, Catches: []string{"P1", "P2", "P7"},
 			Mistake: "frames go under a lease into an io.Pipe that an io.Copy goroutine drains into storage; pw.Write returns when the reader has the bytes, before io.Copy writes them, so the storage write lands after the lease was released"},
 		{Name: "MixedJSONPreRoll", Rule: "R1", New: NewMixedJSONPreRoll, Catches: []string{"P7", Vacuous},
-			Mistake: "JSON lines {seq, audio []byte, caption} per stream; the last two frames heard before consent are written as a lead-in when the gate opens, audio only (base64), beside the plain-text captions of the recorded frames on the same stream",
-			Miss:    missMixedJSON},
+			Mistake: "JSON lines {seq, audio []byte, caption} per stream; the last two frames heard before consent are written as a lead-in when the gate opens, audio only (base64), beside the plain-text captions of the recorded frames on the same stream"},
 		{Name: "GoroutinePerFrame", Rule: "R1", New: NewGoroutinePerFrame, Catches: []string{"P7"},
 			Mistake: "the frame handler does `go persist(frame)` with context.Background(); the goroutine takes its lease when it runs, so a frame that arrived while recording was in flight is written if its goroutine runs after completed"},
 		{Name: "SlowTickerRemainder", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1"},
@@ -94,14 +93,12 @@ func Bugs() []Bug {
 		{Name: "SlowTickerRemainderLongWindow", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1"}, Options: []properties.Option{properties.WithLateWindow(6 * time.Second)},
 			Mistake: "the same 5 s uploader, with WithLateWindow(6 s): the remedy a team has today, if it knows its own period"},
 		{Name: "HookFlushTimeout", Rule: "R2", New: NewHookFlushTimeout, Catches: []string{"P1", "P2"},
-			Mistake:    "frames buffered in a bufio.Writer under a lease; the hook flushes on a goroutine and waits at most 2 ms (\"a stuck disk must not hold up notRecording\"): with slower storage the flush lands after the report",
-			Unreliable: unreliableHookFlushTimeout},
+			Mistake: "frames buffered in a bufio.Writer under a lease; the hook flushes on a goroutine and waits at most 2 ms (\"a stuck disk must not hold up notRecording\"): with slower storage the flush lands after the report"},
 		// Stop, Fail, and what follows.
 		{Name: "AsyncStop", Rule: "R1", New: NewAsyncStop, Catches: []string{"P7", "P9", "P1", "P3"},
 			Mistake: "Stop and Fail run the machine's Stop on a goroutine and return at once (the webhook must answer fast): frames that arrive after the bot was asked to stop and before the goroutine closed the gate are persisted"},
 		{Name: "AsyncStopSilent", Rule: "R1", New: NewAsyncStopSilent, Catches: []string{"P7", "P9", "P1", "P3"},
-			Mistake:    "AsyncStop without GateReporter or Closer: judged on what it persists only",
-			Unreliable: unreliableAsyncStopSilent},
+			Mistake: "AsyncStop without GateReporter or Closer: judged on what it persists only"},
 		{Name: "ResumeOnFrame", Rule: "R1", New: NewResumeOnFrame, Catches: []string{"P7"},
 			Mistake: "after Fail, the next frame makes the bot Start again by itself (allowed), and it persists that frame too once Start returns, though it arrived before Graph's completed"},
 		{Name: "ObserverFlagNoLease", Rule: "R2", New: NewObserverFlagNoLease, Catches: []string{"P1", "P2"},
@@ -114,11 +111,9 @@ func Correct() []CorrectBot {
 	control := []properties.Option{properties.WithUntracedStreams(ControlStream)}
 	return []CorrectBot{
 		{Name: "ControlLog", New: NewControlLog, Options: control,
-			What:       "a control log (Graph exchanges, states, operation ids: no media) on its own Sink stream, named in WithUntracedStreams, written before the first recording request and after notRecording",
-			FalseAlarm: falseAlarmUntraced},
+			What: "a control log (Graph exchanges, states, operation ids: no media) on its own Sink stream, named in WithUntracedStreams, written before the first recording request and after notRecording"},
 		{Name: "AuditTrailOnSink", New: NewAuditTrailOnSink, Options: control,
-			What:       "fsm.WithAuditTrail on a Sink stream of its own, named in WithUntracedStreams: the trail (no media) is written whenever the machine acts, also before consent and after the report",
-			FalseAlarm: falseAlarmUntraced},
+			What: "fsm.WithAuditTrail on a Sink stream of its own, named in WithUntracedStreams: the trail (no media) is written whenever the machine acts, also before consent and after the report"},
 		{Name: "WorkerPoolLeases", New: NewWorkerPoolLeases,
 			What: "two writer goroutines, each with its own fsm.Stream; the frame handler takes the lease at capture time and hands it to the worker, which writes and releases"},
 		{Name: "EveryOtherFrame", New: NewEveryOtherFrame,
@@ -126,8 +121,7 @@ func Correct() []CorrectBot {
 		{Name: "RotatePerRecording", New: NewRotatePerRecording,
 			What: "each recording's frames go to Sink streams of their own (i+10k); the hook flushes, then rotates"},
 		{Name: "ShortConfirmationDeadline", New: NewShortConfirmationDeadline,
-			What:       "README's wiring with fsm.WithConfirmationDeadline(2 ms): every pending attempt expires and the machine reports failed by itself",
-			FalseAlarm: falseAlarmDeadline, Intermittent: true},
+			What: "README's wiring with fsm.WithConfirmationDeadline(2 ms): every pending attempt expires and the machine reports failed by itself"},
 		{Name: "ResumeOnceAfterFail", New: NewResumeOnceAfterFail,
 			What: "after Fail, the next frame makes the bot Start again by itself, once; the frame that woke it is dropped; a refused Start ends the resuming"},
 	}
@@ -137,16 +131,6 @@ func Correct() []CorrectBot {
 // fields). Each names the prototype of its fix, measured against all
 // five rounds' bots (internal/roundfive's doc.go says what it did).
 const (
-	missMixedJSON = "the sink finds canaries only in plain text: the lead-in's audio is base64 (encoding/json's []byte), and the stream also carries plain captions of the recorded frames, so the per-stream vacuity check (a stream with bytes and no traced frame) sees a traced stream and stays quiet; " +
-		"fix in properties/scenario.go findCanaries: also look for canaries inside every base64 (std or URL alphabet) or hex run once decoded (prototype /tmp/roundfive_decode_canaries.diff: caught 10/10 as P7; it makes roundthree's Base64AudioPreRollNoninterference name P7 first, and properties' TestUntracedStreamIsVacuous needs a copy the suite cannot read, the bytes reversed)"
 	missSlowTicker = "late writes are watched only up to WithLateWindow (300 ms) after the last case; a tail parked for an uploader that runs every 5 s lands after every RunSuite has returned (the cases of a run take about a second in all); the row below with WithLateWindow(6 s) catches it, so the smallest fix is in properties/options.go + doc.go (WithLateWindow, Checking your own bot): say that a bot with periodic work must set the window above its longest period; " +
 		"the real fix is a fake clock (run each case in a testing/synctest bubble, so a bot's timers fire in virtual time and the bubble's quiescence replaces settle/quiesce), which is a rewrite of play.go, not prototyped"
-	unreliableHookFlushTimeout = "0/10 on an idle machine, caught now and then under load (when the hook's 2 ms pass before its flush goroutine runs): the suite's Sink answers at once, so a hook that waits only 2 ms for its flush always sees it finish; with storage slower than the hook's wait (shown on fakes in TestHookFlushTimeoutReportsBeforeSlowStorage) the flush lands after notRecording; " +
-		"fix in properties/env.go Sink.Write (with play.go step): a write from a goroutine outside any bot call while a Stop, Fail or CallEnded runs is slow storage: it waits until that call returned, at most 20 ms (a write under a lease holds Stop in its drain and lands before the report; a flush the hook gave up on lands after it) (prototype /tmp/roundfive_slow_storage.diff: caught 10/10, every earlier round unchanged)"
-	unreliableAsyncStopSilent = "caught 1/10 measured alone, 5/10 on a loaded machine: AsyncStop is caught 10/10 only through GateReporter (the suite looks at the gate after Stop returned, sees it open: P9); judged on bytes, the bug needs a frame that arrives after Stop returned and before the bot's goroutine closed the gate, and the suite delivers none there: after a Stop step it waits for the bot's goroutines (waitBackground, quiesce), and the frames it sends while the step's request is out never come, since the request is made by the bot's goroutine after the step disarmed the Updater; " +
-		"fix in properties/play.go step: deliver a drawn burst of frames right after Stop or Fail returned, before waiting for the bot's goroutines (still a race with the bot's goroutine, but the frames come at once; prototype /tmp/roundfive_after_stop_frames.diff: caught 10/10, every earlier round unchanged)"
-	falseAlarmUntraced = "P1 (and P4, and P2 through UnflushedWrites) judge every Sink write, also bytes with no frame in them on a stream WithUntracedStreams names as holding no media: a control log or audit trail written before the first recording request or after notRecording reads as persisting outside a recording; " +
-		"fix in properties/env.go Sink.Write: on an untraced stream, a write in which no canary is found is stored but is no write event (media found there is judged as anywhere) (prototype /tmp/roundfive_untraced_streams.diff: passes 10/10, every earlier round unchanged)"
-	falseAlarmDeadline = "P3 counts requests per bot event, and the failed the machine reports by itself when the confirmation deadline passes (a timer goroutine, after Start returned) is counted as a second request of that Start (or, after the case, judged late as one); " +
-		"fix in properties/env.go Updater.UpdateRecordingStatus + invariant.go P3/apply: a request from a goroutine outside any bot call is the bot's (or machine's) own background work, not part of the attempt the suite plays; P3's one-per-attempt count skips it, its refusal clause, P5, P6 and P10 still apply (prototype /tmp/roundfive_background_requests.diff: passes 10/10, every earlier round unchanged)"
 )

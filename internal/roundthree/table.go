@@ -88,7 +88,7 @@ func Bugs() []Bug {
 		// Media in another shape.
 		{Name: "Base64AudioPreRoll", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{"P7", Vacuous},
 			Mistake: "audio as JSON lines ([]byte, so base64) with a pre-roll, plus plain-text captions of the recorded frames (the default suite cannot read the base64 stream and fails the run as vacuous on it; WithNoninterference names the pre-roll)"},
-		{Name: "Base64AudioPreRollNoninterference", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{Interference}, Options: nonin,
+		{Name: "Base64AudioPreRollNoninterference", Rule: "R1", New: NewBase64AudioPreRoll, Catches: []string{Interference, "P7"}, Options: nonin,
 			Mistake: "the same base64 pre-roll, under WithNoninterference"},
 		{Name: "PacketizedPreRoll", Rule: "R1", New: NewPacketizedPreRoll, Catches: []string{"P7"},
 			Mistake: "the pre-roll again, with every frame stored as 12-byte packets (one Sink write each): canaries cut by a packet boundary are traced by no write"},

@@ -96,15 +96,17 @@ var (
 				// suite cannot tell whose request it is.)
 				return fmt.Sprintf("recording sent again after the last recording request got %s, without a new Start: only 429/503/504 may be retried", w.refusedBy)
 			}
-			if w.Concurrent || w.RequestsThisAttempt[e.Thread] == 0 {
+			if w.Concurrent || e.background || w.RequestsThisAttempt[e.Thread] == 0 {
 				return ""
 			}
 			prev, replied := w.LastReply[e.Thread]
-			if replied && prev.Status != graph.StatusRecording && e.Status == graph.StatusRecording && prev.Outcome == OutcomeCompleted {
+			if replied && prev.Status != graph.StatusRecording && e.Status == graph.StatusRecording && prev.Outcome == OutcomeCompleted && w.StopAsked == "" {
 				// The notRecording or failed report Graph accepted ended
 				// that attempt: a recording request after it is a new
 				// attempt (a bot that fails on a storage fault and starts
 				// again in the same handler), not the same one sent twice.
+				// Not in a Stop or Fail the bot was asked for: recording
+				// again there is the stop undone.
 				return ""
 			}
 			if replied && prev.Retryable && prev.Status == e.Status {
@@ -282,6 +284,10 @@ type Event struct {
 	// threads); the rapid suite, which cannot tell, uses 0 and marks
 	// concurrent attempts instead.
 	Thread int
+	// background marks a request (and its reply) the rapid suite saw come
+	// from a goroutine outside any bot call: the bot's own timer or
+	// goroutine, or the machine's (a confirmation deadline's failed).
+	background bool
 }
 
 // Origin is where persisted media came from: a frame the suite sent,
@@ -468,7 +474,9 @@ func (w *World) apply(e Event) {
 		if w.RequestsThisAttempt == nil {
 			w.RequestsThisAttempt = make(map[int]int)
 		}
-		w.RequestsThisAttempt[e.Thread]++
+		if !e.background {
+			w.RequestsThisAttempt[e.Thread]++
+		}
 		if e.ClientContext != "" {
 			w.noteContext(e)
 		}
@@ -486,7 +494,9 @@ func (w *World) apply(e Event) {
 		if w.LastReply == nil {
 			w.LastReply = make(map[int]Event)
 		}
-		w.LastReply[e.Thread] = e
+		if !e.background {
+			w.LastReply[e.Thread] = e
+		}
 		if e.ClientContext != "" {
 			w.noteContext(e)
 		}

@@ -56,6 +56,8 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 			attempt("frame"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeCompleted, "", false), request(rec, "c")}, ""},
 		{"failed not yet accepted, then recording in the same handler", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
 			attempt("frame"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeError, "500", false), request(rec, "c")}, "P3"},
+		{"Stop reports, then records again in the same handler", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeCompleted, "", false), request(rec, "c")}, "P3"},
 		{"recording twice in one handler", []Event{attempt("frame"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false), request(rec, "b")}, "P3"},
 	}
 	for _, c := range cases {

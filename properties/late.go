@@ -28,9 +28,9 @@ type lateWatch struct {
 	envs []*Env
 }
 
-// watch starts watching e, whose case has ended.
+// watch starts watching e, whose case has ended (runCase called
+// e.endCase as soon as it was played).
 func (l *lateWatch) watch(e *Env) {
-	e.endCase()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.envs) == maxWatchedCases {

@@ -76,7 +76,13 @@ func TestLateWriteIsJudgedOnItsCase(t *testing.T) {
 	if v.Passed {
 		t.Fatal("a bot that writes copies of its frames after notRecording, after the case, passed the suite")
 	}
-	for _, want := range []string{"P1 ", "after its case had ended", "the case is over; what follows, the bot did later on its own"} {
+	// A copy lands after notRecording or after the call ended (P1), or, if
+	// the case ended inside a later recording, in an interval its frame
+	// did not arrive in (P7).
+	if !strings.Contains(v.Output, "P1 ") && !strings.Contains(v.Output, "P7 ") {
+		t.Errorf("the report names neither P1 nor P7:\n%s", v.Output)
+	}
+	for _, want := range []string{"after its case had ended", "the case is over; what follows, the bot did later on its own"} {
 		if !strings.Contains(v.Output, want) {
 			t.Errorf("the report does not say %q:\n%s", want, v.Output)
 		}
@@ -96,5 +102,21 @@ func TestLateWindowZeroStillJudgesWhatLanded(t *testing.T) {
 func TestWithLateWindowRefusesNegative(t *testing.T) {
 	if _, err := buildOptions([]Option{WithLateWindow(-time.Second)}); err == nil || !strings.Contains(err.Error(), "WithLateWindow") {
 		t.Fatalf("WithLateWindow(-1s): err %v, want one naming the option", err)
+	}
+}
+
+// TestLateWriteIsNotTakenForInterference: the noninterference check plays
+// a passed case again with a new bot; a write the first bot makes
+// meanwhile is late (its case ended before the replay), not a difference
+// the other media made (found in review: the run failed as
+// "noninterference violated" and the late write went unreported).
+func TestLateWriteIsNotTakenForInterference(t *testing.T) {
+	var l lateCopies
+	v := RunSuite(l.factory, WithNoninterference())
+	if v.Passed {
+		t.Fatal("late copies passed under WithNoninterference")
+	}
+	if strings.Contains(v.Output, "noninterference violated") || !strings.Contains(v.Output, "after its case had ended") {
+		t.Fatalf("the late copies were not reported as late:\n%.3000s", v.Output)
 	}
 }

@@ -64,8 +64,10 @@ func WithGrace(d time.Duration) Option {
 // ended (a debounce timer that flushes a batch after notRecording, say) is
 // judged on that case's world, and the run fails with that case's report.
 // Writes from earlier cases land while later cases play; the window is for
-// the last ones. The default is DefaultLateWindow; 0 checks what has
-// landed by the end without waiting. (CheckT plays one case and cannot
+// the last ones, once per Check or RunSuite call. The default is
+// DefaultLateWindow; 0 checks what has landed by the end without waiting.
+// A bot whose background work runs less often than that (an uploader every
+// few seconds) needs a window longer than its period to be judged on it. (CheckT plays one case and cannot
 // watch it afterwards; Fuzz reports a late write when the next case
 // starts.)
 func WithLateWindow(d time.Duration) Option {

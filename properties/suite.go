@@ -88,6 +88,10 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 // Fuzz is Check for go test -fuzz:
 //
 //	func FuzzMyBot(f *testing.F) { f.Fuzz(properties.Fuzz(newMyBot)) }
+//
+// A write a bot makes after its case ended is reported when the next case
+// starts, so the input the fuzzer saves for it is not the one at fault;
+// the report shows the case that is.
 func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
 	o, err := buildOptions(opts)
 	o.late = &lateWatch{}
@@ -96,9 +100,10 @@ func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
 			rt.Fatal(err)
 		}
 		// The fuzzer never says it is done: a late write of an earlier
-		// case is reported when the next one starts.
+		// case is reported when the next one starts, which the fuzzer
+		// then records as the failing input.
 		if msg := o.late.report(); msg != "" {
-			rt.Fatal(msg)
+			rt.Fatal("properties: this input is not the one at fault, and will pass when run again: a bot of an earlier case (shown below, whole) wrote after that case had ended\n" + msg)
 		}
 		runCase(rt, newBot, o)
 	})
@@ -126,6 +131,7 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 		rt.Fatalf("properties: %v", err)
 	}
 	vs, failure := r.play(context.Background())
+	r.env.endCase() // before anything else runs (the noninterference replay): what lands from here on is late
 	cov := r.coverage()
 	if (failure != "" || len(vs) > 0) && o.onFail != nil {
 		o.onFail()

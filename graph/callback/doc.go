@@ -56,8 +56,11 @@
 // as a bad signature, without a fetch. So forged tokens under made-up kids,
 // however many, cause at most one fetch per interval, and tokens that
 // arrive while a fetch is in flight wait for that one. A key Microsoft
-// publishes is accepted at most one interval after the last fetch; a token
-// without a kid is tried against every cached key and never causes a fetch.
+// publishes is accepted at most one interval after the last fetch (Microsoft
+// publishes signing keys before it signs with them; a key used within the
+// interval after the last fetch would be refused, 401, until the interval
+// passed); a token without a kid is tried against every cached key and,
+// once keys are cached, never causes a fetch.
 // The whole set is fetched anew after WithKeySetMaxAge (24 hours by
 // default), so a key Microsoft withdrew stops verifying by then.
 //

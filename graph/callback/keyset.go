@@ -34,7 +34,7 @@ const failedKeyFetchRetryInterval = 5 * time.Second
 
 // errNoKeyVerifies is a bad signature: no usable key in the key set, fetched
 // at most the refetch interval ago, verifies the token.
-var errNoKeyVerifies = errors.New("callback: no key in the key set verifies the signature")
+var errNoKeyVerifies = errors.New("callback: no key in the key set verifies the signature (the key set is fetched again only once WithKeyRefetchInterval has passed since the last fetch)")
 
 // keysUnavailableError says the keys could not be had (the fetch failed, or
 // the document holds no usable key): the token could be neither accepted nor
@@ -57,7 +57,8 @@ func (e *keysUnavailableError) Unwrap() error { return e.err }
 // clock (after a failure: failedKeyFetchRetryInterval, if shorter);
 // otherwise it is refused at once: as a bad signature, or, while the last
 // fetch failed, as keys unavailable. A token without a kid is tried against
-// every cached key and never makes a fetch. Concurrent tokens that may fetch
+// every cached key and, once keys are cached, never makes a fetch.
+// Concurrent tokens that may fetch
 // share one fetch. A successful fetch replaces the cached keys, so a key the
 // set no longer lists is dropped; as fetches follow misses only, the
 // Validator also builds a new keySet after WithKeySetMaxAge.

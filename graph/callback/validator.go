@@ -81,8 +81,8 @@ var asymmetricAlgs = []string{
 //     The key set is fetched at first use and cached. A token no cached key
 //     verifies makes it fetch again (so rotated keys are picked up) only if
 //     the last fetch is older than WithKeyRefetchInterval; before that it is
-//     refused at once, without a fetch. A token without a kid never makes a
-//     fetch. Keys marked for encryption, private, symmetric and RSA keys
+//     refused at once, without a fetch. Once keys are cached, a token
+//     without a kid never makes a fetch. Keys marked for encryption, private, symmetric and RSA keys
 //     under 2048 bits are never used, nor a key whose alg is not the
 //     token's;
 //   - iss is one of the allowed issuers (WithIssuers);

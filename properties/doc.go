@@ -69,9 +69,11 @@
 // into the next recording breaks P7, and the violation names the frame,
 // when it arrived and what the call was doing then.
 //
-// What cannot be traced: only what reaches env.Sink is judged (a bot that
-// also writes elsewhere is judged on none of that); bytes a bot encrypts,
-// compresses or encodes (base64, hex) before env.Sink hide their canaries,
+// Media encoded as base64 (either alphabet) or hex is traced too: the sink
+// decodes such runs and looks inside. What cannot be traced: only what
+// reaches env.Sink is judged (a bot that also writes elsewhere is judged
+// on none of that); bytes a bot encrypts, compresses or scrambles before
+// env.Sink hide their canaries,
 // and so does a frame cut into writes shorter than its canary (hand the
 // Sink the plaintext, in whole frames, as your storage layer would receive
 // it: a run fails as vacuous if no frame was traced at all, or if some

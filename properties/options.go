@@ -94,10 +94,13 @@ func WithNoninterference() Option {
 }
 
 // WithUntracedStreams names the Sink streams on which the bot persists no
-// media at all (a manifest, an index, a header file). Without it, a run
-// fails as vacuous if some stream received bytes and never a traced frame:
-// that is how media encoded (base64, hex), encrypted or compressed before
-// env.Sink shows, beside streams the suite can read.
+// media at all (a manifest, an index, a control log, an audit trail).
+// Without it, a run fails as vacuous if some stream received bytes and
+// never a traced frame: that is how media encrypted or compressed before
+// env.Sink shows, beside streams the suite can read. On a stream named
+// here, bytes in which no frame is found are stored and not timed (control
+// data may be written before consent and after the report); media found
+// there is judged as on any other stream.
 func WithUntracedStreams(streams ...int) Option {
 	return func(o *options) error {
 		if len(streams) == 0 {

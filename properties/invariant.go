@@ -136,6 +136,13 @@ var (
 			case EvGateOpen:
 				return "the gate was open after the call ended"
 			case EvRequest:
+				if e.background && !w.EndedReturned {
+					// Sent by no bot call (a machine's timer) while the
+					// bot's CallEnded was still running: the two raced,
+					// and the bot could not yet know. Once CallEnded has
+					// returned, every request counts.
+					return ""
+				}
 				return fmt.Sprintf("%s sent after the call ended", e.Status)
 			}
 			return ""

@@ -94,3 +94,29 @@ func TestP10UniqueClientContext(t *testing.T) {
 		}
 	}
 }
+
+// P5: a request sent by no bot call (a machine's timer) while the bot's
+// CallEnded still runs raced with it; after CallEnded returned, any
+// request breaks P5, and so does one from the bot's own CallEnded.
+func TestP5RequestRacingCallEnded(t *testing.T) {
+	not := graph.StatusNotRecording
+	timer := func(s graph.Status, cc string) Event {
+		e := request(s, cc)
+		e.background = true
+		return e
+	}
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"a timer's request while CallEnded runs", []Event{{Kind: EvCallEnded}, attempt("callEnded"), timer(graph.StatusFailed, "a")}, ""},
+		{"a timer's request after CallEnded returned", []Event{{Kind: EvCallEnded}, attempt("callEnded"), {Kind: EvReturned, Label: "callEnded"}, timer(graph.StatusFailed, "a")}, "P5"},
+		{"the bot's CallEnded reports", []Event{{Kind: EvCallEnded}, attempt("callEnded"), request(not, "b")}, "P5"},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package roundsix
+
+import (
+	"github.com/recgate/recgate/properties"
+)
+
+// Pseudo-invariants a Bug may list in Catches besides "P1".."P10".
+const (
+	// Hung: the suite's watchdog says the bot hung.
+	Hung = "hung"
+	// Interference: the opt-in noninterference check fails the bot.
+	Interference = "noninterference"
+	// Vacuous: the suite says it could not judge what the bot persisted.
+	Vacuous = "vacuous"
+)
+
+// Bug is one buggy wiring.
+type Bug struct {
+	// Name is short and stable, for test names and the report.
+	Name string
+	// Rule is what the bot breaks: "R1", "R2" or "protocol".
+	Rule string
+	// Mistake says what the team did and why it breaks the rule.
+	Mistake string
+	// Catches lists the invariant IDs the suite should name when it
+	// catches the bot (or Hung, Interference, Vacuous).
+	Catches []string
+	// Options are passed to the suite.
+	Options []properties.Option
+	// Miss, when set, says why the suite as it is passes this bot (the
+	// diagnosis): the test still asserts that the suite catches it, and
+	// skips with this reason when it does not, so the package stays green
+	// and the miss stays visible; if the suite starts catching it, the
+	// test fails until Miss is removed.
+	Miss string
+	// Unreliable, when set, says why the suite catches this bot only in
+	// some runs (the measured rate and the diagnosis): the test runs the
+	// suite once, passes when it names a listed invariant, skips with
+	// this reason when the run passes, and fails when it names another.
+	Unreliable string
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// CorrectBot is a wiring that keeps the rule.
+type CorrectBot struct {
+	// Name is short and stable.
+	Name string
+	// What says what the bot does that a suite might mistake for a
+	// violation.
+	What string
+	// Options are passed to the suite (WithUntracedStreams for a bot's
+	// control stream).
+	Options []properties.Option
+	// FalseAlarm, when set, says why the suite as it is fails this correct
+	// bot (the diagnosis): the test still asserts that it passes, and
+	// skips with this when the suite fails it; if the suite starts passing
+	// it, the test fails until FalseAlarm is removed.
+	FalseAlarm string
+	// Intermittent says the false alarm comes in some runs only (a timer
+	// against the suite's pace): a passing run is then no news, and the
+	// test logs it instead of asking to remove FalseAlarm.
+	Intermittent bool
+	// New builds the bot for one case.
+	New properties.Factory
+}
+
+// Bugs lists the buggy bots of this round.
+func Bugs() []Bug {
+	return []Bug{
+		// fsm.Gate.Writer and Stream lifecycle.
+		{Name: "StaleStreamBusyWrite", Rule: "R1", New: NewStaleStreamBusyWrite, Catches: []string{"P1", "P7", "P9"},
+			Mistake: "Streams rotated per recording (the hook closes them) while each recorder keeps the first one; its Acquire then says ErrStreamBusy, which the recorder reads as \"someone holds a lease, so the gate is open\" and writes without one"},
+		{Name: "MultiWriterArchiveFirst", Rule: "R1", New: NewMultiWriterArchiveFirst, Catches: []string{"P1", "P7"},
+			Mistake: "io.MultiWriter(archive, Gate.Writer): the order of TeeAfterGate reversed so that \"the archive is written only if the gated write could\"; MultiWriter writes in order, so the archive gets every frame first"},
+		{Name: "RetryClosedWrite", Rule: "R1", New: NewRetryClosedWrite, Catches: []string{"P7"},
+			Mistake: "a generic retry-the-last-failed-write wrapper around Gate.Writer: a frame refused with ErrGateClosed waits in the retry slot and is written at the stream's first frame after the next completed"},
+		// Flags and what the bot tells the suite.
+		{Name: "FlagClearedAfterStop", Rule: "R2", New: NewFlagClearedAfterStop, Catches: []string{"P1", "P2", "P7", "P9"},
+			Mistake: "frames persisted while an application flag is set; the flag is cleared after the machine's Stop returned (\"once Graph has been told\"); the GateReporter tells the truth about fsm's gate, not about the flag"},
+		{Name: "GateOpenedOnPending", Rule: "R1", New: NewGateOpenedOnPending, Catches: []string{"P4", "P7", "P1"},
+			Mistake: "\"err == nil, so recording\": fsm's Start returns nil for a pending reply too; the bot calls env.GateOpened when its own flag flips and writes without a lease"},
+		// Start/Stop storms.
+		{Name: "DebouncedStop", Rule: "R2", New: NewDebouncedStop, Catches: []string{"P9", "P7"},
+			Mistake: "a Stop or Fail within 50 ms of the last Start is taken for a UI bounce and ignored (returns nil): the recording goes on, Graph is never told"},
+		{Name: "CoalescedStartStop", Rule: "R1", New: NewCoalescedStartStop, Catches: []string{"P9", "P7"},
+			Mistake: "a Stop that comes while Start waits for Graph is only noted, and run by Start after Graph answered: a completed opens the gate, and frames are persisted until that Stop closes it"},
+		// Media mixing.
+		{Name: "MixWithStaleFrame", Rule: "R1", New: NewMixWithStaleFrame, Catches: []string{"P7"},
+			Mistake: "a per-participant mix (each frame written with the latest frame of every other stream), fed by a live mixer that keeps the latest frame whether or not the gate is open"},
+		{Name: "MixClearedOnGateClose", Rule: "R1", New: NewMixClearedOnGateClose, Catches: []string{"P7"},
+			Mistake: "the same mix fed only under leases, emptied when the gate closes (observer's EventGate) rather than after the leases drained: a write holding its lease across the close refills the table, and that frame is mixed into the next recording",
+			Miss:    missMixEarlyRefill},
+		{Name: "MixClearedOnGateCloseAfterWrite", Rule: "R1", New: NewMixClearedOnGateCloseAfterWrite, Catches: []string{"P7"},
+			Mistake: "MixClearedOnGateClose with the table refilled after the write (\"remember a frame once it is stored\"): a write in progress across the close refills it",
+			Unreliable: unreliableMixAfterWrite},
+	}
+}
+
+// Correct lists the correct bots of this round.
+func Correct() []CorrectBot {
+	return []CorrectBot{
+		{Name: "WriterOnly", New: NewWriterOnly,
+			What: "persists only through fsm's Gate.Writer, one per stream"},
+		{Name: "LeaseBeforeSpawn", New: NewLeaseBeforeSpawn,
+			What: "a goroutine per frame, with a Stream of its own and its lease taken before it is spawned; the goroutine writes after Frame returned"},
+		{Name: "SlowStorage", New: NewSlowStorage,
+			What: "1 ms per write, under the lease"},
+		{Name: "LaggingReporter", New: NewLaggingReporter,
+			What: "a GateReporter that under-reports: open only once the application saw Start return, closed from the moment a Stop begins"},
+		{Name: "SwappedStorage", New: NewSwappedStorage,
+			What: "stream i's frames filed under Sink stream i+1, under stream i's lease, inside the recording they were heard in"},
+		{Name: "MixCurrentOnly", New: NewMixCurrentOnly,
+			What: "a per-participant mix of frames that got their lease, the table emptied once the leases drained"},
+	}
+}
+
+// Diagnoses of the rows the suite gets wrong (see the Miss and FalseAlarm
+// fields).
+const (
+	missMixEarlyRefill = "the suite holds a write in flight (to run a Stop, Fail or CallEnded meanwhile) only where its bytes reach env.Sink; a bot whose wrong step sits between Acquire and Sink.Write (here: refilling the mix table, which fsm's gate-close observer has just emptied) is never interleaved there except by the Go scheduler's chance; measured 0/10"
+	unreliableMixAfterWrite = "measured 3/10: the suite does hold a write at env.Sink while a Stop runs, but the stale frame shows only if the same case then reaches another confirmed recording and another stream's frame is mixed before this stream's next frame replaces it; few of a run's 100 cases draw all three"
+)

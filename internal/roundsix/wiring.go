@@ -1,0 +1,114 @@
+package roundsix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+	"github.com/recgate/recgate/properties"
+)
+
+// Errors the bots return for events they do not act on. The suite expects
+// errors (a frame dropped, a Start refused) and does not count them.
+var (
+	errDropped  = errors.New("roundsix: frame dropped: not recording")
+	errNoStream = errors.New("roundsix: no such stream")
+	errRefused  = errors.New("roundsix: this bot never records (policy: recording disabled for this tenant)")
+)
+
+// fsmBot is the wiring most teams copy from README: one fsm.Machine for
+// the call, one Stream per media stream, a recording-ended hook that
+// flushes env.Sink, the gate's openings reported to the suite. Bots embed
+// it and change what their team changed.
+type fsmBot struct {
+	env     *properties.Env
+	m       *fsm.Machine
+	streams []*fsm.Stream
+}
+
+// newFSMBot builds the wiring with the given hook (nil: flush the sink)
+// and more options.
+func newFSMBot(env *properties.Env, hook fsm.EndedHook, opts ...fsm.Option) (*fsmBot, error) {
+	if hook == nil {
+		hook = func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }
+	}
+	all := append([]fsm.Option{fsm.WithRecordingEndedHook(hook), reportGate(env.GateOpened)}, opts...)
+	m, err := fsm.New(env.CallID, env.Updater, all...)
+	if err != nil {
+		return nil, err
+	}
+	b := &fsmBot{env: env, m: m}
+	for i := 0; i < env.Streams; i++ {
+		b.streams = append(b.streams, m.Gate().NewStream())
+	}
+	return b, nil
+}
+
+// reportGate is the observer that tells the suite when the gate opens.
+func reportGate(opened func()) fsm.Option {
+	return fsm.WithObserver(func(e fsm.Event) {
+		if e.Kind == fsm.EventGate && e.Open {
+			opened()
+		}
+	})
+}
+
+func checkStream(i, n int) error {
+	if i < 0 || i >= n {
+		return fmt.Errorf("%w: %d (the call has %d)", errNoStream, i, n)
+	}
+	return nil
+}
+
+// Start asks Graph to record.
+func (b *fsmBot) Start(ctx context.Context) error {
+	_, err := b.m.Start(ctx)
+	return err
+}
+
+// Stop ends the recording and reports notRecording.
+func (b *fsmBot) Stop(ctx context.Context) error { return b.m.Stop(ctx) }
+
+// Fail ends the recording and reports failed.
+func (b *fsmBot) Fail(ctx context.Context) error { return b.m.Fail(ctx) }
+
+// CallEnded ends the machine.
+func (b *fsmBot) CallEnded(ctx context.Context) error { return b.m.CallEnded(ctx) }
+
+// OperationUpdate feeds Graph's later outcome to the machine.
+func (b *fsmBot) OperationUpdate(ctx context.Context, op graph.Operation) error {
+	return b.m.OperationUpdate(ctx, op)
+}
+
+// Frame persists payload on its stream under a lease.
+func (b *fsmBot) Frame(_ context.Context, stream int, payload []byte) error {
+	if err := checkStream(stream, len(b.streams)); err != nil {
+		return err
+	}
+	lease, err := b.streams[stream].Acquire()
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	_, err = b.env.Sink.Write(stream, payload)
+	return err
+}
+
+// GateOpen reports the machine's gate (properties.GateReporter).
+func (b *fsmBot) GateOpen() bool { return b.m.Gate().IsOpen() }
+
+// newFSMBotNoObserver is newFSMBot for a bot that tells the suite about
+// its gate itself.
+func newFSMBotNoObserver(env *properties.Env) (*fsmBot, error) {
+	m, err := fsm.New(env.CallID, env.Updater, fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }))
+	if err != nil {
+		return nil, err
+	}
+	b := &fsmBot{env: env, m: m}
+	for i := 0; i < env.Streams; i++ {
+		b.streams = append(b.streams, m.Gate().NewStream())
+	}
+	return b, nil
+}

@@ -92,7 +92,7 @@ func Bugs() []Bug {
 			Mistake: "the same mix fed only under leases, emptied when the gate closes (observer's EventGate) rather than after the leases drained: a write holding its lease across the close refills the table, and that frame is mixed into the next recording",
 			Miss:    missMixEarlyRefill},
 		{Name: "MixClearedOnGateCloseAfterWrite", Rule: "R1", New: NewMixClearedOnGateCloseAfterWrite, Catches: []string{"P7"},
-			Mistake: "MixClearedOnGateClose with the table refilled after the write (\"remember a frame once it is stored\"): a write in progress across the close refills it",
+			Mistake:    "MixClearedOnGateClose with the table refilled after the write (\"remember a frame once it is stored\"): a write in progress across the close refills it",
 			Unreliable: unreliableMixAfterWrite},
 	}
 }
@@ -118,6 +118,6 @@ func Correct() []CorrectBot {
 // Diagnoses of the rows the suite gets wrong (see the Miss and FalseAlarm
 // fields).
 const (
-	missMixEarlyRefill = "the suite holds a write in flight (to run a Stop, Fail or CallEnded meanwhile) only where its bytes reach env.Sink; a bot whose wrong step sits between Acquire and Sink.Write (here: refilling the mix table, which fsm's gate-close observer has just emptied) is never interleaved there except by the Go scheduler's chance; measured 0/10"
+	missMixEarlyRefill      = "the suite holds a write in flight (to run a Stop, Fail or CallEnded meanwhile) only where its bytes reach env.Sink; a bot whose wrong step sits between Acquire and Sink.Write (here: refilling the mix table, which fsm's gate-close observer has just emptied) is never interleaved there except by the Go scheduler's chance; measured 0/10"
 	unreliableMixAfterWrite = "measured 3/10: the suite does hold a write at env.Sink while a Stop runs, but the stale frame shows only if the same case then reaches another confirmed recording and another stream's frame is mixed before this stream's next frame replaces it; few of a run's 100 cases draw all three"
 )

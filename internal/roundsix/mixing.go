@@ -24,7 +24,7 @@ func NewMixWithStaleFrame(env *properties.Env) (properties.Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mixBot{fsmBot: base, last: make([][]byte, env.Streams)}, nil
+	return &mixBot{fsmBot: base, sink: env.Sink, last: make([][]byte, env.Streams)}, nil
 }
 
 // NewMixCurrentOnly builds a correct mixing bot: the latest-frame table
@@ -36,7 +36,7 @@ func NewMixWithStaleFrame(env *properties.Env) (properties.Bot, error) {
 // Why a team does it: the same per-participant mix as MixWithStaleFrame,
 // fed by the recorder rather than by the live mixer.
 func NewMixCurrentOnly(env *properties.Env) (properties.Bot, error) {
-	return newMixCurrent(env, false, func(e fsm.Event) bool { return e.Kind == fsm.EventLeasesDrained })
+	return newMixCurrent(env.CallID, env.Updater, env.Streams, env.Sink, env.GateOpened, false, clearOnDrained)
 }
 
 // NewMixClearedOnGateClose builds MixCurrentOnly with the table emptied
@@ -52,29 +52,44 @@ func NewMixCurrentOnly(env *properties.Env) (properties.Bot, error) {
 // clear must have taken its lease, and be between Acquire and the refill,
 // when the gate closes.
 func NewMixClearedOnGateClose(env *properties.Env) (properties.Bot, error) {
-	return newMixCurrent(env, false, func(e fsm.Event) bool { return e.Kind == fsm.EventGate && !e.Open })
+	return newMixCurrent(env.CallID, env.Updater, env.Streams, env.Sink, env.GateOpened, false, clearOnGateClose)
 }
 
 // NewMixClearedOnGateCloseAfterWrite is MixClearedOnGateClose with the
 // table refilled after the write ("remember a frame once it is safely
 // stored"): any write in progress when the gate closes refills it.
 func NewMixClearedOnGateCloseAfterWrite(env *properties.Env) (properties.Bot, error) {
-	return newMixCurrent(env, true, func(e fsm.Event) bool { return e.Kind == fsm.EventGate && !e.Open })
+	return newMixCurrent(env.CallID, env.Updater, env.Streams, env.Sink, env.GateOpened, true, clearOnGateClose)
 }
 
-func newMixCurrent(env *properties.Env, rememberAfterWrite bool, clearOn func(fsm.Event) bool) (properties.Bot, error) {
-	b := &mixBot{last: make([][]byte, env.Streams), current: true, afterWrite: rememberAfterWrite}
-	base, err := newFSMBot(env, nil, fsm.WithObserver(func(e fsm.Event) {
-		if clearOn(e) {
-			b.mu.Lock()
-			clear(b.last)
-			b.mu.Unlock()
-		}
-	}))
+// The events on which the mix bots empty their table.
+func clearOnDrained(e fsm.Event) bool   { return e.Kind == fsm.EventLeasesDrained }
+func clearOnGateClose(e fsm.Event) bool { return e.Kind == fsm.EventGate && !e.Open }
+
+// newMixCurrent builds the mix bots fed under leases, from what they need
+// of the call (the suite's Env, or a mechanism test's fakes).
+func newMixCurrent(callID string, u fsm.Updater, streams int, sink storage, opened func(), rememberAfterWrite bool, clearOn func(fsm.Event) bool) (*mixBot, error) {
+	b := &mixBot{sink: sink, last: make([][]byte, streams), current: true, afterWrite: rememberAfterWrite}
+	m, err := fsm.New(callID, u,
+		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return sink.Flush() }),
+		reportGate(opened),
+		fsm.WithObserver(func(e fsm.Event) {
+			if clearOn(e) {
+				b.mu.Lock()
+				clear(b.last)
+				b.mu.Unlock()
+				if b.cleared != nil {
+					b.cleared()
+				}
+			}
+		}))
 	if err != nil {
 		return nil, err
 	}
-	b.fsmBot = base
+	b.fsmBot = &fsmBot{m: m}
+	for i := 0; i < streams; i++ {
+		b.streams = append(b.streams, m.Gate().NewStream())
+	}
 	return b, nil
 }
 
@@ -82,6 +97,11 @@ type mixBot struct {
 	*fsmBot
 	current    bool // fed under leases only
 	afterWrite bool // the table is refilled after the write
+	sink       storage
+
+	// Pause points for the mechanism test (nil in the suite): after the
+	// lease was taken, and after the observer emptied the table.
+	afterAcquire, cleared func()
 	mu         sync.Mutex
 	last       [][]byte
 }
@@ -101,6 +121,9 @@ func (b *mixBot) Frame(_ context.Context, stream int, payload []byte) error {
 		return err
 	}
 	defer lease.Release()
+	if b.afterAcquire != nil {
+		b.afterAcquire()
+	}
 	b.mu.Lock()
 	if b.current && !b.afterWrite {
 		b.last[stream] = own
@@ -113,7 +136,7 @@ func (b *mixBot) Frame(_ context.Context, stream int, payload []byte) error {
 		}
 	}
 	b.mu.Unlock()
-	_, err = b.env.Sink.Write(stream, mix)
+	_, err = b.sink.Write(stream, mix)
 	if b.afterWrite && err == nil {
 		b.mu.Lock()
 		b.last[stream] = own

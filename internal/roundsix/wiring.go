@@ -18,6 +18,13 @@ var (
 	errRefused  = errors.New("roundsix: this bot never records (policy: recording disabled for this tenant)")
 )
 
+// storage is what a bot persists to: env.Sink in the suite, a recorder in
+// this package's mechanism test.
+type storage interface {
+	Write(stream int, p []byte) (int, error)
+	Flush() error
+}
+
 // fsmBot is the wiring most teams copy from README: one fsm.Machine for
 // the call, one Stream per media stream, a recording-ended hook that
 // flushes env.Sink, the gate's openings reported to the suite. Bots embed

@@ -102,8 +102,8 @@ type mixBot struct {
 	// Pause points for the mechanism test (nil in the suite): after the
 	// lease was taken, and after the observer emptied the table.
 	afterAcquire, cleared func()
-	mu         sync.Mutex
-	last       [][]byte
+	mu                    sync.Mutex
+	last                  [][]byte
 }
 
 func (b *mixBot) Frame(_ context.Context, stream int, payload []byte) error {

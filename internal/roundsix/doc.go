@@ -10,7 +10,10 @@
 //     recording while a recorder keeps the first one (ErrStreamBusy read
 //     as "the gate is open"); io.MultiWriter with the archive before the
 //     gated writer; a retry wrapper that writes a frame refused with
-//     ErrGateClosed once the gate has opened;
+//     ErrGateClosed once the gate has opened; rotation done right
+//     (correct);
+//   - a stream declared media-free (WithUntracedStreams) that quotes the
+//     media heard before consent;
 //   - what the bot tells the suite: a GateReporter that tells the truth
 //     about fsm's gate while an application flag decides; env.GateOpened
 //     called when the bot's own flag flips on a pending Start; a reporter

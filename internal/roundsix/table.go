@@ -75,6 +75,9 @@ func Bugs() []Bug {
 			Mistake: "io.MultiWriter(archive, Gate.Writer): the order of TeeAfterGate reversed so that \"the archive is written only if the gated write could\"; MultiWriter writes in order, so the archive gets every frame first"},
 		{Name: "RetryClosedWrite", Rule: "R1", New: NewRetryClosedWrite, Catches: []string{"P7"},
 			Mistake: "a generic retry-the-last-failed-write wrapper around Gate.Writer: a frame refused with ErrGateClosed waits in the retry slot and is written at the stream's first frame after the next completed"},
+		{Name: "PreRollOnControlStream", Rule: "R1", New: NewPreRollOnControlStream, Catches: []string{"P7"},
+			Options: []properties.Option{properties.WithUntracedStreams(ContextStream)},
+			Mistake: "a \"context before recording\" note, quoting the last frame heard before consent on each stream, written to a stream declared media-free with WithUntracedStreams when the gate opens"},
 		// Flags and what the bot tells the suite.
 		{Name: "FlagClearedAfterStop", Rule: "R2", New: NewFlagClearedAfterStop, Catches: []string{"P1", "P2", "P7", "P9"},
 			Mistake: "frames persisted while an application flag is set; the flag is cleared after the machine's Stop returned (\"once Graph has been told\"); the GateReporter tells the truth about fsm's gate, not about the flag"},
@@ -102,6 +105,8 @@ func Correct() []CorrectBot {
 	return []CorrectBot{
 		{Name: "WriterOnly", New: NewWriterOnly,
 			What: "persists only through fsm's Gate.Writer, one per stream"},
+		{Name: "RotatedStreams", New: NewRotatedStreams,
+			What: "Streams closed in the hook and made anew at the next Start, the current one read under a lock at every frame; a frame that got a closed one is dropped"},
 		{Name: "LeaseBeforeSpawn", New: NewLeaseBeforeSpawn,
 			What: "a goroutine per frame, with a Stream of its own and its lease taken before it is spawned; the goroutine writes after Frame returned"},
 		{Name: "SlowStorage", New: NewSlowStorage,

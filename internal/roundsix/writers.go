@@ -185,3 +185,122 @@ func (b *retryBot) Frame(_ context.Context, stream int, payload []byte) error {
 	_, err := b.writers[stream].Write(payload)
 	return err
 }
+
+// NewRotatedStreams builds a correct bot that re-creates its Streams for
+// every recording, as StaleStreamBusyWrite does, but reads the current
+// Stream under the lock at every frame; a frame that still got the old,
+// closed one sees ErrStreamBusy and is dropped.
+func NewRotatedStreams(env *properties.Env) (properties.Bot, error) {
+	b := &rotatedBot{}
+	base, err := newFSMBot(env, func(context.Context, fsm.Trigger) error {
+		b.mu.Lock()
+		for _, s := range b.current {
+			_ = s.Close()
+		}
+		b.current = nil
+		b.mu.Unlock()
+		return env.Sink.Flush()
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.fsmBot = base
+	b.current = base.streams
+	return b, nil
+}
+
+type rotatedBot struct {
+	*fsmBot
+	mu      sync.Mutex
+	current []*fsm.Stream
+}
+
+func (b *rotatedBot) Start(ctx context.Context) error {
+	b.mu.Lock()
+	if b.current == nil {
+		for i := 0; i < b.env.Streams; i++ {
+			b.current = append(b.current, b.m.Gate().NewStream())
+		}
+	}
+	b.mu.Unlock()
+	_, err := b.m.Start(ctx)
+	return err
+}
+
+func (b *rotatedBot) Frame(_ context.Context, stream int, payload []byte) error {
+	if err := checkStream(stream, b.env.Streams); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	if b.current == nil {
+		b.mu.Unlock()
+		return errDropped // between the hook and the next Start: no streams
+	}
+	s := b.current[stream]
+	b.mu.Unlock()
+	lease, err := s.Acquire()
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	_, err = b.env.Sink.Write(stream, payload)
+	return err
+}
+
+// ContextStream is the Sink stream PreRollOnControlStream names in
+// WithUntracedStreams.
+const ContextStream = 99
+
+// NewPreRollOnControlStream builds a bot that keeps a "context" line on a
+// stream it declared media-free (WithUntracedStreams(ContextStream)):
+// when a recording opens, it writes there the last frame heard before
+// consent on each stream, as the "what was being said when recording
+// began" note for the reviewer. The frames themselves are persisted
+// correctly, under leases.
+//
+// Why a team does it: the control stream is "ours, not media", so the
+// team felt free to write there whenever; the context note quotes media.
+func NewPreRollOnControlStream(env *properties.Env) (properties.Bot, error) {
+	b := &contextNoteBot{heard: make([][]byte, env.Streams)}
+	base, err := newFSMBot(env, nil, fsm.WithObserver(func(e fsm.Event) {
+		if e.Kind == fsm.EventGate && e.Open {
+			b.note()
+		}
+	}))
+	if err != nil {
+		return nil, err
+	}
+	b.fsmBot = base
+	return b, nil
+}
+
+type contextNoteBot struct {
+	*fsmBot
+	mu    sync.Mutex
+	heard [][]byte
+}
+
+func (b *contextNoteBot) note() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, p := range b.heard {
+		if p != nil {
+			line := append([]byte("context before recording: "), p...)
+			_, _ = b.env.Sink.Write(ContextStream, append(line, '\n'))
+			b.heard[i] = nil
+		}
+	}
+}
+
+func (b *contextNoteBot) Frame(ctx context.Context, stream int, payload []byte) error {
+	if err := checkStream(stream, len(b.streams)); err != nil {
+		return err
+	}
+	if !b.m.Gate().IsOpen() {
+		b.mu.Lock()
+		b.heard[stream] = append([]byte(nil), payload...)
+		b.mu.Unlock()
+		return errDropped
+	}
+	return b.fsmBot.Frame(ctx, stream, payload)
+}

@@ -1,181 +1,26 @@
 package roundfour
 
 import (
-	"flag"
-	"os"
-	"regexp"
 	"testing"
-	"time"
 
-	"github.com/recgate/recgate/properties"
+	"github.com/recgate/recgate/internal/botrounds"
 )
-
-// suiteWatchdog bounds one RunSuite, so a suite that cannot stop a hung
-// bot fails this test instead of holding the binary until go test's
-// timeout.
-const suiteWatchdog = 30 * time.Second
 
 // tries is how many runs of the suite a bug gets before it counts as
 // missed: a run draws its cases at random, and which invariant a drawn
 // case breaks first varies.
 const tries = 3
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	// The bugs fail the suite on purpose: no rapid fail files for them.
-	if f := flag.Lookup("rapid.nofailfile"); f != nil {
-		_ = f.Value.Set("true")
-	}
-	// Only the verdict and what it names matter here: keep shrinking short
-	// unless the command line asked.
-	if f := flag.Lookup("rapid.shrinktime"); f != nil && f.Value.String() == f.DefValue {
-		_ = f.Value.Set("200ms")
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { botrounds.Main(m) }
 
 // TestCorrectBotsPass: the suite passes bots that keep the rule while
-// doing something unusual; a bot that stores only what the suite cannot
-// read fails as vacuous and names no violation. A known false alarm skips
-// with its diagnosis.
-func TestCorrectBotsPass(t *testing.T) {
-	for _, b := range Correct() {
-		t.Run(b.Name, func(t *testing.T) {
-			t.Parallel()
-			v := runSuite(t, b.Name, b.New)
-			switch {
-			case b.Vacuous != "":
-				if v.Passed || !namesOneOf(v.Output, []string{Vacuous}) || namesViolation(v.Output) {
-					t.Fatalf("%s stores only what the suite cannot read (%s): the run must fail as vacuous and name no violation; passed=%v:\n%.6000s", b.Name, b.Vacuous, v.Passed, v.Output)
-				}
-			case b.FalseAlarm != "" && !v.Passed:
-				t.Skipf("suite fails this correct bot: %s (%s)\n%.3000s", b.FalseAlarm, b.What, v.Output)
-			case b.FalseAlarm != "":
-				t.Fatalf("the suite now passes %s, listed as a false alarm (%s): remove FalseAlarm from its row", b.Name, b.FalseAlarm)
-			case !v.Passed:
-				t.Fatalf("the suite failed %s, which keeps the rule (%s):\n%.6000s", b.Name, b.What, v.Output)
-			}
-		})
-	}
-}
+// doing something unusual (botrounds.CheckCorrect).
+func TestCorrectBotsPass(t *testing.T) { botrounds.CheckCorrect(t, Correct()) }
 
 // TestEachBugIsCaught: the suite fails every buggy bot, naming one of the
-// invariants the bug breaks. A known miss skips with its diagnosis.
-func TestEachBugIsCaught(t *testing.T) {
-	for _, bug := range Bugs() {
-		t.Run(bug.Name, func(t *testing.T) {
-			t.Parallel()
-			n := tries
-			if bug.Miss != "" || bug.Unreliable != "" {
-				n = 1 // measured 0 or 1 of 10 (TestMeasure); one run keeps it in sight
-			}
-			var v properties.SuiteVerdict
-			for i := 0; i < n; i++ {
-				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
-					break
-				}
-			}
-			switch {
-			case bug.Miss != "" && (v.Passed || !namesOneOf(v.Output, bug.Catches)):
-				t.Skipf("suite misses this: %s (%s)", bug.Miss, bug.Mistake)
-			case bug.Unreliable != "" && v.Passed:
-				t.Skipf("suite passed this run: %s (%s)", bug.Unreliable, bug.Mistake)
-			case v.Passed:
-				t.Fatalf("the suite passed %s %d times (%s); it should name one of %v", bug.Name, n, bug.Mistake, bug.Catches)
-			case !namesOneOf(v.Output, bug.Catches):
-				t.Fatalf("the suite failed %s, but names none of %v:\n%.6000s", bug.Name, bug.Catches, v.Output)
-			case bug.Miss != "":
-				t.Fatalf("the suite now catches %s, listed as a miss (%s): remove Miss from its row", bug.Name, bug.Miss)
-			}
-		})
-	}
-}
-
-func runSuite(t *testing.T, name string, f properties.Factory, opts ...properties.Option) properties.SuiteVerdict {
-	t.Helper()
-	done := make(chan properties.SuiteVerdict, 1)
-	go func() { done <- properties.RunSuite(f, opts...) }()
-	select {
-	case v := <-done:
-		return v
-	case <-time.After(suiteWatchdog):
-		t.Fatalf("properties.RunSuite on %s did not return within %v", name, suiteWatchdog)
-		return properties.SuiteVerdict{}
-	}
-}
-
-var violationLine = regexp.MustCompile(`\bP\d+ [A-Z]\w+\b[^\n]* violated`)
-
-// namesViolation reports whether output names any broken invariant.
-func namesViolation(output string) bool { return violationLine.MatchString(output) }
-
-// namesOneOf reports whether output names one of ids as a broken
-// invariant ("P7 ConsentCoversCapture violated", also in a headline that
-// lists several), says the bot hung, that noninterference failed, or that
-// the run was vacuous.
-func namesOneOf(output string, ids []string) bool {
-	for _, id := range ids {
-		var re *regexp.Regexp
-		switch id {
-		case Hung:
-			re = regexp.MustCompile(`hung in`)
-		case Interference:
-			re = regexp.MustCompile(`noninterference violated`)
-		case Vacuous:
-			re = regexp.MustCompile(`vacuous`)
-		default:
-			re = regexp.MustCompile(`\b` + regexp.QuoteMeta(id) + ` [A-Z]\w+\b[^\n]* violated`)
-		}
-		if re.MatchString(output) {
-			return true
-		}
-	}
-	return false
-}
-
-func TestNamesOneOf(t *testing.T) {
-	cases := []struct {
-		output string
-		ids    []string
-		want   bool
-	}{
-		{"P7 ConsentCoversCapture violated at write-begin", []string{"P7"}, true},
-		{"P10 UniqueClientContext violated", []string{"P1"}, false},
-		{"P1 NoPersistOutsideConfirmedRecording, P6 NoLostUpdates violated (report below)", []string{"P6"}, true},
-		{"the bot hung in CallEnded: ...", []string{Hung}, true},
-		{"noninterference violated (P7 ConsentCoversCapture, for derived data)", []string{"P7"}, false},
-		{"properties: vacuous run on stream 2: ...", []string{Vacuous}, true},
-	}
-	for _, c := range cases {
-		if got := namesOneOf(c.output, c.ids); got != c.want {
-			t.Errorf("namesOneOf(%q, %v) = %v, want %v", c.output, c.ids, got, c.want)
-		}
-	}
-}
+// invariants the bug breaks (botrounds.CheckBugs).
+func TestEachBugIsCaught(t *testing.T) { botrounds.CheckBugs(t, Bugs(), tries) }
 
 // TestTable: every bot is described, names are unique, and every listed
 // invariant is one the suite has.
-func TestTable(t *testing.T) {
-	known := map[string]bool{Hung: true, Interference: true, Vacuous: true}
-	for _, inv := range properties.Invariants() {
-		known[inv.ID] = true
-	}
-	names := map[string]bool{}
-	for _, b := range Bugs() {
-		if names[b.Name] || b.New == nil || b.Mistake == "" || len(b.Catches) == 0 || b.Rule == "" || (b.Miss != "" && b.Unreliable != "") {
-			t.Errorf("%s: duplicate name, New, Mistake, Rule or Catches missing, or both Miss and Unreliable", b.Name)
-		}
-		names[b.Name] = true
-		for _, id := range b.Catches {
-			if !known[id] {
-				t.Errorf("%s expects %s, which is no invariant of the suite", b.Name, id)
-			}
-		}
-	}
-	for _, b := range Correct() {
-		if names[b.Name] || b.New == nil || b.What == "" || (b.Vacuous != "" && b.FalseAlarm != "") {
-			t.Errorf("%s: duplicate name, New or What missing, or both Vacuous and FalseAlarm", b.Name)
-		}
-		names[b.Name] = true
-	}
-}
+func TestTable(t *testing.T) { botrounds.CheckTable(t, Bugs(), Correct()) }

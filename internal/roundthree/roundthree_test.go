@@ -1,37 +1,18 @@
 package roundthree
 
 import (
-	"flag"
-	"os"
 	"regexp"
 	"testing"
-	"time"
 
+	"github.com/recgate/recgate/internal/botrounds"
 	"github.com/recgate/recgate/properties"
 )
-
-// suiteWatchdog bounds one RunSuite, so a suite that cannot stop a hung
-// bot fails this test instead of holding the binary until go test's
-// timeout.
-const suiteWatchdog = 30 * time.Second
 
 // tries is how many runs of the suite a bug gets before it counts as
 // missed: a run draws its cases at random.
 const tries = 3
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	// The bugs fail the suite on purpose: no rapid fail files for them.
-	if f := flag.Lookup("rapid.nofailfile"); f != nil {
-		_ = f.Value.Set("true")
-	}
-	// Only the verdict and what it names matter here: keep shrinking short
-	// unless the command line asked.
-	if f := flag.Lookup("rapid.shrinktime"); f != nil && f.Value.String() == f.DefValue {
-		_ = f.Value.Set("200ms")
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { botrounds.Main(m) }
 
 // TestCorrectBotsPass: the suite passes bots that keep the rule while
 // doing something unusual.
@@ -39,7 +20,7 @@ func TestCorrectBotsPass(t *testing.T) {
 	for _, b := range Correct() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			if v := runSuite(t, b.Name, b.New); !v.Passed {
+			if v := botrounds.RunSuite(t, b.Name, b.New); !v.Passed {
 				t.Fatalf("the suite failed %s, which keeps the rule (%s):\n%.6000s", b.Name, b.What, v.Output)
 			}
 		})
@@ -60,7 +41,7 @@ func TestEachBugIsCaught(t *testing.T) {
 			// up to n runs to be caught for one of the reasons its row names.
 			var v properties.SuiteVerdict
 			for i := 0; i < n; i++ {
-				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
+				if v = botrounds.RunSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
 					break
 				}
 			}
@@ -78,22 +59,12 @@ func TestEachBugIsCaught(t *testing.T) {
 	}
 }
 
-func runSuite(t *testing.T, name string, f properties.Factory, opts ...properties.Option) properties.SuiteVerdict {
-	t.Helper()
-	done := make(chan properties.SuiteVerdict, 1)
-	go func() { done <- properties.RunSuite(f, opts...) }()
-	select {
-	case v := <-done:
-		return v
-	case <-time.After(suiteWatchdog):
-		t.Fatalf("properties.RunSuite on %s did not return within %v", name, suiteWatchdog)
-		return properties.SuiteVerdict{}
-	}
-}
-
 // namesOneOf reports whether output names one of ids as a broken
 // invariant ("P7 ConsentCoversCapture violated", also in a headline that
-// lists several), says the bot hung, or that noninterference failed.
+// lists several), says the bot hung, or that noninterference failed. It
+// is botrounds.NamesOneOf but stricter for Vacuous: this round's rows
+// expect the per-stream vacuity ("vacuous run on stream"), so its own
+// loops below use it.
 func namesOneOf(output string, ids []string) bool {
 	for _, id := range ids {
 		var re *regexp.Regexp
@@ -136,27 +107,4 @@ func TestNamesOneOf(t *testing.T) {
 
 // TestTable: every bot is described, names are unique, and every listed
 // invariant is one the suite has.
-func TestTable(t *testing.T) {
-	known := map[string]bool{Hung: true, Interference: true, Vacuous: true}
-	for _, inv := range properties.Invariants() {
-		known[inv.ID] = true
-	}
-	names := map[string]bool{}
-	for _, b := range Bugs() {
-		if names[b.Name] || b.New == nil || b.Mistake == "" || len(b.Catches) == 0 || b.Rule == "" {
-			t.Errorf("%s: duplicate name, or New, Mistake, Rule or Catches missing", b.Name)
-		}
-		names[b.Name] = true
-		for _, id := range b.Catches {
-			if !known[id] {
-				t.Errorf("%s expects %s, which is no invariant of the suite", b.Name, id)
-			}
-		}
-	}
-	for _, b := range Correct() {
-		if names[b.Name] || b.New == nil || b.What == "" {
-			t.Errorf("%s: duplicate name, or New or What missing", b.Name)
-		}
-		names[b.Name] = true
-	}
-}
+func TestTable(t *testing.T) { botrounds.CheckTable(t, Bugs(), Correct()) }

@@ -3,52 +3,24 @@ package roundthree
 import (
 	"time"
 
+	"github.com/recgate/recgate/internal/botrounds"
 	"github.com/recgate/recgate/properties"
 )
 
-// Pseudo-invariants a Bug may list in Catches besides "P1".."P10".
+// The table's rows and pseudo-invariants are botrounds', shared by every
+// round.
 const (
-	// Hung: the suite's watchdog says the bot hung.
-	Hung = "hung"
-	// Interference: the opt-in noninterference check fails the bot.
-	Interference = "noninterference"
-	// Vacuous: the suite says it could not judge what the bot persisted
-	// (a stream of bytes in which no frame could be traced).
-	Vacuous = "vacuous"
+	Hung         = botrounds.Hung
+	Interference = botrounds.Interference
+	Vacuous      = botrounds.Vacuous
 )
 
-// Bug is one buggy wiring.
-type Bug struct {
-	// Name is short and stable, for test names and the report.
-	Name string
-	// Rule is what the bot breaks: "R1", "R2" or "protocol".
-	Rule string
-	// Mistake says what the team did and why it breaks the rule.
-	Mistake string
-	// Catches lists the invariant IDs the suite should name when it
-	// catches the bot (or Hung, Interference).
-	Catches []string
-	// Options are passed to the suite.
-	Options []properties.Option
-	// Miss, when set, says why the suite as it is passes this bot: the
-	// test still asserts that the suite catches it, and skips with this
-	// reason when it does not, so the package stays green and the miss
-	// stays visible.
-	Miss string
-	// New builds the bot for one case.
-	New properties.Factory
-}
-
-// CorrectBot is a wiring that keeps the rule: the suite must pass it.
-type CorrectBot struct {
-	// Name is short and stable.
-	Name string
-	// What says what the bot does that a suite might mistake for a
-	// violation.
-	What string
-	// New builds the bot for one case.
-	New properties.Factory
-}
+type (
+	// Bug is one buggy wiring (see botrounds.Bug).
+	Bug = botrounds.Bug
+	// CorrectBot is a wiring that keeps the rule (see botrounds.CorrectBot).
+	CorrectBot = botrounds.CorrectBot
+)
 
 // Bugs lists the buggy bots of this round.
 func Bugs() []Bug {

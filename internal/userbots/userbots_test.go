@@ -1,38 +1,19 @@
 package userbots
 
 import (
-	"flag"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/recgate/recgate/internal/botrounds"
 	"github.com/recgate/recgate/properties"
 )
-
-// suiteWatchdog bounds one RunSuite, so a suite that cannot stop a hung
-// bot fails this test instead of holding the binary until go test's
-// timeout.
-const suiteWatchdog = 30 * time.Second
 
 // tries is how many runs of the suite a bug gets: a run draws its cases
 // at random, and a bug the suite catches reliably is caught in one.
 const tries = 3
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	// The bugs fail the suite on purpose: no rapid fail files for them.
-	if f := flag.Lookup("rapid.nofailfile"); f != nil {
-		_ = f.Value.Set("true")
-	}
-	// Only the verdict and what it names matter here, not the shortest
-	// counterexample: keep shrinking short unless the command line asked.
-	if f := flag.Lookup("rapid.shrinktime"); f != nil && f.Value.String() == f.DefValue {
-		_ = f.Value.Set("200ms")
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { botrounds.Main(m) }
 
 // TestCorrectBotsPass: the suite passes bots that keep the rule while
 // doing something unusual.
@@ -41,13 +22,13 @@ func TestCorrectBotsPass(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			if b.Vacuous != "" {
-				v := runSuite(t, b.Name, b.New)
+				v := botrounds.RunSuite(t, b.Name, b.New)
 				if v.Passed || !strings.Contains(v.Output, "vacuous run") || !strings.Contains(v.Output, "plaintext") {
 					t.Fatalf("%s (%s): the suite must fail the run as vacuous and say to hand env.Sink the plaintext; passed=%v:\n%.2000s", b.Name, b.Vacuous, v.Passed, v.Output)
 				}
 				return
 			}
-			if v := runSuite(t, b.Name, b.New); !v.Passed {
+			if v := botrounds.RunSuite(t, b.Name, b.New); !v.Passed {
 				t.Fatalf("the suite failed %s, which keeps the rule (%s):\n%s", b.Name, b.What, v.Output)
 			}
 		})
@@ -61,7 +42,7 @@ func TestEachBugIsCaught(t *testing.T) {
 		t.Run(bug.Name, func(t *testing.T) {
 			t.Parallel()
 			if bug.Limit != "" {
-				v := runSuite(t, bug.Name, bug.New, bug.Options...)
+				v := botrounds.RunSuite(t, bug.Name, bug.New, bug.Options...)
 				if namesOneOf(v.Output, bug.Catches) {
 					t.Fatalf("the default suite now names %v for %s, past its documented limit (%s): update the docs and this row", bug.Catches, bug.Name, bug.Limit)
 				}
@@ -72,7 +53,7 @@ func TestEachBugIsCaught(t *testing.T) {
 			// for one of the reasons its row names.
 			var v properties.SuiteVerdict
 			for i := 0; i < tries; i++ {
-				if v = runSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
+				if v = botrounds.RunSuite(t, bug.Name, bug.New, bug.Options...); !v.Passed && namesOneOf(v.Output, bug.Catches) {
 					break
 				}
 			}
@@ -83,19 +64,6 @@ func TestEachBugIsCaught(t *testing.T) {
 				t.Fatalf("the suite failed %s, but names none of %v:\n%s", bug.Name, bug.Catches, v.Output)
 			}
 		})
-	}
-}
-
-func runSuite(t *testing.T, name string, f properties.Factory, opts ...properties.Option) properties.SuiteVerdict {
-	t.Helper()
-	done := make(chan properties.SuiteVerdict, 1)
-	go func() { done <- properties.RunSuite(f, opts...) }()
-	select {
-	case v := <-done:
-		return v
-	case <-time.After(suiteWatchdog):
-		t.Fatalf("properties.RunSuite on %s did not return within %v", name, suiteWatchdog)
-		return properties.SuiteVerdict{}
 	}
 }
 

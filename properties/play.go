@@ -62,15 +62,16 @@ const slowStorageLatency = 10 * time.Millisecond
 // and lands before the report; a flush the hook stopped waiting for lands
 // after it, where P1 and P2 see it.
 func (r *runner) slowStorage() {
-	g := goid()
 	r.mu.Lock()
 	done := r.ending
 	if done == nil && r.stopping != nil {
 		done = r.stopping.done
 	}
-	inBot := r.inBot[g]
 	r.mu.Unlock()
-	if done == nil || inBot {
+	if done == nil {
+		return // no Stop runs: most writes, and goid reads the stack
+	}
+	if r.inBotCall() {
 		return
 	}
 	t := time.NewTimer(slowStorageLatency)

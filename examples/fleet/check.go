@@ -19,11 +19,12 @@ type violations struct {
 	crossed        int64 // frames in the wrong sink, or out of order
 	notEnded       int   // calls whose machine did not end
 	scenario       int   // calls that did not play what they were dealt
+	uncleanTrails  int   // journal trails a Recover after the run had to put right
 	examples       []string
 }
 
 func (v *violations) total() int64 {
-	return int64(v.outside+v.reportTooEarly+v.afterEnd+v.notEnded+v.scenario) + v.refusedInside + v.crossed
+	return int64(v.outside+v.reportTooEarly+v.afterEnd+v.notEnded+v.scenario+v.uncleanTrails) + v.refusedInside + v.crossed
 }
 
 func (v *violations) add(counter *int, c *call, format string, args ...any) {

@@ -25,6 +25,7 @@ type result struct {
 	violations violations
 	checks     checks
 	metrics    string          // the adapter's counts, rendered
+	journal    journalResult
 	probe      []time.Duration // bare round trips, one timed beside each Start, sorted
 }
 
@@ -60,7 +61,7 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	began := time.Now()
-	r, err := newRig(ctx, o.calls, o.requestMetrics)
+	r, err := newRig(ctx, o.calls, o.requestMetrics, o.journal)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +153,9 @@ func runFleet(ctx context.Context, o options, out io.Writer) (*result, error) {
 		return nil, fmt.Errorf("the run did not finish within -timeout %s: %w", o.timeout, err)
 	}
 	res.check(r)
+	if r.journal != nil {
+		res.recoverJournal(ctx, r)
+	}
 	if o.metrics {
 		res.metrics = r.renderMetrics(ctx)
 	}

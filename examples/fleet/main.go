@@ -70,6 +70,10 @@ type options struct {
 	// Graph client and the machines (frames and notifications are counted
 	// either way).
 	requestMetrics bool
+	// journal, if set, is the directory of an fsm.Journal: every machine
+	// keeps its audit trail there, synced before its gate opens and before
+	// each report, and the run ends with a Journal.Recover over it.
+	journal  string
 	progress       time.Duration // 0: no progress lines
 	cpuProfile     string        // write a CPU profile of the run here
 	memProfile     string        // write a heap profile at the peak here
@@ -94,6 +98,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up (and fail) after this long")
 	fs.BoolVar(&o.metrics, "metrics", false, "print the OpenTelemetry metrics (otelrecgate) at the end")
 	fs.BoolVar(&o.requestMetrics, "request-metrics", true, "count Graph requests, retries, transitions and gate time through otelrecgate's Transport and Observer, on the request path (false: measure start-to-confirmed without them; frames and notifications are counted either way)")
+	fs.StringVar(&o.journal, "journal", "", "keep every call's audit trail in an fsm.Journal in this directory (synced before the gate opens and before each report, as crash recovery needs), then run Journal.Recover over it: every trail must be clean, and the report gives the cost (empty: no journal)")
 	fs.DurationVar(&o.progress, "progress", time.Second, "print a progress line this often (0: never)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the peak, to this file")

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +101,59 @@ func TestFlags(t *testing.T) {
 	var out bytes.Buffer
 	if ok, err := run(context.Background(), []string{"-h"}, &out); !ok || err != nil || !strings.Contains(out.String(), "-calls") {
 		t.Errorf("-h: ok %v, err %v, usage %q", ok, err, out.String())
+	}
+}
+
+// The same fleet keeping an fsm.Journal: every call ended, so a Recover
+// over the journal afterwards (what a restarted bot runs first) finds every
+// trail clean. An interrupted recording planted in the journal (a trail
+// cut right after its gate opened, as a SIGKILL would leave it) is caught.
+func TestSmallFleetKeepsAJournal(t *testing.T) {
+	o := smallRun
+	o.journal = t.TempDir()
+	var out bytes.Buffer
+	res, err := runFleet(context.Background(), o, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.print(&out, o)
+	j := res.journal
+	if v := res.violations.total(); v != 0 || j.err != nil {
+		t.Fatalf("%d violations, journal error %v:\n%s", v, j.err, out.String())
+	}
+	// One trail per machine: the fleet's calls and the warm-up call.
+	if j.trails != o.calls+1 || j.clean != j.trails || j.bytes == 0 {
+		t.Fatalf("journal: %d trails, %d clean, %d bytes; want %d, all clean:\n%s", j.trails, j.clean, j.bytes, o.calls+1, out.String())
+	}
+	if !strings.Contains(out.String(), "found 51 clean, 0 to put right") {
+		t.Errorf("the report does not give the recovery:\n%s", out.String())
+	}
+
+	// Plant a recording cut short: a copy of a confirmed call's trail, up
+	// to and including its gate opening.
+	paths, err := res.rig.journal.Trails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut []byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(data, []byte(`"gateOpen":true`)); i >= 0 {
+			cut = data[:i+bytes.IndexByte(data[i:], '\n')+1]
+			break
+		}
+	}
+	if cut == nil {
+		t.Fatal("no trail shows a gate opening")
+	}
+	if err := os.WriteFile(filepath.Join(o.journal, "zz-interrupted.jsonl"), cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res.recoverJournal(context.Background(), res.rig)
+	if res.violations.uncleanTrails != 1 || res.journal.clean != o.calls+1 {
+		t.Errorf("planted an interrupted trail: %d unclean, %d clean; want 1 and %d", res.violations.uncleanTrails, res.journal.clean, o.calls+1)
 	}
 }

@@ -110,6 +110,7 @@ func (res *result) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "      %d goroutines (%d before: 1 control + 2 writers per call), goroutine stacks %d MiB (not heap)\n",
 			p.goroutines, p.baseGoroutine, (p.stackInuse-p.baseStack)>>20)
 	}
+	res.journal.print(w, o)
 	fmt.Fprintf(w, "\nchecked, from the fake's request and notification logs and the sinks:\n")
 	fmt.Fprintf(w, "  %d calls confirmed (%d by a signed notification); %d Graph requests (%d answered 429, %d refused with 8506, %d failed operations); %d notRecording/failed reports; %d signed terminations\n",
 		k.confirmed, k.byNotification, k.requests, k.throttledReplies, k.nonCompliance, k.failedOps, k.reports, k.terminations)
@@ -128,6 +129,9 @@ func (res *result) print(w io.Writer, o options) {
 	row("frames in the wrong sink or out of order", v.crossed)
 	row("calls whose machine did not end", int64(v.notEnded))
 	row("calls that did not play the fault they were dealt", int64(v.scenario))
+	if o.journal != "" {
+		row("journal trails a restart would have to put right (all calls ended)", int64(v.uncleanTrails))
+	}
 	for _, e := range v.examples {
 		fmt.Fprintf(w, "    %s\n", e)
 	}

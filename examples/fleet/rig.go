@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,12 @@ type rig struct {
 	// start, as a running bot's are.
 	graphPool, callbackClient *http.Client
 
+	// journal keeps every machine's audit trail (nil: no journal); trails
+	// are the files it created, closed by close.
+	journal  *fsm.Journal
+	trailsMu sync.Mutex
+	trails   []*os.File
+
 	// calls maps call ID to its call; filled before any machine exists,
 	// read-only afterwards (the machines' observers read it).
 	calls map[string]*call
@@ -63,7 +70,7 @@ func (r *rig) now() int64 { return int64(time.Since(r.epoch)) }
 // at converts a time from the fake's logs to the same clock.
 func (r *rig) at(t time.Time) int64 { return int64(t.Sub(r.epoch)) }
 
-func newRig(ctx context.Context, calls int, requestMetrics bool) (*rig, error) {
+func newRig(ctx context.Context, calls int, requestMetrics bool, journalDir string) (*rig, error) {
 	r := &rig{epoch: time.Now(), calls: make(map[string]*call), cbServed: make(chan error, 1), conns: min(maxConns, max(calls, 4))}
 	r.reader = sdkmetric.NewManualReader()
 	r.provider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
@@ -104,9 +111,19 @@ func newRig(ctx context.Context, calls int, requestMetrics bool) (*rig, error) {
 		return nil, err
 	}
 
+	if journalDir != "" {
+		if r.journal, err = fsm.OpenJournal(journalDir); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
 	r.registry, err = fsm.NewRegistry(func(callID string) (*fsm.Machine, error) {
 		c := r.calls[callID]
-		return fsm.New(callID, r.client, fsm.WithObserver(func(e fsm.Event) {
+		opts, err := r.trailFor(callID)
+		if err != nil {
+			return nil, err
+		}
+		return fsm.New(callID, r.client, append(opts, fsm.WithObserver(func(e fsm.Event) {
 			obs(e)
 			if c == nil {
 				return
@@ -119,7 +136,7 @@ func newRig(ctx context.Context, calls int, requestMetrics bool) (*rig, error) {
 			case e.Kind == fsm.EventGate && e.Open:
 				c.openedAt.CompareAndSwap(0, r.at(e.Time))
 			}
-		}))
+		}))...)
 	}, fsm.WithIgnoredHook(r.metrics.IgnoredHook()))
 	if err != nil {
 		r.close()
@@ -236,7 +253,36 @@ func (r *rig) delivered(d graphtest.Delivery) {
 	}
 }
 
+// trailFor gives a new machine its journal trail, if the rig keeps one.
+func (r *rig) trailFor(callID string) ([]fsm.Option, error) {
+	if r.journal == nil {
+		return nil, nil
+	}
+	f, err := r.journal.Create(callID)
+	if err != nil {
+		return nil, err
+	}
+	r.trailsMu.Lock()
+	r.trails = append(r.trails, f)
+	r.trailsMu.Unlock()
+	return []fsm.Option{fsm.WithAuditTrail(f)}, nil
+}
+
+// closeTrails closes the journal's trail files; every machine must have
+// ended (nothing writes to them any more).
+func (r *rig) closeTrails() error {
+	r.trailsMu.Lock()
+	defer r.trailsMu.Unlock()
+	var errs []error
+	for _, f := range r.trails {
+		errs = append(errs, f.Close())
+	}
+	r.trails = nil
+	return errors.Join(errs...)
+}
+
 func (r *rig) close() {
+	_ = r.closeTrails()
 	if r.cbServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = r.cbServer.Shutdown(ctx)

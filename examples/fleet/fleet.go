@@ -24,7 +24,7 @@ type result struct {
 	deliveries int // notifications the fake POSTed for them
 	violations violations
 	checks     checks
-	metrics    string          // the adapter's counts, rendered
+	metrics    string // the adapter's counts, rendered
 	journal    journalResult
 	probe      []time.Duration // bare round trips, one timed beside each Start, sorted
 }

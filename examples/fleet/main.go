@@ -73,10 +73,10 @@ type options struct {
 	// journal, if set, is the directory of an fsm.Journal: every machine
 	// keeps its audit trail there, synced before its gate opens and before
 	// each report, and the run ends with a Journal.Recover over it.
-	journal  string
-	progress       time.Duration // 0: no progress lines
-	cpuProfile     string        // write a CPU profile of the run here
-	memProfile     string        // write a heap profile at the peak here
+	journal    string
+	progress   time.Duration // 0: no progress lines
+	cpuProfile string        // write a CPU profile of the run here
+	memProfile string        // write a heap profile at the peak here
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {

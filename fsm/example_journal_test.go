@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
@@ -44,4 +45,37 @@ func ExampleJournal_Recover() {
 	// graph got: failed
 	// reported-failed <nil>
 	// clean <nil>
+}
+
+// A bot that runs for months moves the trails of ended calls out of its
+// journal now and then (here, after one call), so the journal, and the
+// Recover each start-up runs over it, holds only the calls in flight. The
+// trails are evidence: they are moved, never deleted.
+func ExampleJournal_ArchiveEnded() {
+	dir, _ := os.MkdirTemp("", "journal")
+	defer os.RemoveAll(dir)
+	graphSays := fsm.UpdaterFunc(func(_ context.Context, _ string, s graph.Status, cc string) (graph.Operation, error) {
+		return graph.Operation{ID: "op", ClientContext: cc, Status: graph.OperationCompleted}, nil
+	})
+	j, _ := fsm.OpenJournal(filepath.Join(dir, "journal"))
+
+	done, _ := j.Create("0a1b2c3d-0000-4000-8000-000000000001")
+	m, _ := fsm.New("0a1b2c3d-0000-4000-8000-000000000001", graphSays, fsm.WithAuditTrail(done))
+	_, _ = m.Start(context.Background())
+	_ = m.Stop(context.Background())
+	_ = m.CallEnded(context.Background()) // Graph said the call ended
+	done.Close()
+
+	live, _ := j.Create("0a1b2c3d-0000-4000-8000-000000000002")
+	defer live.Close()
+	m2, _ := fsm.New("0a1b2c3d-0000-4000-8000-000000000002", graphSays, fsm.WithAuditTrail(live))
+	_, _ = m2.Start(context.Background()) // still recording
+
+	rep, err := j.ArchiveEnded(filepath.Join(dir, "ended"))
+	fmt.Println(len(rep.Moved), "moved,", rep.Kept, "kept,", err)
+	left, _ := j.Trails()
+	fmt.Println(len(left), "trail in the journal")
+	// Output:
+	// 1 moved, 1 kept, <nil>
+	// 1 trail in the journal
 }

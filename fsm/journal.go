@@ -27,7 +27,9 @@ import (
 // record saying so.
 //
 // Create one trail per machine with Create and pass it to WithAuditTrail;
-// at start-up, before any new Start, call Recover.
+// at start-up, before any new Start, call Recover. Now and then, move the
+// trails of ended calls out with ArchiveEnded, so the journal holds only
+// the calls in flight.
 type Journal struct {
 	dir string
 	mu  sync.Mutex // serialises Create's names

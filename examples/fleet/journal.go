@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/recgate/recgate/fsm"
@@ -17,7 +18,12 @@ type journalResult struct {
 	clean  int   // trails Recover found clean: nothing to put right
 	bytes  int64 // their size on disk
 	scan   time.Duration
-	err    error // Recover's, or reading the trails'
+	// archived trails moved by ArchiveEnded into the journal's ended/
+	// directory after the recovery, in archiveTook; left is what a
+	// Recover then still reads, in rescan.
+	archived, left      int
+	archiveTook, rescan time.Duration
+	err                 error // Recover's, ArchiveEnded's, or reading the trails'
 }
 
 // recoverJournal closes the trails and runs Journal.Recover over them, as
@@ -65,6 +71,20 @@ func (res *result) recoverJournal(ctx context.Context, r *rig) {
 	if hooked > 0 && res.violations.uncleanTrails == 0 {
 		res.violations.uncleanTrails += hooked // cannot happen: the hook runs only for unclean trails
 	}
+	if j.err != nil {
+		return
+	}
+	// What a long-running bot does now and then: the ended calls' trails
+	// leave the journal, so the next start-up reads only calls in flight.
+	began = time.Now()
+	arch, err := r.journal.ArchiveEnded(filepath.Join(r.journal.Dir(), "ended"))
+	j.archiveTook, j.archived, j.err = time.Since(began), len(arch.Moved), err
+	began = time.Now()
+	again, err := r.journal.Recover(ctx, r.client, nil)
+	j.rescan, j.left = time.Since(began), len(again.Calls)
+	if j.err == nil {
+		j.err = err
+	}
 }
 
 func (j journalResult) print(w io.Writer, o options) {
@@ -81,6 +101,8 @@ func (j journalResult) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "journal: %d trails in %s (%d KiB, %d B per trail), synced before each gate opening and each report;\n",
 		j.trails, o.journal, j.bytes>>10, j.bytes/int64(max(j.trails, 1)))
-	fmt.Fprintf(w, "  Journal.Recover over them afterwards (a restart's first step) found %d clean, %d to put right, in %s (%s per trail)\n",
+	fmt.Fprintf(w, "  Journal.Recover over them afterwards (a restart's first step) found %d clean, %d to put right, in %s (%s per trail);\n",
 		j.clean, j.trails-j.clean, j.scan.Round(time.Millisecond), per.Round(time.Microsecond))
+	fmt.Fprintf(w, "  Journal.ArchiveEnded then moved %d ended calls' trails to %s in %s; a Recover after it reads %d trails, in %s\n",
+		j.archived, filepath.Join(o.journal, "ended"), j.archiveTook.Round(time.Millisecond), j.left, j.rescan.Round(time.Microsecond))
 }

@@ -128,10 +128,14 @@ func TestSmallFleetKeepsAJournal(t *testing.T) {
 	if !strings.Contains(out.String(), "found 51 clean, 0 to put right") {
 		t.Errorf("the report does not give the recovery:\n%s", out.String())
 	}
+	// Every call ended, so every trail leaves the journal for its archive.
+	if j.archived != o.calls+1 || j.left != 0 {
+		t.Errorf("ArchiveEnded moved %d trails, left %d; want %d and 0:\n%s", j.archived, j.left, o.calls+1, out.String())
+	}
 
 	// Plant a recording cut short: a copy of a confirmed call's trail, up
 	// to and including its gate opening.
-	paths, err := res.rig.journal.Trails()
+	paths, err := filepath.Glob(filepath.Join(o.journal, "ended", "*.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +157,7 @@ func TestSmallFleetKeepsAJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.recoverJournal(context.Background(), res.rig)
-	if res.violations.uncleanTrails != 1 || res.journal.clean != o.calls+1 {
-		t.Errorf("planted an interrupted trail: %d unclean, %d clean; want 1 and %d", res.violations.uncleanTrails, res.journal.clean, o.calls+1)
+	if res.violations.uncleanTrails != 1 || res.journal.trails != 1 {
+		t.Errorf("planted an interrupted trail: %d unclean of %d; want the 1", res.violations.uncleanTrails, res.journal.trails)
 	}
 }

@@ -131,7 +131,9 @@ type auditTrail struct {
 // the gate (authorized, gate), the Graph requests and their outcomes
 // (request, reply, update) and the end of the call are followed by Sync,
 // before the machine goes on: a gate is never open on the strength of a
-// record that is still only in the operating system's cache. A Sync error
+// record that is still only in the operating system's cache. (A reply or
+// update that confirms recording reaches the disk with the Sync of the
+// authorized record written right after it, before the gate opens.) A Sync error
 // counts as a write error. Other records (HTTP attempts, transitions,
 // leases drained, hook ran) reach the file with their Write and the disk
 // with the next Sync.
@@ -225,7 +227,15 @@ func genesis(callID string) string {
 // durable reports whether a record of kind e is synced after it is written.
 func durable(e Event) bool {
 	switch e.Kind {
-	case EventAuthorized, EventGate, EventRequest, EventReply, EventUpdate:
+	case EventReply, EventUpdate:
+		// A reply or update that confirms recording is followed at once
+		// by the authorized record, whose Sync makes both durable before
+		// the gate opens: one Sync fewer on the way to the gate. Should
+		// the process die between the two, the trail shows a recording
+		// request with no durable outcome, which Recover puts right as it
+		// does a confirmed one (the hook, then failed).
+		return e.Err != nil || e.Status != graph.StatusRecording || !e.Operation.Status.Confirmed()
+	case EventAuthorized, EventGate, EventRequest:
 		return true
 	case EventTransition:
 		return e.To == Ended

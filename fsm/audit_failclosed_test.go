@@ -208,10 +208,43 @@ func TestAuditTrailSyncsGateRecords(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"request", "reply", // recording, running
-		"update", "authorized", "gate:open",
+		"authorized", "gate:open", // the completed update is synced with the authorization
 		"gate:closed", "request", "reply", // Stop: notRecording
 		"gate:closed", "transition", // CallEnded
 	}, got)
+}
+
+// A completed reply reaches the disk with the authorized record's Sync,
+// which comes before the gate opens: one Sync fewer on the way to the gate,
+// and the reply is still durable before anything acts on it.
+func TestAuditTrailSyncsACompletedReplyWithItsAuthorization(t *testing.T) {
+	w := &failingTrail{}
+	m := newMachine(t, &fakeUpdater{}, fsm.WithAuditTrail(w))
+	w.gate = m.Gate()
+	_, err := m.Start(context.Background())
+	require.NoError(t, err)
+	var got []string
+	for _, s := range w.syncs {
+		got = append(got, string(s.kind))
+		if s.kind == fsm.EventAuthorized {
+			assert.False(t, s.gateOpen, "the authorized record was synced after the gate opened")
+		}
+	}
+	assert.Equal(t, []string{"request", "authorized", "gate"}, got)
+	w.mu.Lock()
+	recs, err := fsm.VerifyAuditTrail(bytes.NewReader(w.buf.Bytes()))
+	w.mu.Unlock()
+	require.NoError(t, err)
+	reply, authorized := -1, -1
+	for i, r := range recs {
+		switch r.Kind {
+		case fsm.EventReply:
+			reply = i
+		case fsm.EventAuthorized:
+			authorized = i
+		}
+	}
+	assert.True(t, reply >= 0 && reply < authorized, "the reply is written before the authorization (reply %d, authorized %d)", reply, authorized)
 }
 
 // WithAuditTrail refuses a nil audit option.

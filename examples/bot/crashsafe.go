@@ -133,6 +133,13 @@ func runCrashSafe(ctx context.Context, opt options, cs crashSafeOptions, stdout 
 		return fmt.Errorf("recovery: %w", err)
 	}
 	c.say("recovery done: %d trails, %d clean", len(rep.Calls), rep.Count(fsm.RecoveryClean))
+	// The trails of calls over for good leave the journal (they are kept,
+	// as evidence), so the next start-up reads only the calls in flight.
+	arch, err := j.ArchiveEnded(filepath.Join(cs.dir, "journal-ended"))
+	if err != nil {
+		return fmt.Errorf("archiving the ended calls' trails: %w", err)
+	}
+	c.say("archived %d trails, %d kept", len(arch.Moved), arch.Kept)
 	if cs.recoverOnly {
 		return nil
 	}

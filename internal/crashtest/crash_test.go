@@ -207,7 +207,7 @@ func TestSIGKILLAndRecover(t *testing.T) {
 	}
 
 	intervals := checkGraphLog(t, fake.Requests())
-	checkJournal(t, filepath.Join(dir, "journal"))
+	checkJournal(t, filepath.Join(dir, "journal"), filepath.Join(dir, "journal-ended"))
 	checkMedia(t, filepath.Join(dir, "media"), intervals, acked)
 }
 
@@ -254,9 +254,9 @@ func checkGraphLog(t *testing.T, log []graphtest.Request) []interval {
 	return out
 }
 
-// checkJournal verifies every trail, and that recovering again finds
-// nothing to do.
-func checkJournal(t *testing.T, dir string) {
+// checkJournal verifies every trail, the ones the bot archived (ended)
+// too, and that recovering the journal again finds nothing to do.
+func checkJournal(t *testing.T, dir, ended string) {
 	t.Helper()
 	j, err := fsm.OpenJournal(dir)
 	if err != nil {
@@ -266,7 +266,12 @@ func checkJournal(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range trails {
+	archived, err := filepath.Glob(filepath.Join(ended, "*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("journal: %d trails, %d archived", len(trails), len(archived))
+	for _, path := range append(append([]string(nil), trails...), archived...) {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
@@ -291,5 +296,14 @@ func checkJournal(t *testing.T, dir string) {
 	rep, err := j.Recover(context.Background(), u, nil)
 	if err != nil || sent > 0 || rep.Count(fsm.RecoveryClean) != len(trails) {
 		t.Errorf("a further recovery did something: %d of %d trails clean, %d requests, err %v", rep.Count(fsm.RecoveryClean), len(trails), sent, err)
+	}
+	// An archived trail is one no recovery would ever need.
+	for _, path := range archived {
+		if c := fsm.RecoverTrail(context.Background(), path, u, nil); c.Outcome != fsm.RecoveryClean {
+			t.Errorf("archived trail %s: a recovery would find it %s (%v)", filepath.Base(path), c.Outcome, c.Err)
+		}
+	}
+	if sent > 0 {
+		t.Errorf("recovering the archived trails sent %d requests", sent)
 	}
 }

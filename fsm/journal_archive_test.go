@@ -25,6 +25,18 @@ func journalMachine(t *testing.T, j *fsm.Journal, callID string) (*fsm.Machine, 
 	return m, f
 }
 
+// endedCall is a journal with one call that recorded and ended.
+func endedCall(t *testing.T) (*fsm.Journal, *os.File) {
+	t.Helper()
+	j, err := fsm.OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	m, f := journalMachine(t, j, journalCall)
+	_, err = m.Start(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, m.CallEnded(context.Background()))
+	return j, f
+}
+
 // Only trails whose call is over for good leave the journal: an ended call
 // and a recovered one. A live recording, a stopped call that may record
 // again, an empty trail, a torn one and a tampered one stay.
@@ -101,13 +113,7 @@ func TestArchiveEndedMovesOnlyCallsOverForGood(t *testing.T) {
 // A machine that writes after its trail was archived writes into the moved
 // file: nothing of the trail is lost, and it still verifies.
 func TestArchiveEndedTrailKeepsLaterRecords(t *testing.T) {
-	ctx := context.Background()
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
-	m, f := journalMachine(t, j, journalCall)
-	_, err = m.Start(ctx)
-	require.NoError(t, err)
-	require.NoError(t, m.CallEnded(ctx))
+	j, f := endedCall(t)
 	before, err := os.ReadFile(f.Name())
 	require.NoError(t, err)
 	rep, err := j.ArchiveEnded(filepath.Join(t.TempDir(), "a"))
@@ -123,13 +129,7 @@ func TestArchiveEndedTrailKeepsLaterRecords(t *testing.T) {
 // A file of the same name already in the archive is never replaced; the
 // same file (a crash between link and unlink) just leaves the journal.
 func TestArchiveEndedNeverReplacesAFile(t *testing.T) {
-	ctx := context.Background()
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
-	m, f := journalMachine(t, j, journalCall)
-	_, err = m.Start(ctx)
-	require.NoError(t, err)
-	require.NoError(t, m.CallEnded(ctx))
+	j, f := endedCall(t)
 	archive := t.TempDir()
 	other := filepath.Join(archive, filepath.Base(f.Name()))
 	require.NoError(t, os.WriteFile(other, []byte("someone else's\n"), 0o644))

@@ -32,18 +32,22 @@ type leadInBot struct {
 const leadInFrames = 5
 
 func newLeadInBot(env *properties.Env, encode func([]byte) []byte, pack func([][]byte) []byte) (*leadInBot, error) {
-	b := &leadInBot{encode: encode, pack: pack, locks: make([]sync.Mutex, env.Streams),
-		heard: make([][][]byte, env.Streams), fresh: make([]bool, env.Streams)}
+	return newLeadIn(env.CallID, env.Updater, env.Streams, env.Sink, env.GateOpened, encode, pack)
+}
+
+func newLeadIn(callID string, u fsm.Updater, n int, st storage, opened func(), encode func([]byte) []byte, pack func([][]byte) []byte) (*leadInBot, error) {
+	b := &leadInBot{encode: encode, pack: pack, locks: make([]sync.Mutex, n),
+		heard: make([][][]byte, n), fresh: make([]bool, n)}
 	for i := range b.fresh {
 		b.fresh[i] = true
 	}
-	base, err := newEnvBot(env, func(context.Context, fsm.Trigger) error {
+	base, err := newFSMBot(callID, u, n, st, opened, func(context.Context, fsm.Trigger) error {
 		b.mu.Lock()
 		for i := range b.fresh {
 			b.fresh[i] = true
 		}
 		b.mu.Unlock()
-		return env.Sink.Flush()
+		return st.Flush()
 	})
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 // a re-established call can get a new one; control events go to the
 // current machine.
 type sessionBot struct {
-	env     *properties.Env
+	sessionConfig
 	mu      sync.Mutex
 	m       *fsm.Machine
 	streams []*fsm.Stream // the media handlers'
@@ -25,13 +25,26 @@ type sessionBot struct {
 	reported atomic.Value
 }
 
+// sessionConfig is what a session bot builds its machines from.
+type sessionConfig struct {
+	callID string
+	u      fsm.Updater
+	n      int
+	store  storage
+	opened func()
+}
+
+func envSession(env *properties.Env) sessionConfig {
+	return sessionConfig{callID: env.CallID, u: env.Updater, n: env.Streams, store: env.Sink, opened: env.GateOpened}
+}
+
 func (b *sessionBot) newMachine() (*fsm.Machine, error) {
-	return fsm.New(b.env.CallID, b.env.Updater,
-		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return b.env.Sink.Flush() }),
+	return fsm.New(b.callID, b.u,
+		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return b.store.Flush() }),
 		fsm.WithObserver(func(e fsm.Event) {
 			switch {
 			case e.Kind == fsm.EventGate && e.Open:
-				b.env.GateOpened()
+				b.opened()
 			case e.Kind == fsm.EventReply && e.Status == graph.StatusNotRecording:
 				b.reported.Store(e.Operation.Status)
 			}
@@ -67,7 +80,7 @@ func (b *sessionBot) frame(s *fsm.Stream, stream int, payload []byte) error {
 		return err
 	}
 	defer lease.Release()
-	_, err = b.env.Sink.Write(stream, payload)
+	_, err = b.store.Write(stream, payload)
 	return err
 }
 
@@ -86,13 +99,13 @@ func establishing(s fsm.State) bool {
 // and its frames are persisted after notRecording and after the call
 // ended.
 func NewReinviteNewMachine(env *properties.Env) (properties.Bot, error) {
-	b := &reinviteBot{sessionBot: sessionBot{env: env}}
+	b := &reinviteBot{sessionBot: sessionBot{sessionConfig: envSession(env)}}
 	m, err := b.newMachine()
 	if err != nil {
 		return nil, err
 	}
 	b.m = m
-	for i := 0; i < env.Streams; i++ {
+	for i := 0; i < b.n; i++ {
 		b.streams = append(b.streams, m.Gate().NewStream())
 	}
 	return b, nil
@@ -133,7 +146,11 @@ func (b *reinviteBot) Frame(_ context.Context, stream int, payload []byte) error
 // the current Stream at every frame; one that still got an old Stream is
 // refused by the old, closed gate.
 func NewReinviteStopsFirst(env *properties.Env) (properties.Bot, error) {
-	b := &reinviteStopsBot{sessionBot: sessionBot{env: env}}
+	return newReinviteStops(envSession(env))
+}
+
+func newReinviteStops(c sessionConfig) (*reinviteStopsBot, error) {
+	b := &reinviteStopsBot{sessionBot: sessionBot{sessionConfig: c}}
 	m, err := b.newMachine()
 	if err != nil {
 		return nil, err
@@ -147,7 +164,7 @@ type reinviteStopsBot struct{ sessionBot }
 
 func (b *reinviteStopsBot) newStreams(m *fsm.Machine) []*fsm.Stream {
 	var ss []*fsm.Stream
-	for i := 0; i < b.env.Streams; i++ {
+	for i := 0; i < b.n; i++ {
 		ss = append(ss, m.Gate().NewStream())
 	}
 	return ss
@@ -183,7 +200,7 @@ func (b *reinviteStopsBot) Start(ctx context.Context) error {
 }
 
 func (b *reinviteStopsBot) Frame(_ context.Context, stream int, payload []byte) error {
-	if err := checkStream(stream, b.env.Streams); err != nil {
+	if err := checkStream(stream, b.n); err != nil {
 		return err
 	}
 	b.mu.Lock()

@@ -86,11 +86,19 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 // recording-ended hook first. No request is sent. Calling it again is a
 // no-op.
 //
-// If ctx ends while another transition holds the machine, CallEnded
-// returns an error matching ErrMachineBusy and ctx's error. The gate is
-// closed for good by then, and the other transition's request cancelled;
-// the machine finishes the end by itself (in a goroutine of its own,
-// hook included) as soon as that transition returns.
+// The call is over whatever ctx says, so the wait for the leases and the
+// hook run on a context that ctx's deadline and cancellation do not reach
+// (its values are kept): a termination notification, whose handler has a
+// deadline of a few seconds, must not cut the hook's flush or upload
+// short, nor leave the hook unrun because a write was slow.
+//
+// If ctx ends first (while another transition holds the machine, while a
+// writer still holds a lease, or while the hook runs), CallEnded returns an
+// error matching ErrMachineBusy and ctx's error. The gate is closed for
+// good by then, and another transition's request cancelled; the machine
+// finishes the end by itself, in a goroutine of its own: it waits for the
+// leases, runs the hook (an error of the hook is logged) and moves to
+// Ended.
 func (m *Machine) CallEnded(ctx context.Context) error {
 	waits := m.mutant(hooks.CallEndedWaits)
 	if !waits {
@@ -101,11 +109,32 @@ func (m *Machine) CallEnded(ctx context.Context) error {
 		go m.finishEnd()
 		return err
 	}
-	defer m.unlock()
 	if waits {
 		m.endNow()
 	}
-	return m.end(ctx)
+	if m.State() != Recording || m.cfg.checker != nil {
+		// Nothing to wait for (or the model checker's run, whose
+		// scheduler must see every step on the thread it plays).
+		defer m.unlock()
+		return m.end(ctx)
+	}
+	// The lock goes with the work to a goroutine, which lets it go when
+	// the machine has ended, so that the work can outlive ctx.
+	done := make(chan error, 1)
+	go func() {
+		defer m.unlock()
+		err := m.end(context.WithoutCancel(ctx))
+		done <- err
+		if err != nil && ctx.Err() != nil && m.cfg.logger != nil {
+			m.log(context.WithoutCancel(ctx), slog.LevelWarn, "ending the call after CallEnded returned", "err", err)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: CallEnded returned before the end was finished: %w; the gate is closed for good, and the machine waits for the leases, runs the recording-ended hook and moves to Ended by itself", ErrMachineBusy, ctx.Err())
+	}
 }
 
 // finishEnd completes a CallEnded that gave up waiting for the lock.
@@ -125,8 +154,7 @@ func (m *Machine) end(ctx context.Context) error {
 	var hookErr error
 	if m.State() == Recording {
 		// The call is over whatever the bot's files say: end anyway, and
-		// report the hook's error (or the caller's context ending while a
-		// writer still held a lease) to the caller.
+		// report the hook's error to the caller.
 		hookErr = m.endPersistence(ctx, CallEnded, true)
 	}
 	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
@@ -215,6 +243,9 @@ func (m *Machine) endPersistence(ctx context.Context, t Trigger, withHook bool) 
 func (m *Machine) runHook(ctx context.Context, t Trigger) error {
 	if m.cfg.hook != nil {
 		if err := m.cfg.hook(ctx, t); err != nil {
+			if t == CallEnded {
+				return fmt.Errorf("fsm: CallEnded: recording-ended hook: %w; the gate is closed for good and the machine ended anyway (the call is over): seal what the hook could not", err)
+			}
 			return fmt.Errorf("fsm: %s: recording-ended hook: %w; the gate stays closed and nothing was reported", t, err)
 		}
 	}

@@ -1,0 +1,115 @@
+package fsm_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recgate/recgate/fsm"
+)
+
+// endedWatcher signals when the machine reaches Ended.
+func endedWatcher() (fsm.Option, <-chan struct{}) {
+	ended := make(chan struct{})
+	return fsm.WithObserver(func(e fsm.Event) {
+		if e.Kind == fsm.EventTransition && e.To == fsm.Ended {
+			close(ended)
+		}
+	}), ended
+}
+
+// A termination whose deadline passes while a writer still holds its
+// lease: CallEnded returns (busy, with the deadline), the gate is closed for
+// good, and once the write returns the machine runs the recording-ended
+// hook and ends by itself. The hook used to be skipped, and the error
+// asked for a second CallEnded that does nothing.
+func TestCallEndedFinishesAfterASlowWritePastItsDeadline(t *testing.T) {
+	hooked := make(chan struct{})
+	obs, ended := endedWatcher()
+	m := newMachine(t, &fakeUpdater{}, obs, fsm.WithRecordingEndedHook(func(_ context.Context, tr fsm.Trigger) error {
+		assert.Equal(t, fsm.CallEnded, tr)
+		close(hooked)
+		return nil
+	}))
+	_, err := m.Start(context.Background())
+	require.NoError(t, err)
+	s := m.Gate().NewStream()
+	lease, err := s.Acquire()
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	returnsWithin(t, watchdog, "CallEnded with a 20 ms deadline and a lease held", func() {
+		err = m.CallEnded(ctx)
+	})
+	assert.ErrorIs(t, err, fsm.ErrMachineBusy)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotContains(t, err.Error(), "again", "a second CallEnded does nothing: the error must not ask for one")
+	assert.False(t, m.Gate().IsOpen())
+	_, err = s.Acquire()
+	assert.ErrorIs(t, err, fsm.ErrStreamBusy, "the stream still holds its lease")
+	select {
+	case <-hooked:
+		t.Fatal("the hook ran while a writer held its lease")
+	default:
+	}
+
+	lease.Release()
+	waitFor(t, hooked, "the recording-ended hook after the last lease")
+	waitFor(t, ended, "the machine's end")
+	assert.Equal(t, fsm.Ended, m.State())
+}
+
+// The hook of a CallEnded is not cut short by the caller's deadline (a
+// notification handler's few seconds): its context outlives it, and keeps
+// its values.
+func TestCallEndedHookOutlivesTheCallersDeadline(t *testing.T) {
+	type key struct{}
+	inHook, finish := make(chan context.Context, 1), make(chan struct{})
+	obs, ended := endedWatcher()
+	m := newMachine(t, &fakeUpdater{}, obs, fsm.WithRecordingEndedHook(func(ctx context.Context, _ fsm.Trigger) error {
+		inHook <- ctx
+		<-finish // an upload
+		return ctx.Err()
+	}))
+	_, err := m.Start(context.Background())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, "request-id"), 20*time.Millisecond)
+	defer cancel()
+	returnsWithin(t, watchdog, "CallEnded with a 20 ms deadline and a slow hook", func() {
+		err = m.CallEnded(ctx)
+	})
+	assert.ErrorIs(t, err, fsm.ErrMachineBusy)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var hookCtx context.Context
+	select {
+	case hookCtx = <-inHook:
+	case <-time.After(watchdog):
+		t.Fatal("hung: the hook never ran")
+	}
+	<-ctx.Done()
+	assert.NoError(t, hookCtx.Err(), "the caller's deadline reached the hook")
+	assert.Equal(t, "request-id", hookCtx.Value(key{}), "the hook's context keeps the caller's values")
+	assert.NotEqual(t, fsm.Ended, m.State(), "the machine ends after its hook")
+	close(finish)
+	waitFor(t, ended, "the machine's end after the hook")
+}
+
+// With time enough, CallEnded returns once the hook ran and the machine
+// ended, and reports the hook's error.
+func TestCallEndedWaitsForItsHookWithTimeEnough(t *testing.T) {
+	m := newMachine(t, &fakeUpdater{}, fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error {
+		return errDiskFull
+	}))
+	_, err := m.Start(context.Background())
+	require.NoError(t, err)
+	err = m.CallEnded(context.Background())
+	assert.ErrorIs(t, err, errDiskFull)
+	assert.Contains(t, err.Error(), "ended anyway")
+	assert.NotContains(t, err.Error(), "nothing was reported")
+	assert.Equal(t, fsm.Ended, m.State())
+}

@@ -74,6 +74,11 @@ type Machine struct {
 	// ended; see Registry.
 	forget atomic.Pointer[func()]
 
+	// waitingUpdates counts the operation updates that gave up waiting
+	// for the lock and wait for it in goroutines of their own (see
+	// keepUpdate).
+	waitingUpdates atomic.Int32
+
 	// life is cancelled when the call ends; every firing's context derives
 	// its cancellation from it, so CallEnded stops an in-flight request.
 	life context.Context

@@ -186,10 +186,10 @@ func (r *Registry) forget(callID string, m *Machine) {
 //
 // Notify returns quickly: a machine busy with a hung Graph request is
 // waited for only until ctx ends (the handler's notify timeout); then
-// Notify returns an error matching ErrMachineBusy and ctx's error. For an
-// update, the confirmation deadline (or polling) then settles the attempt;
-// for a terminated call, the gate is already closed for good and the
-// machine ends by itself once the request returns.
+// Notify returns an error matching ErrMachineBusy and ctx's error. An
+// update is kept and applied once the request returns (see
+// Machine.OperationUpdate); for a terminated call, the gate is already
+// closed for good and the machine ends by itself once the request returns.
 func (r *Registry) Notify(ctx context.Context, n graph.Notification) error {
 	m, ok := r.Get(n.CallID)
 	if !ok {
@@ -213,7 +213,7 @@ func (r *Registry) Notify(ctx context.Context, n graph.Notification) error {
 		return nil
 	case errors.Is(err, ErrMachineBusy):
 		if r.cfg.logger != nil {
-			r.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "notification not applied: the machine stayed busy until the deadline",
+			r.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "notification not applied yet: the machine stayed busy until the deadline (see the error for what happens to it)",
 				notificationAttrs(n, slog.Any("err", err))...)
 		}
 		return err

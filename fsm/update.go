@@ -21,8 +21,14 @@ import (
 // bot's callback: it records who vouched for them. An update fed here is
 // recorded as ViaCaller.
 //
-// If ctx ends while another transition holds the machine, OperationUpdate
-// gives up and returns an error matching ErrMachineBusy and ctx's error.
+// If ctx ends while another transition holds the machine (Graph's
+// completed can overtake a slow reply to the request: the notification
+// handler's deadline is a few seconds), OperationUpdate returns an error
+// matching ErrMachineBusy and ctx's error, and keeps the update: it is
+// applied, in a goroutine of the machine's own, as soon as that transition
+// returns, so a completed that arrived before the reply saying running
+// still opens the gate. At most MaxWaitingUpdates wait at a time; beyond
+// that an update is dropped, and the error says so.
 func (m *Machine) OperationUpdate(ctx context.Context, op graph.Operation) error {
 	return m.operationUpdate(ctx, op, origin{via: ViaCaller})
 }
@@ -48,12 +54,42 @@ func (m *Machine) Notify(ctx context.Context, n graph.Notification) error {
 	return fmt.Errorf("%w: kind %v", ErrUnknownNotification, n.Kind)
 }
 
+// MaxWaitingUpdates is how many operation updates a machine keeps, each
+// waiting for the machine in a goroutine, while another transition holds
+// it (see OperationUpdate).
+const MaxWaitingUpdates = 4
+
 func (m *Machine) operationUpdate(ctx context.Context, op graph.Operation, o origin) error {
 	if err := m.lock(ctx, OperationUpdate); err != nil {
-		return err
+		if m.keepUpdate(ctx, op, o) {
+			return fmt.Errorf("%w: OperationUpdate: another transition (probably a Graph request in flight) held the machine until ctx ended: %w; the update is kept, and applied as soon as that transition returns",
+				ErrMachineBusy, ctx.Err())
+		}
+		return fmt.Errorf("%w; %d updates already wait for the machine, so this one was dropped", err, MaxWaitingUpdates)
 	}
 	defer m.unlock()
 	return m.applyUpdate(ctx, op, o)
+}
+
+// keepUpdate applies op in a goroutine once the machine is free, unless
+// MaxWaitingUpdates already wait. The update was authenticated (or handed
+// over by the bot), and it is matched against the attempt pending then, as
+// any update is.
+func (m *Machine) keepUpdate(ctx context.Context, op graph.Operation, o origin) bool {
+	if m.waitingUpdates.Add(1) > MaxWaitingUpdates {
+		m.waitingUpdates.Add(-1)
+		return false
+	}
+	go func() {
+		defer m.waitingUpdates.Add(-1)
+		ctx := context.WithoutCancel(ctx)
+		_ = m.lock(ctx, OperationUpdate) // a context that never ends: cannot fail
+		defer m.unlock()
+		if err := m.applyUpdate(ctx, op, o); err != nil && m.cfg.logger != nil {
+			m.log(ctx, slog.LevelInfo, "a kept operation update, applied after the transition that held the machine", "err", err)
+		}
+	}()
+	return true
 }
 
 // applyUpdate feeds op to the pending attempt. Called with the lock held.

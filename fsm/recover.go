@@ -61,10 +61,15 @@ const (
 	// RecoveryCallGone: the hook ran and Graph answered 404 to failed: the
 	// call no longer exists, and the trail now ends it.
 	RecoveryCallGone RecoveryOutcome = "call-gone"
+	// RecoveryNonCompliance: the hook ran and Graph refused failed with
+	// 8506: the call is not (or no longer) a compliance-recording call, a
+	// refusal no retry can change, and the trail now ends it as failed.
+	RecoveryNonCompliance RecoveryOutcome = "non-compliance"
 	// RecoveryHookFailed: the hook returned an error; nothing was reported.
 	RecoveryHookFailed RecoveryOutcome = "hook-failed"
-	// RecoveryReportFailed: failed could not be reported (Graph refused or
-	// could not be reached); the next Recover tries again.
+	// RecoveryReportFailed: failed could not be reported (Graph refused it,
+	// other than with 404 or 8506, or could not be reached); the next
+	// Recover tries again.
 	RecoveryReportFailed RecoveryOutcome = "report-failed"
 	// RecoveryUnreadable: the trail does not verify or cannot be read or
 	// appended to; it was left alone.
@@ -258,6 +263,12 @@ func recoverCall(ctx context.Context, c *CallRecovery, a *trailAppender, u Updat
 			return
 		}
 		c.Outcome = RecoveryCallGone
+	case graph.IsNonCompliance(err):
+		if err := a.add(AuditRecord{Kind: EventTransition, Trigger: RecoverTrigger, From: Stopping.String(), To: Failed.String()}); err != nil {
+			fail(RecoveryUnreadable, err)
+			return
+		}
+		c.Outcome = RecoveryNonCompliance
 	case err != nil:
 		fail(RecoveryReportFailed, fmt.Errorf("reporting failed: %w", err))
 	default:

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/recgate/recgate/graph"
@@ -80,8 +81,9 @@ func readTrail(recs []AuditRecord) trailState {
 			switch {
 			case r.Status == string(graph.StatusRecording) && refusal(r):
 				t.exposed = false
-			case r.Status != string(graph.StatusRecording) && (r.Error == "" || r.HTTPStatus == http.StatusNotFound):
-				// Graph acknowledged notRecording or failed, or the call is gone.
+			case r.Status != string(graph.StatusRecording) && (r.Error == "" || r.HTTPStatus == http.StatusNotFound || nonCompliance(r)):
+				// Graph acknowledged notRecording or failed, or the call is
+				// gone, or it is not a compliance-recording call (8506).
 				t.exposed = false
 			}
 		}
@@ -101,4 +103,9 @@ func refusal(r *AuditRecord) bool {
 		return false
 	}
 	return r.HTTPStatus >= 400
+}
+
+// nonCompliance reports whether a reply was Graph's 8506 refusal.
+func nonCompliance(r *AuditRecord) bool {
+	return r.ErrorCode == graph.CodeNonComplianceCall || slices.Contains(r.InnerErrorCodes, graph.CodeNonComplianceCall)
 }

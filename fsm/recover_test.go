@@ -229,3 +229,31 @@ func TestRecoverTreatsATrailingAuthorizationAsAnOpenGate(t *testing.T) {
 	}
 	assert.True(t, closed, "recovery records the gate closed")
 }
+
+// Graph refuses the recovery's failed with 8506 (the call is not, or no
+// longer, a compliance-recording call): no retry can change that, so the
+// trail is ended instead of being retried at every start-up. Another
+// refusal (403 without 8506) is retried.
+func TestRecoverNonComplianceEndsTheTrail(t *testing.T) {
+	j, trail := crashedRecording(t)
+	refusal := &graph.Error{StatusCode: 403, Code: "Forbidden", InnerCodes: []string{graph.CodeNonComplianceCall}}
+	u := (&fakeUpdater{}).then(reply{Err: refusal})
+	rep, err := j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryNonCompliance, rep.Calls[0].Outcome)
+	recs := verifyTrail(t, trail)
+	assert.Equal(t, fsm.Failed.String(), recs[len(recs)-1].To)
+	rep, err = j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryClean, rep.Calls[0].Outcome)
+	assert.Len(t, u.requests(), 1)
+
+	j, _ = crashedRecording(t)
+	u = (&fakeUpdater{}).then(reply{Err: &graph.Error{StatusCode: 403, Code: "Forbidden"}})
+	rep, err = j.Recover(context.Background(), u, nil)
+	require.Error(t, err)
+	assert.Equal(t, fsm.RecoveryReportFailed, rep.Calls[0].Outcome)
+	rep, err = j.Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome, "a plain 403 is retried, and this time Graph took it")
+}

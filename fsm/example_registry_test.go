@@ -10,7 +10,7 @@ import (
 
 // A bot serving many calls keeps one Registry. Its Notify is what the
 // callback handler (package graph/callback) hands each authenticated
-// notification to: callback.NewHandler(validator, registry, ...). Here the
+// notification to: callback.NewHandler(registry, validator, ...). Here the
 // notifications are built by hand, as the handler would build them from
 // Graph's POST.
 func ExampleRegistry() {

@@ -22,7 +22,7 @@ type Invariant struct {
 // String is "P1 NoPersistOutsideConfirmedRecording".
 func (inv Invariant) String() string { return inv.ID + " " + inv.Name }
 
-// The invariants of DESIGN.md.
+// The invariants the suite checks, each with the rule it stands for.
 var (
 	P1 = Invariant{ID: "P1", Name: "NoPersistOutsideConfirmedRecording",
 		Rule: "Every persisted byte was written while the latest recording request had a completed reply and no later notRecording or failed had been sent, and the call had not ended.",

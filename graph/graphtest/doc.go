@@ -42,7 +42,10 @@
 // Faults are plain values with JSON tags, so a script can come from a file.
 //
 // Requests returns the log: method, path, decoded body, headers with the
-// token redacted, time, the reply's status and the fault played. Tests use
+// token redacted, time, the reply's status and the fault played. It holds
+// every request the server answered, the GETs of its OpenID configuration
+// and signing keys (a callback Validator's fetches) included: filter by
+// Path (or CallID) to count a call's updateRecordingStatus requests. Tests use
 // it to check order, e.g. that recording had its completed reply before the
 // first write and notRecording was sent after the last. WithRequestHook
 // sees each entry as its reply goes out.

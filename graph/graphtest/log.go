@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Requests returns the request log so far, oldest first.
+// Requests returns the request log so far, oldest first: every request the
+// server answered, the key and OpenID configuration fetches included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

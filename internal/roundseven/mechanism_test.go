@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
@@ -196,4 +199,114 @@ func newTestEnvBot(t *testing.T, g fsm.Updater) *reinviteStopsBot {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// stallingSink is storage that falls behind: every write waits for
+// release, and the write of the frame "fallback" waits for its own
+// release, after announcing that it began.
+type stallingSink struct {
+	recordingSink
+	release, fallbackRelease, fallbackBegan chan struct{}
+}
+
+func (s *stallingSink) Write(stream int, p []byte) (int, error) {
+	if string(p) == "fallback" {
+		close(s.fallbackBegan)
+		<-s.fallbackRelease
+	} else {
+		<-s.release
+	}
+	return s.recordingSink.Write(stream, p)
+}
+
+// TestQueueFullFallbackUnderSlowStorage shows QueueFullFallback's
+// mechanism: with storage that falls behind, the writer's queue fills,
+// the next frame is written by the frame handler without a lease, and
+// Stop drains, flushes and reports notRecording while that write is still
+// in progress; the frame lands after the report. (The suite's storage
+// is never slow outside a Stop, so the queue never fills there.)
+func TestQueueFullFallbackUnderSlowStorage(t *testing.T) {
+	ctx := context.Background()
+	sink := &stallingSink{release: make(chan struct{}), fallbackRelease: make(chan struct{}), fallbackBegan: make(chan struct{})}
+	var reported atomic.Bool
+	g := fsm.UpdaterFunc(func(ctx context.Context, call string, st graph.Status, cc string) (graph.Operation, error) {
+		if st != graph.StatusRecording {
+			reported.Store(true)
+		}
+		return alwaysCompleted(ctx, call, st, cc)
+	})
+	b, err := newQueueFull("call-1", g, 1, sink, func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		select {
+		case <-sink.fallbackRelease:
+		default:
+			close(sink.fallbackRelease)
+		}
+	}()
+	if err := b.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	// The writer takes the first frame and stalls in it; queueDepth more
+	// fill its queue.
+	if err := b.Frame(ctx, 0, []byte("queued")); err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	waitFor(t, "the writer to take the first frame", func() bool { return len(b.queues[0]) == 0 })
+	for i := 1; i <= queueDepth; i++ {
+		if err := b.Frame(ctx, 0, []byte("queued")); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	waitFor(t, "the writer's queue to fill", func() bool { return len(b.queues[0]) == queueDepth })
+	fallbackDone := make(chan struct{})
+	go func() {
+		defer close(fallbackDone)
+		_ = b.Frame(ctx, 0, []byte("fallback"))
+	}()
+	within(t, "the fallback write to begin", sink.fallbackBegan)
+	close(sink.release) // storage catches up with the queue
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if err := b.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	}()
+	within(t, "Stop to return while the fallback write is still in progress", stopped)
+	if !reported.Load() {
+		t.Fatal("Stop returned without reporting notRecording")
+	}
+	close(sink.fallbackRelease)
+	within(t, "the fallback write", fallbackDone)
+	w := sink.stream(0)
+	if len(w) == 0 || string(w[len(w)-1]) != "fallback" {
+		t.Fatalf("storage holds %d writes, the last %q; want the fallback frame written last, after notRecording", len(w), w[len(w)-1:])
+	}
+	_ = b.Close(ctx)
+}
+
+// within fails the test, naming what, if ch does not close in time: the
+// watchdog of a step that could hang.
+func within(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not happen within 5 s", what)
+	}
+}
+
+// waitFor polls cond until it holds, for at most 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5 s for %s", what)
+		}
+		runtime.Gosched()
+	}
 }

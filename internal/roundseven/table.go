@@ -37,10 +37,13 @@ func Bugs() []Bug {
 			Mistake: "frames admitted under a lease into a ring per stream, drained every 20 ms under the drainer's own lease; a drain the gate refuses keeps the ring for the next tick, and the hook does not drain it: a recording's last frames are written in the next recording"},
 		{Name: "BatchFlushAfterRelease", Rule: "R2", New: NewBatchFlushAfterRelease, Catches: []string{"P1", "P2"},
 			Mistake: "batches of three frames admitted under a lease; a full batch is written after the lease is released (\"never hold the gate across storage\"), so a concurrent Stop reports before it lands"},
+		{Name: "QueueFullFallback", Rule: "R2", New: NewQueueFullFallback, Catches: []string{"P1", "P2"},
+			Mistake: "a writer goroutine per stream, each frame queued with its lease (correct), but when the 32-frame queue is full the handler releases the lease and writes the frame itself (\"never drop audio, never hold the gate across slow storage\"): a write Stop does not wait for",
+			Miss: missQueueFull},
 		// Encoding before persistence.
 		{Name: "GzipLeadIn", Rule: "R1", New: NewGzipLeadIn, Catches: []string{"P7"},
-			Mistake: "plain frames under leases, each recording prefixed with a gzip-compressed lead-in of the last five frames heard before consent",
-			Miss:    missGzipLeadIn},
+			Mistake:    "plain frames under leases, each recording prefixed with a gzip-compressed lead-in of the last five frames heard before consent",
+			Unreliable: unreliableGzipLeadIn},
 		{Name: "GzipLeadInNoninterference", Rule: "R1", New: NewGzipLeadIn, Catches: []string{"P7", Interference},
 			Options: []properties.Option{properties.WithNoninterference()},
 			Mistake: "GzipLeadIn under WithNoninterference"},
@@ -75,12 +78,15 @@ func Correct() []CorrectBot {
 	}
 }
 
-// Diagnoses of the rows the suite gets wrong (see the Miss and
-// FalseAlarm fields).
+// Diagnoses of the rows the suite gets wrong (see the Miss, Unreliable
+// and FalseAlarm fields).
 const (
+	missQueueFull = "the bug is on the overload path, and the suite's storage never falls behind: a Sink write is slowed only while a Stop, Fail or CallEnded runs, and then for a few frames (whileDraining: 1 or 2), while a frames step brings 1 to 4 frames and a case at most 24 steps, so a 32-frame queue never fills and the fallback never runs; measured 0/10 (TestQueueFullFallbackUnderSlowStorage fills the queue with stalling storage and shows the fallback frame landing after notRecording); " +
+		"the smallest change: a drawn storage stall (a step after which every Sink write blocks until the stall ends: at the next Stop, Fail or CallEnded, or after a burst), and a burst frames step (up to ~64 frames at once, e.g. 1.3 s of one stream) so that bounded queues and their overflow paths are reached; the stall must end at a Stop so the drain can finish"
+
 	falseAlarmStopAskedLingers = "P3 allows a recording request after a completed notRecording in one attempt only while World.StopAsked is empty, meant to refuse the allowance to a Stop or Fail attempt (\"recording again there undoes the stop\"); but StopAsked stays set from an earlier Stop until the next recording request, so a later Start attempt that first finishes that Stop (its report had failed, the machine stayed Stopping) and then asks to record is called \"a second request in one Start\"; " +
 		"the smallest change: in P3's allowance, test the attempt's own label (w.AttemptLabel[e.Thread] is not stop or fail) instead of w.StopAsked == \"\"; P9 keeps using StopAsked as it does"
 
-	missGzipLeadIn = "the sink looks for canaries in plain text and inside base64 and hex runs only, so the lead-in's gzip member carries none it can find, and the run is not vacuous because every stream also carries plain, traced frames (the per-stream check is satisfied); measured 0/10 (TestGzipLeadInHidesCanaries shows the lead-in holds the pre-consent frames and that the suite's own tracer finds nothing in it); " +
+	unreliableGzipLeadIn = "the sink looks for canaries in plain text and inside base64 and hex runs only, so the lead-in's gzip member carries none it can find, and the run is not vacuous because every stream also carries plain, traced frames (the per-stream check is satisfied); measured 0/10 (TestGzipLeadInHidesCanaries shows the lead-in holds the pre-consent frames and that the suite's own tracer finds nothing in it); " +
 		"WithNoninterference catches it (GzipLeadInNoninterference). The smallest change: in Env.trace, decode gzip and zlib members the way base64 and hex runs are decoded (at the magic 1f 8b, or 78 01/5e/9c/da, inflate with a bounded reader and look for canaries in the output); raw deflate has no magic and would stay a documented limit, beside encryption"
 )

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -66,6 +67,9 @@ type Factory func(env *Env) (Bot, error)
 // your tree clean.
 func Check(t *testing.T, newBot Factory, opts ...Option) {
 	t.Helper()
+	if newBot == nil {
+		t.Fatal("properties: Check(t, nil): pass the Factory that builds your bot around the suite's Env")
+	}
 	o, err := buildOptions(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +98,9 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 // the report shows the case that is.
 func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
 	o, err := buildOptions(opts)
+	if err == nil && newBot == nil {
+		err = errors.New("properties: Fuzz(nil): pass the Factory that builds your bot around the suite's Env")
+	}
 	o.late = &lateWatch{}
 	return rapid.MakeFuzz(func(rt *rapid.T) {
 		if err != nil {

@@ -134,3 +134,21 @@ func TestUntracedStreamIsVacuous(t *testing.T) {
 		t.Fatal("WithUntracedStreams() with no stream was accepted")
 	}
 }
+
+// A nil factory is refused with an error that says what to pass, never a
+// nil-pointer panic.
+func TestNilFactoryIsRefused(t *testing.T) {
+	v := RunSuite(nil)
+	if v.Passed || !strings.Contains(v.Output, "pass the Factory") {
+		t.Fatalf("RunSuite(nil): passed %v, output %q", v.Passed, v.Output)
+	}
+}
+
+// RunSuite names its run (and so rapid's saved failing case) after the
+// factory: one bot's saved case is never replayed for another.
+func TestRunSuiteNamesItsRunAfterTheFactory(t *testing.T) {
+	a, b := suiteName(ReferenceBot), suiteName(func(env *Env) (Bot, error) { return ReferenceBot(env) })
+	if a == b || !strings.Contains(a, "ReferenceBot") {
+		t.Fatalf("names %q and %q: want distinct, the first naming ReferenceBot", a, b)
+	}
+}

@@ -2,6 +2,8 @@ package properties
 
 import (
 	"flag"
+	"reflect"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,12 +33,22 @@ type SuiteVerdict struct {
 // Outside a test binary it first sets up the testing flags rapid reads
 // (testing.Init, and an empty parse of the command-line flag set if
 // nothing parsed it yet).
+//
+// Like Check, a failing run saves its case under testdata/rapid/ in the
+// working directory (-rapid.nofailfile turns that off), in a directory
+// named after newBot's function (RunSuite-<package>.<func>), and a later
+// RunSuite of the same factory replays it first; another bot's saved case
+// is never replayed. The output's "-run" hint names that directory, not a
+// test: rerun the report with the -rapid.failfile or -rapid.seed it gives.
 func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
+	if newBot == nil {
+		return SuiteVerdict{Output: "properties: RunSuite(nil): pass the Factory that builds your bot around the suite's Env", Coverage: &Coverage{}}
+	}
 	if !flag.Parsed() {
 		testing.Init()
 		_ = flag.CommandLine.Parse(nil)
 	}
-	v := &verdict{name: "RunSuite"}
+	v := &verdict{name: suiteName(newBot)}
 	start := time.Now()
 	cov := &Coverage{}
 	o, err := buildOptions(opts)
@@ -59,6 +71,15 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 		}
 	}
 	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String(), Coverage: cov, FirstFailure: time.Duration(first.Load())}
+}
+
+// suiteName names a RunSuite run after its factory's function, so that a
+// case rapid saves for one bot is replayed for that bot only.
+func suiteName(newBot Factory) string {
+	if f := runtime.FuncForPC(reflect.ValueOf(newBot).Pointer()); f != nil {
+		return "RunSuite-" + f.Name()
+	}
+	return "RunSuite"
 }
 
 // MutantVerdict says whether the checkers caught one seeded bug.

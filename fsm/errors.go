@@ -12,10 +12,22 @@ var (
 	// machine is not in a Graph-confirmed recording: the media must not be
 	// persisted.
 	ErrGateClosed = errors.New("fsm: persist gate closed: Graph has not confirmed recording; drop the media, do not persist it")
-	// ErrStreamBusy is returned by Stream.Acquire when the stream already holds
-	// a lease or was closed: a Stream serves one writer at a time; give each
-	// goroutine its own open Stream.
-	ErrStreamBusy = errors.New("fsm: stream busy or closed: it already holds a lease (release it first, or use one Stream per goroutine) or Close was called")
+	// ErrStreamBusy is returned by Stream.Acquire (and Writer.Write) when the
+	// stream already holds a lease: a Stream serves one writer at a time, so
+	// this is a bug in the caller; give each goroutine its own Stream. It
+	// does not match a closed stream (see ErrStreamClosed).
+	ErrStreamBusy = errors.New("fsm: stream busy: it already holds a lease (release it first, or use one Stream per goroutine)")
+	// ErrStreamClosed is returned by Stream.Acquire (and Writer.Write) when
+	// Close was called on the stream. It is normal for a frame that arrives
+	// after its stream, or the call, ended: drop the frame. A stream never
+	// opens again; a new recording that needs one takes Gate.NewStream.
+	// Before it existed, Acquire returned ErrStreamBusy here; the two are
+	// distinct, and errors.Is does not match one for the other.
+	ErrStreamClosed = errors.New("fsm: stream closed: Close was called on it, so it grants no lease; drop the frame (normal after the stream or call ended), or write through a new Stream")
+	// ErrNilWriter is returned by Writer.Write on a nil *Writer or on one
+	// whose underlying writer is nil (Gate.Writer(nil)): there is nowhere to
+	// write. Pass Gate.Writer the io.Writer the media goes to.
+	ErrNilWriter = errors.New("fsm: gated writer has no underlying writer (nil *Writer, or Gate.Writer(nil)); pass Gate.Writer the io.Writer the media goes to")
 	// ErrLeaseHeld is returned by Stream.Close while a lease is held.
 	ErrLeaseHeld = errors.New("fsm: stream still holds a lease: release it before closing the stream")
 

@@ -172,11 +172,22 @@ type Stream struct {
 }
 
 // Acquire takes a lease if the gate is open. Hold it for exactly one write
-// and Release it right after; Stop waits for it. The error is ErrGateClosed
-// when the media must not be persisted, ErrStreamBusy if this stream already
-// holds a lease or was closed. It does not allocate, and it is small enough
-// for the compiler to inline, which keeps it as cheap as an RWMutex read
-// lock.
+// and Release it right after; Stop waits for it. The error is one of:
+//
+//   - ErrGateClosed: the media must not be persisted now (drop it);
+//   - ErrStreamClosed: Close was called on this stream, which is normal for
+//     a frame that arrives after its stream (or the call) ended (drop it);
+//   - ErrStreamBusy: this stream already holds a lease, a bug in the
+//     caller (give each writing goroutine its own Stream).
+//
+// ErrStreamClosed is distinct from ErrStreamBusy: errors.Is(err,
+// ErrStreamBusy) no longer matches a closed stream, as it did before
+// ErrStreamClosed existed. Code that dropped the frame on ErrStreamBusy
+// should drop it on ErrStreamClosed too; code that took ErrStreamBusy to
+// mean "another write holds a lease" is now right to.
+//
+// It does not allocate, and it is small enough for the compiler to inline,
+// which keeps it as cheap as an RWMutex read lock.
 func (s *Stream) Acquire() (Lease, error) {
 	if gateChecker {
 		if s.probe.mutant(hooks.AcquireLooksFirst) {
@@ -185,10 +196,16 @@ func (s *Stream) Acquire() (Lease, error) {
 	}
 	// The add announces the lease whatever the word holds; its result is
 	// exactly streamHeld above the generation only if the stream was
-	// neither held nor closed. Otherwise the add is taken back exactly.
+	// neither held nor closed. Otherwise the add is taken back exactly,
+	// and only then does the word say which refusal it is: a closed stream
+	// holds no lease (Close refuses while one is held), so its closed bit
+	// alone tells closed from busy.
 	w := s.word.Add(streamHeld)
 	if w&(streamGen-1) != streamHeld {
 		s.word.Add(^uint64(streamHeld - 1)) // minus streamHeld
+		if w&streamClosed != 0 {
+			return Lease{}, ErrStreamClosed
+		}
 		return Lease{}, ErrStreamBusy
 	}
 	if gateChecker {
@@ -302,19 +319,37 @@ func (l Lease) Release() bool {
 
 // Writer is an io.Writer that persists through the gate: each Write takes a
 // lease, writes to the underlying writer, and releases it. Outside a
-// confirmed recording, Write writes nothing and returns ErrGateClosed. Like
-// most writers it serves one goroutine at a time; a concurrent Write gets
-// ErrStreamBusy.
+// confirmed recording, Write writes nothing and returns ErrGateClosed; after
+// Close it returns ErrStreamClosed. Like most writers it serves one
+// goroutine at a time; a concurrent Write gets ErrStreamBusy.
 type Writer struct {
 	s *Stream
 	w io.Writer
 }
 
 // Writer wraps w so every write goes through the gate.
-func (g *Gate) Writer(w io.Writer) *Writer { return &Writer{s: g.NewStream(), w: w} }
+//
+// Each call registers a new Stream with the gate: Close the Writer when its
+// media stream ends (the call ends, or the bot stops writing it). Writers
+// left open are never unregistered: they accumulate, Stop's drain looks at
+// each of them, and every later NewStream or Writer call is slower, since
+// each registration copies the list of open streams.
+//
+// A nil w registers nothing; Write on that Writer returns ErrNilWriter.
+func (g *Gate) Writer(w io.Writer) *Writer {
+	if w == nil {
+		return &Writer{}
+	}
+	return &Writer{s: g.NewStream(), w: w}
+}
 
 // Write writes p to the underlying writer if, and only if, the gate is open.
+// On a nil *Writer, or one made by Gate.Writer(nil), it writes nothing and
+// returns ErrNilWriter.
 func (w *Writer) Write(p []byte) (int, error) {
+	if w == nil || w.w == nil || w.s == nil {
+		return 0, ErrNilWriter
+	}
 	l, err := w.s.Acquire()
 	if err != nil {
 		return 0, err
@@ -324,7 +359,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close unregisters the writer from the gate. It does not close the
-// underlying writer, which belongs to the caller (and is closed by the
-// recording-ended hook).
-func (w *Writer) Close() error { return w.s.Close() }
+// Close unregisters the writer from the gate; later writes return
+// ErrStreamClosed. It does not close the underlying writer, which belongs to
+// the caller (and is closed by the recording-ended hook). Closing twice, or
+// closing a nil *Writer, is harmless.
+func (w *Writer) Close() error {
+	if w == nil || w.s == nil {
+		return nil
+	}
+	return w.s.Close()
+}

@@ -57,6 +57,7 @@ func TestLeaseRules(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Acquire()
 	assert.ErrorIs(t, err, fsm.ErrStreamBusy, "one lease per stream at a time")
+	assert.NotErrorIs(t, err, fsm.ErrStreamClosed, "a held stream is not closed")
 	assert.ErrorIs(t, s.Close(), fsm.ErrLeaseHeld)
 	assert.True(t, l.Release())
 	assert.False(t, l.Release(), "a second release does nothing")
@@ -70,7 +71,8 @@ func TestLeaseRules(t *testing.T) {
 
 	require.NoError(t, s.Close())
 	_, err = s.Acquire()
-	assert.ErrorIs(t, err, fsm.ErrStreamBusy, "a closed stream grants no lease")
+	assert.ErrorIs(t, err, fsm.ErrStreamClosed, "a closed stream grants no lease")
+	assert.NotErrorIs(t, err, fsm.ErrStreamBusy, "a closed stream is not busy")
 }
 
 func TestLeaseHotPathDoesNotAllocate(t *testing.T) {

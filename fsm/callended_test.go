@@ -113,3 +113,29 @@ func TestCallEndedWaitsForItsHookWithTimeEnough(t *testing.T) {
 	assert.NotContains(t, err.Error(), "nothing was reported")
 	assert.Equal(t, fsm.Ended, m.State())
 }
+
+// Done closes once the machine has ended and its trail has the Ended
+// record: the bot can close the trail's file then without losing it.
+func TestDoneClosesAfterTheLastRecord(t *testing.T) {
+	j, err := fsm.OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	f, err := j.Create(journalCall)
+	require.NoError(t, err)
+	m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(f))
+	require.NoError(t, err)
+	_, err = m.Start(context.Background())
+	require.NoError(t, err)
+	select {
+	case <-m.Done():
+		t.Fatal("Done closed while recording")
+	default:
+	}
+	go func() { _ = m.CallEnded(context.Background()) }()
+	waitFor(t, m.Done(), "Done after CallEnded")
+	require.NoError(t, f.Close())
+	recs := verifyTrail(t, f.Name())
+	last := recs[len(recs)-1]
+	assert.Equal(t, fsm.Ended.String(), last.To, "the Ended record is in the trail when Done closes")
+	waitFor(t, m.Done(), "Done asked again after the end")
+	require.NoError(t, m.CallEnded(context.Background()), "a second CallEnded is a no-op")
+}

@@ -74,6 +74,12 @@ type Machine struct {
 	// ended; see Registry.
 	forget atomic.Pointer[func()]
 
+	// done is closed (made on demand by Done) once the machine has ended
+	// and written its last records; ended says it has.
+	doneMu sync.Mutex
+	done   chan struct{}
+	ended  bool
+
 	// waitingUpdates counts the operation updates that gave up waiting
 	// for the lock and wait for it in goroutines of their own (see
 	// keepUpdate).
@@ -242,6 +248,37 @@ func (m *Machine) log(ctx context.Context, level slog.Level, msg string, args ..
 		return
 	}
 	m.cfg.logger.Log(ctx, level, msg, append([]any{"call", m.callID}, args...)...)
+}
+
+// Done returns a channel that is closed once the machine has ended
+// (CallEnded, the gate closed for good and the recording-ended hook run)
+// and its observer, the audit trail included, has been told: then nothing
+// more is written to the trail, and the bot can close its file (see
+// Journal.Create). Closing the trail from the observer's own Ended event
+// would lose that event's record.
+func (m *Machine) Done() <-chan struct{} {
+	m.doneMu.Lock()
+	defer m.doneMu.Unlock()
+	if m.done == nil {
+		m.done = make(chan struct{})
+		if m.ended {
+			close(m.done)
+		}
+	}
+	return m.done
+}
+
+// markDone closes Done's channel, once.
+func (m *Machine) markDone() {
+	m.doneMu.Lock()
+	defer m.doneMu.Unlock()
+	if m.ended {
+		return
+	}
+	m.ended = true
+	if m.done != nil {
+		close(m.done)
+	}
 }
 
 // emit stamps e and hands it to the observer. Callers test for an observer

@@ -160,6 +160,7 @@ func (m *Machine) end(ctx context.Context) error {
 	if err := m.fire(m.begin(ctx, CallEnded)); err != nil {
 		return errors.Join(err, hookErr)
 	}
+	m.markDone()
 	if forget := m.forget.Load(); forget != nil {
 		(*forget)()
 	}

@@ -85,6 +85,9 @@ func (m *Machine) keepUpdate(ctx context.Context, op graph.Operation, o origin) 
 		ctx := context.WithoutCancel(ctx)
 		_ = m.lock(ctx, OperationUpdate) // a context that never ends: cannot fail
 		defer m.unlock()
+		if m.State() == Ended {
+			return // nothing to apply it to, and the trail may be closed (see Done)
+		}
 		if err := m.applyUpdate(ctx, op, o); err != nil && m.cfg.logger != nil {
 			m.log(ctx, slog.LevelInfo, "a kept operation update, applied after the transition that held the machine", "err", err)
 		}

@@ -55,10 +55,15 @@ func (j *Journal) Dir() string { return j.dir }
 
 // Create makes a new, empty trail file for callID and syncs the directory,
 // so that the file itself survives a crash. Pass the file to
-// WithAuditTrail (it syncs the records that matter) and close it when the
-// machine is done. Its name starts with the time and holds the call ID, so
-// a bot can name the media files of this machine after it (see
-// InterruptedCall.Trail).
+// WithAuditTrail (it syncs the records that matter) and close it once the
+// machine's Done channel is closed (its last record is written then). Its
+// name starts with the time and holds the call ID, so a bot can name the
+// media files of this machine after it (see InterruptedCall.Trail).
+//
+// Create syncs the journal's directory, a disk round trip: with a
+// Registry, whose factory runs under the registry's lock, create the trail
+// before Registry.Create (and hand it to the factory) rather than inside
+// the factory, so other calls' lookups do not wait for the disk.
 func (j *Journal) Create(callID string) (*os.File, error) {
 	if err := graph.ValidateCallID(callID); err != nil {
 		return nil, fmt.Errorf("fsm: Journal.Create: %w", err)

@@ -110,10 +110,13 @@ func (v *Validator) fetchConfiguration(ctx context.Context) (openIDConfiguration
 
 // keyOutcome records what the key set said during one Verify: go-oidc
 // flattens the key set's error into text, and the Validator needs to tell
-// "no key verifies this" (401) from "the keys could not be fetched" (503).
+// "no key verifies this" (401) from "the keys could not be fetched" and
+// "the kid is unknown and the key set may not be fetched yet" (503).
 type keyOutcome struct {
 	err         error
 	unavailable bool
+	unknownKey  bool
+	retryAfter  time.Duration // when 503: until the next fetch is allowed (0: unknown)
 }
 
 type keyOutcomeKey struct{}
@@ -121,15 +124,24 @@ type keyOutcomeKey struct{}
 // keyProbe passes VerifySignature on to the key set (keySet, which verifies
 // with go-jose and fetches the key set when its rule allows) and records the
 // outcome in the context's keyOutcome: a *keysUnavailableError, or a wait
-// for a fetch that ran out of time, is "keys unavailable".
+// for a fetch that ran out of time, is "keys unavailable"; an
+// *unknownKeyError is "unknown key".
 type keyProbe struct{ keys oidc.KeySet }
 
 func (p keyProbe) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := p.keys.VerifySignature(ctx, jwt)
 	if o, ok := ctx.Value(keyOutcomeKey{}).(*keyOutcome); ok && err != nil {
 		o.err = err
-		o.unavailable = errors.As(err, new(*keysUnavailableError)) ||
-			errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+		var unavailable *keysUnavailableError
+		var unknown *unknownKeyError
+		switch {
+		case errors.As(err, &unavailable):
+			o.unavailable, o.retryAfter = true, unavailable.retryAfter
+		case errors.As(err, &unknown):
+			o.unknownKey, o.retryAfter = true, unknown.retryAfter
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			o.unavailable = true
+		}
 	}
 	return payload, err
 }

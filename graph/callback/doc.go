@@ -52,15 +52,28 @@
 // cached key verifies (a kid the cache lacks, or a signature its key does
 // not verify) makes the Validator fetch the key set again only if the last
 // fetch is older than the refetch interval (WithKeyRefetchInterval, five
-// minutes by default, on the WithNow clock); otherwise it is refused at once
-// as a bad signature, without a fetch. So forged tokens under made-up kids,
-// however many, cause at most one fetch per interval, and tokens that
-// arrive while a fetch is in flight wait for that one. A key Microsoft
-// publishes is accepted at most one interval after the last fetch (Microsoft
-// publishes signing keys before it signs with them; a key used within the
-// interval after the last fetch would be refused, 401, until the interval
-// passed); a token without a kid is tried against every cached key and,
-// once keys are cached, never causes a fetch.
+// minutes by default, on the WithNow clock). Otherwise it is answered at
+// once, without a fetch:
+//
+//   - a kid the cache has, whose key does not verify the signature, or no
+//     kid at all: 401, a bad signature (RejectBadSignature);
+//   - a kid the cache lacks: 503 Service Unavailable with Retry-After, the
+//     seconds until a fetch is allowed (at least 1), and RejectUnknownKey.
+//
+// Why 503 and not 401 for an unknown kid: Microsoft rotates its signing
+// keys, and a key first used within the interval after the last fetch is
+// one the cache cannot know yet. Graph does not deliver again a
+// notification answered 401, so a genuine "completed" or a call's
+// termination refused that way would be lost for good, and the machine
+// would wait for an outcome that never comes. A 503 makes Graph deliver it
+// again later; by then a fetch is allowed, and the token is accepted if the
+// fetched key set publishes its kid, refused (401) if it does not. Nothing
+// is given to a forger: a token is never accepted without a published key
+// verifying it, and a 503 hands nothing on. And forgeries still drive no
+// fetches: forged tokens under made-up kids, however many, cause at most
+// one fetch per interval, and tokens that arrive while a fetch is in flight
+// wait for that one. A token without a kid is tried against every cached
+// key and, once keys are cached, never causes a fetch.
 // The whole set is fetched anew after WithKeySetMaxAge (24 hours by
 // default), so a key Microsoft withdrew stops verifying by then.
 //
@@ -78,9 +91,11 @@
 //     audience, no tenant, tenant not allowed), with a WWW-Authenticate
 //     challenge and a one-line reason; nothing parsed, nothing handed on.
 //   - 503 Service Unavailable with Retry-After when the configuration or the
-//     keys could not be fetched, or the key set holds no usable key: the
-//     token could be neither accepted nor refused, and Graph will deliver the
-//     notification again.
+//     keys could not be fetched, the key set holds no usable key, or the
+//     token's kid is not cached and the key set may not be fetched again
+//     yet (above): the token could be neither accepted nor refused, and
+//     Graph will deliver the notification again. Nothing parsed, nothing
+//     handed on.
 //   - 405 for anything but POST, 413 for a body over the cap
 //     (WithMaxBodyBytes, 1 MiB by default), 400 for a body that is not a JSON
 //     object with a "value" array.

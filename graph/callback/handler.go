@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/recgate/recgate/graph"
@@ -156,12 +157,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &re) {
 			re = &RejectError{Reason: RejectMalformedToken, Detail: "unexpected validation error", Err: err}
 		}
-		if re.Reason == RejectKeysUnavailable {
+		if re.Reason == RejectKeysUnavailable || re.Reason == RejectUnknownKey {
+			// Neither accepted nor refused: Graph delivers a notification
+			// answered 503 again, and drops one answered 401 for good.
 			detail := re.Detail
 			if re.Err != nil {
 				detail += ": " + re.Err.Error() // a fetch error: URLs and statuses, no token
 			}
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(re.RetryAfter), 10))
 			h.refuse(ctx, w, r, http.StatusServiceUnavailable, re.Reason, detail)
 			return
 		}
@@ -209,6 +212,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.deliver(ctx, n)
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// defaultRetryAfter is the Retry-After of a 503 when the Validator could
+// not say when the keys may be had (a wait for a fetch that ran out of
+// time): the delay after which a failed fetch is tried again.
+const defaultRetryAfter = failedKeyFetchRetryInterval
+
+// retryAfterSeconds is the Retry-After value for d: whole seconds, rounded
+// up, at least 1 (defaultRetryAfter when d is 0).
+func retryAfterSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return max(1, int64((d+time.Second-1)/time.Second))
 }
 
 // deliver hands one notification to the receiver under the notify deadline.

@@ -34,15 +34,35 @@ const failedKeyFetchRetryInterval = 5 * time.Second
 
 // errNoKeyVerifies is a bad signature: no usable key in the key set, fetched
 // at most the refetch interval ago, verifies the token.
-var errNoKeyVerifies = errors.New("callback: no key in the key set verifies the signature (the key set is fetched again only once WithKeyRefetchInterval has passed since the last fetch)")
+var errNoKeyVerifies = errors.New("callback: no key in the key set verifies the signature")
 
 // keysUnavailableError says the keys could not be had (the fetch failed, or
 // the document holds no usable key): the token could be neither accepted nor
-// refused, so it gets 503 and Graph delivers it again.
-type keysUnavailableError struct{ err error }
+// refused, so it gets 503 and Graph delivers it again. retryAfter is how long
+// until the next fetch is allowed (0 when unknown).
+type keysUnavailableError struct {
+	err        error
+	retryAfter time.Duration
+}
 
 func (e *keysUnavailableError) Error() string { return e.err.Error() }
 func (e *keysUnavailableError) Unwrap() error { return e.err }
+
+// unknownKeyError says the token names a kid the last fetched key set did
+// not name, and the key set may not be fetched again yet: the key may have been published since
+// the last fetch (Microsoft rotated), so the token is neither accepted nor
+// refused. It gets 503 with Retry-After, and Graph delivers it again once a
+// fetch may tell. retryAfter is how long until that fetch is allowed.
+type unknownKeyError struct {
+	kid        string
+	age        time.Duration // since the last fetch
+	retryAfter time.Duration
+}
+
+func (e *unknownKeyError) Error() string {
+	return fmt.Sprintf("callback: the key set fetched %[2]v ago has no key with kid %[1]q, and may be fetched again only in %[3]v (WithKeyRefetchInterval)",
+		truncate(e.kid, 64), e.age.Round(time.Millisecond), e.retryAfter.Round(time.Millisecond))
+}
 
 // keySet verifies token signatures against the keys published at a jwks_uri.
 // It implements go-oidc's oidc.KeySet in place of go-oidc's RemoteKeySet,
@@ -54,12 +74,16 @@ func (e *keysUnavailableError) Unwrap() error { return e.err }
 // cached key verifies (an unknown kid, or a known kid with a signature the
 // key does not verify) makes the set fetch again only if the last fetch,
 // successful or not, is older than the refetch interval on the Validator's
-// clock (after a failure: failedKeyFetchRetryInterval, if shorter);
-// otherwise it is refused at once: as a bad signature, or, while the last
-// fetch failed, as keys unavailable. A token without a kid is tried against
-// every cached key and, once keys are cached, never makes a fetch.
-// Concurrent tokens that may fetch
-// share one fetch. A successful fetch replaces the cached keys, so a key the
+// clock (after a failure: failedKeyFetchRetryInterval, if shorter).
+// Otherwise it is answered at once, without a fetch: a kid the last fetched
+// document named (usable key or not) is a bad signature (errNoKeyVerifies);
+// a kid it did not name is an unknownKeyError (it may be a key published since the last
+// fetch, so the token is to be delivered again, not refused); while the
+// last fetch failed, the keys are unavailable. A token without a kid is
+// tried against every cached key and, once keys are cached, never makes a
+// fetch. A token whose kid is still unknown after a fetch is a bad
+// signature: the key set just fetched does not publish it. Concurrent
+// tokens that may fetch share one fetch. A successful fetch replaces the cached keys, so a key the
 // set no longer lists is dropped; as fetches follow misses only, the
 // Validator also builds a new keySet after WithKeySetMaxAge.
 type keySet struct {
@@ -74,10 +98,11 @@ type keySet struct {
 
 	mu        sync.Mutex
 	keys      []jose.JSONWebKey // usable keys of the last successful fetch
+	kids      map[string]bool   // every kid its document named, usable or not
 	gen       uint64            // counts successful fetches
 	fetched   bool              // a fetch has completed, successfully or not
 	lastFetch time.Time         // when it completed (now)
-	lastErr   error             // its error, nil if it succeeded
+	lastErr   error             // its error (not wrapped), nil if it succeeded
 	inflight  *keyFetch
 	waiting   int // callers waiting on inflight
 }
@@ -105,8 +130,9 @@ var signatureAlgs = func() []jose.SignatureAlgorithm {
 
 // VerifySignature returns the payload of the compact JWS token if a key of
 // the set verifies it. Its error is errNoKeyVerifies (or a parse error) for
-// a bad token, a *keysUnavailableError when the keys could not be had, and
-// ctx's error when ctx ended while waiting for a fetch.
+// a bad token, an *unknownKeyError for a kid the cache lacks while a fetch
+// is not yet allowed, a *keysUnavailableError when the keys could not be
+// had, and ctx's error when ctx ended while waiting for a fetch.
 func (k *keySet) VerifySignature(ctx context.Context, token string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(token, signatureAlgs)
 	if err != nil {
@@ -179,13 +205,21 @@ func (k *keySet) fetchIfDue(kid string) (*keyFetch, error) {
 			return nil, errNoKeyVerifies
 		}
 		since := k.now().Sub(k.lastFetch)
-		if k.lastErr != nil && since < min(k.interval, failedKeyFetchRetryInterval) {
-			// Nothing was learnt since the failure: the keys are still
-			// unavailable.
-			return nil, k.lastErr
-		}
-		if k.lastErr == nil && since < k.interval {
-			return nil, errNoKeyVerifies
+		if k.lastErr != nil {
+			if wait := min(k.interval, failedKeyFetchRetryInterval) - since; wait > 0 {
+				// Nothing was learnt since the failure: the keys are
+				// still unavailable.
+				return nil, &keysUnavailableError{err: k.lastErr, retryAfter: wait}
+			}
+		} else if wait := k.interval - since; wait > 0 {
+			if k.kids[kid] {
+				// The key named was in the last fetch (usable or not)
+				// and does not verify the token: a genuine token is
+				// signed with a key published before it is used, so a
+				// fetch would not change that.
+				return nil, errNoKeyVerifies
+			}
+			return nil, &unknownKeyError{kid: kid, age: since, retryAfter: wait}
 		}
 	}
 	f := &keyFetch{done: make(chan struct{})}
@@ -200,38 +234,39 @@ func (k *keySet) fetchIfDue(kid string) (*keyFetch, error) {
 func (k *keySet) fetch(f *keyFetch) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
 	defer cancel()
-	keys, err := k.download(ctx)
+	keys, kids, err := k.download(ctx)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if err != nil {
-		err = &keysUnavailableError{err}
-	} else {
-		k.keys = keys
+	if err == nil {
+		k.keys, k.kids = keys, kids
 		k.gen++
 	}
 	// A failed fetch keeps the keys of the last good one: they were
 	// published, and the Validator's maximum key set age bounds their use.
 	k.fetched, k.lastFetch, k.lastErr = true, k.now(), err
 	k.inflight = nil
-	f.err = err
+	if err != nil {
+		f.err = &keysUnavailableError{err: err, retryAfter: min(k.interval, failedKeyFetchRetryInterval)}
+	}
 	close(f.done)
 }
 
-// download fetches the key set and returns its usable keys.
-func (k *keySet) download(ctx context.Context) ([]jose.JSONWebKey, error) {
+// download fetches the key set and returns its usable keys, and the kids
+// of all its keys.
+func (k *keySet) download(ctx context.Context) ([]jose.JSONWebKey, map[string]bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("callback: key set request: %w", err)
+		return nil, nil, fmt.Errorf("callback: key set request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("callback: fetching the key set: %w", err)
+		return nil, nil, fmt.Errorf("callback: fetching the key set: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("callback: reading the key set from %s: %w", k.url, err)
+		return nil, nil, fmt.Errorf("callback: reading the key set from %s: %w", k.url, err)
 	}
 	return usableKeys(body, k.url)
 }
@@ -241,24 +276,34 @@ func (k *keySet) download(ctx context.Context) ([]jose.JSONWebKey, error) {
 // implementations SHOULD ignore keys whose kty they do not understand, that
 // lack required members or whose values are out of range, so one such key
 // does not lose the others. A document that is not a JWKS, or holds no usable
-// key, is an error (the keys are unavailable, not the token bad).
-func usableKeys(body []byte, url string) ([]jose.JSONWebKey, error) {
+// key, is an error (the keys are unavailable, not the token bad). kids holds
+// the kid of every key the document names, usable or not: a token under one
+// of them that no usable key verifies is a bad signature, not a key the
+// document does not publish yet.
+func usableKeys(body []byte, url string) (keys []jose.JSONWebKey, kids map[string]bool, err error) {
 	var doc struct {
 		Keys []josejson.RawMessage `json:"keys"`
 	}
 	if err := josejson.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("callback: the document at %s is not a JSON Web Key Set: %w", url, err)
+		return nil, nil, fmt.Errorf("callback: the document at %s is not a JSON Web Key Set: %w", url, err)
 	}
-	var keys []jose.JSONWebKey
+	kids = make(map[string]bool, len(doc.Keys))
 	for _, raw := range doc.Keys {
+		var named struct {
+			Kid string `json:"kid"`
+		}
+		if josejson.Unmarshal(raw, &named) == nil && named.Kid != "" {
+			kids[named.Kid] = true
+		}
 		if key, ok := usableKey(raw); ok {
 			keys = append(keys, key)
+			kids[key.KeyID] = true
 		}
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("callback: the key set at %s holds no key usable for verifying signatures (%d keys: each encryption-only, private, symmetric, RSA under %d bits, or unreadable)", url, len(doc.Keys), minRSAKeyBits)
+		return nil, nil, fmt.Errorf("callback: the key set at %s holds no key usable for verifying signatures (%d keys: each encryption-only, private, symmetric, RSA under %d bits, or unreadable)", url, len(doc.Keys), minRSAKeyBits)
 	}
-	return keys, nil
+	return keys, kids, nil
 }
 
 // usableKey decodes one JWK and says whether it may verify signatures.

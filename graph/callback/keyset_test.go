@@ -202,7 +202,10 @@ func within(t testing.TB, d time.Duration, what string, f func()) {
 
 // TestForgedKidsDoNotDriveFetches: 100 forged tokens under random kids
 // make one fetch in all (the first use) within the refetch interval; once
-// the clock passes it, one more, and the next 100 none.
+// the clock passes it, one more, and the next 100 none. The token that made
+// a fetch is refused as a bad signature (the fetched set does not name its
+// kid); the others get RejectUnknownKey (503), as a fetch is not allowed
+// yet; none is accepted.
 func TestForgedKidsDoNotDriveFetches(t *testing.T) {
 	keys := must3(t)
 	ks := newKeyServer(t)
@@ -212,16 +215,18 @@ func TestForgedKidsDoNotDriveFetches(t *testing.T) {
 
 	forge := func() string { return need(t)(signRS256(keys[2], randomKid(t), validClaims())) }
 	const n = 100
-	for i := range n {
-		wantReason(t, v, fmt.Sprintf("forged token %d", i), forge(), callback.RejectBadSignature)
+	wantReason(t, v, "forged token 0 (fetches)", forge(), callback.RejectBadSignature)
+	for i := 1; i < n; i++ {
+		wantReason(t, v, fmt.Sprintf("forged token %d", i), forge(), callback.RejectUnknownKey)
 	}
 	first := ks.fetches.Load()
 	t.Logf("%d forged tokens under random kids: %d JWKS fetches", n, first)
 	wantFetches(t, ks, 1, "100 forgeries within the interval")
 
 	clock.advance(callback.DefaultKeyRefetchInterval)
-	for range n {
-		wantReason(t, v, "forged token after the interval", forge(), callback.RejectBadSignature)
+	wantReason(t, v, "first forged token after the interval (fetches)", forge(), callback.RejectBadSignature)
+	for range n - 1 {
+		wantReason(t, v, "forged token after the interval", forge(), callback.RejectUnknownKey)
 	}
 	t.Logf("%d more after the clock passed the interval: %d more fetches", n, ks.fetches.Load()-first)
 	wantFetches(t, ks, 2, "100 forgeries after the interval passed")
@@ -231,9 +236,10 @@ func TestForgedKidsDoNotDriveFetches(t *testing.T) {
 
 // TestRotatedKeyAcceptedOnceTheIntervalPassed: Microsoft rotates, and its
 // JWKS now holds only k2. Until the refetch interval has passed since the
-// last fetch, a token under k2 is refused as a bad signature, at once and
-// without a fetch, and k1 still verifies; after it, k2's token makes one
-// fetch and is accepted, and k1, dropped from the set, no longer verifies.
+// last fetch, a token under k2 gets RejectUnknownKey (503: deliver again),
+// at once and without a fetch, and k1 still verifies; after it, k2's token makes one
+// fetch and is accepted, and k1, dropped from the set, no longer verifies
+// (503 within the next interval, 401 after the fetch that follows it).
 func TestRotatedKeyAcceptedOnceTheIntervalPassed(t *testing.T) {
 	keys := must3(t)
 	ks := newKeyServer(t)
@@ -246,17 +252,23 @@ func TestRotatedKeyAcceptedOnceTheIntervalPassed(t *testing.T) {
 
 	wantReason(t, v, "k1 before rotation", old, "")
 	ks.publish(t, signingKey("k2", keys[1]))
-	wantReason(t, v, "k2 just after its publication", rotated, callback.RejectBadSignature)
+	wantReason(t, v, "k2 just after its publication", rotated, callback.RejectUnknownKey)
 	clock.advance(interval - time.Second)
-	wantReason(t, v, "k2 a second before the interval passed", rotated, callback.RejectBadSignature)
+	wantReason(t, v, "k2 a second before the interval passed", rotated, callback.RejectUnknownKey)
 	wantReason(t, v, "k1 within the interval", old, "")
 	wantFetches(t, ks, 1, "before the interval passed")
 
 	clock.advance(time.Second)
 	wantReason(t, v, "k2 once the interval passed", rotated, "")
 	wantFetches(t, ks, 2, "after the interval passed")
-	wantReason(t, v, "k1 after the refetch dropped it", old, callback.RejectBadSignature)
-	wantFetches(t, ks, 2, "k1's refusal just after a refetch")
+	// k1 is no longer named: within the interval it is as unknown as a
+	// new kid (503, never accepted); after it, a fetch shows the set still
+	// lacks it, and it is refused.
+	wantReason(t, v, "k1 after the refetch dropped it", old, callback.RejectUnknownKey)
+	wantFetches(t, ks, 2, "k1's answer just after a refetch")
+	clock.advance(interval)
+	wantReason(t, v, "k1 an interval after the refetch dropped it", old, callback.RejectBadSignature)
+	wantFetches(t, ks, 3, "k1's refusal an interval after the refetch")
 }
 
 // TestConcurrentMissesShareOneFetch: misses arriving while a fetch is in

@@ -3,13 +3,14 @@ package callback
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // RejectReason names why the handler refused a request. The values are short,
 // stable, lower_snake_case strings meant to be counted: a metrics adapter can
 // use them as a label (see WithRejectHook). Authentication reasons come with
-// 401 Unauthorized (RejectKeysUnavailable with 503); the others with the
-// status each one names.
+// 401 Unauthorized (RejectKeysUnavailable and RejectUnknownKey with 503);
+// the others with the status each one names.
 type RejectReason string
 
 // Why a request was refused before it was authenticated: 401 Unauthorized,
@@ -28,8 +29,10 @@ const (
 	// not list, or a symmetric one (HS256...), which is never accepted.
 	RejectAlgorithm RejectReason = "algorithm_not_allowed"
 	// RejectBadSignature: no key the OpenID configuration publishes verifies
-	// the signature, even after the key set was fetched again (another key
-	// under a known kid, or an unknown kid).
+	// the signature: another key under a cached kid, a token without a kid
+	// that no cached key verifies, or a kid still unknown after the key set
+	// was fetched again. (A kid the cache lacks while a fetch is not yet
+	// allowed is RejectUnknownKey, 503.)
 	RejectBadSignature RejectReason = "bad_signature"
 	// RejectExpired: exp is more than the clock skew in the past.
 	RejectExpired RejectReason = "expired"
@@ -52,6 +55,19 @@ const (
 	// neither accepted nor refused. 503 Service Unavailable with Retry-After,
 	// so that Graph delivers the notification again later; nothing parsed.
 	RejectKeysUnavailable RejectReason = "keys_unavailable"
+	// RejectUnknownKey: the token names a kid no cached key has, and the key
+	// set was fetched less than WithKeyRefetchInterval ago, so it may not be
+	// fetched again yet. The kid may be a key Microsoft published since the
+	// last fetch (it rotates its signing keys), or made up by a forger; the
+	// token can be neither accepted nor refused. 503 Service Unavailable
+	// with Retry-After (the seconds until a fetch is allowed, at least 1):
+	// Graph does not deliver again a notification refused with 401, and
+	// would lose it; with 503 it delivers it again, and the token is then
+	// checked against the fetched key set (accepted if it publishes the
+	// key, RejectBadSignature if not). Nothing parsed, nothing handed on.
+	// Many of these in a row with no rotation are forgeries: they cause no
+	// fetch beyond one per interval.
+	RejectUnknownKey RejectReason = "unknown_key"
 	// RejectMethod: not a POST. 405 Method Not Allowed.
 	RejectMethod RejectReason = "method_not_allowed"
 	// RejectBodyTooLarge: an authenticated body longer than the cap
@@ -76,6 +92,11 @@ type RejectError struct {
 	// Err is the underlying error, if any (a fetch failure, for instance).
 	// It never carries the token either.
 	Err error
+	// RetryAfter, for RejectKeysUnavailable and RejectUnknownKey, is how
+	// long until the keys may be fetched again, so until the token is worth
+	// presenting again (the Handler's Retry-After); 0 when unknown or for
+	// other reasons.
+	RetryAfter time.Duration
 }
 
 // Error formats the reason and the detail.

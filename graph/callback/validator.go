@@ -38,8 +38,8 @@ const (
 	DefaultKeySetMaxAge = 24 * time.Hour
 	// DefaultKeyRefetchInterval is how long after a fetch of the key set a
 	// token that no cached key verifies may make it fetch again; within it
-	// such a token is refused at once, so forged tokens cannot drive
-	// fetches.
+	// such a token is answered at once (503 if its kid is unknown, 401
+	// otherwise), so forged tokens cannot drive fetches.
 	DefaultKeyRefetchInterval = 5 * time.Minute
 )
 
@@ -80,11 +80,15 @@ var asymmetricAlgs = []string{
 //   - a key published at the configuration's jwks_uri verifies the signature.
 //     The key set is fetched at first use and cached. A token no cached key
 //     verifies makes it fetch again (so rotated keys are picked up) only if
-//     the last fetch is older than WithKeyRefetchInterval; before that it is
-//     refused at once, without a fetch. Once keys are cached, a token
-//     without a kid never makes a fetch. Keys marked for encryption, private, symmetric and RSA keys
-//     under 2048 bits are never used, nor a key whose alg is not the
-//     token's;
+//     the last fetch is older than WithKeyRefetchInterval. Before that it
+//     is answered at once, without a fetch: refused (RejectBadSignature)
+//     if its kid is cached or it has none, and, if its kid is one the
+//     cache lacks, neither accepted nor refused (RejectUnknownKey, with
+//     RejectError.RetryAfter saying when the fetch is allowed), since the
+//     key may have been published since the last fetch. Once keys are
+//     cached, a token without a kid never makes a fetch. Keys marked for
+//     encryption, private, symmetric and RSA keys under 2048 bits are
+//     never used, nor a key whose alg is not the token's;
 //   - iss is one of the allowed issuers (WithIssuers);
 //   - aud contains the bot's app ID;
 //   - exp is present and not more than the clock skew in the past, and nbf,
@@ -220,16 +224,21 @@ func WithKeySetMaxAge(d time.Duration) ValidatorOption {
 // WithKeyRefetchInterval sets how long after a fetch of the key set
 // (successful or not) a token that no cached key verifies may make it fetch
 // again (default DefaultKeyRefetchInterval). Within the interval such a token
-// is refused at once as a bad signature, without a fetch: anyone can POST
-// forged tokens under made-up kids to the callback URL, and each would
-// otherwise make the bot fetch Microsoft's key set. Concurrent tokens share
-// one fetch. The interval is measured on the Validator's clock (WithNow).
-// After a failed fetch the next one may come sooner, after at most five
-// seconds, and the tokens in between get 503 (keys unavailable) so that
-// Graph delivers them again. A token signed with a key published after the
-// last fetch is refused until the interval has passed, and accepted after
-// it; a shorter interval picks up new keys sooner at the price of more
-// fetches that forged tokens can cause.
+// is answered at once, without a fetch: anyone can POST forged tokens under
+// made-up kids to the callback URL, and each would otherwise make the bot
+// fetch Microsoft's key set. A token whose kid the cache lacks gets
+// RejectUnknownKey (the Handler answers 503 with Retry-After, the time left
+// in the interval): it may be signed with a key Microsoft published since the
+// last fetch, and Graph does not deliver again a notification refused with
+// 401, so it is delivered again once the key set may be fetched, and
+// accepted then if the key is published. Other tokens no cached key verifies
+// get RejectBadSignature (401). Concurrent tokens share one fetch. The
+// interval is measured on the Validator's clock (WithNow). After a failed
+// fetch the next one may come sooner, after at most five seconds, and the
+// tokens in between get 503 (keys unavailable) so that Graph delivers them
+// again. A shorter interval picks up new keys sooner, and makes Graph's
+// redeliveries after a rotation come sooner, at the price of more fetches
+// that forged tokens can cause.
 func WithKeyRefetchInterval(d time.Duration) ValidatorOption {
 	return func(v *Validator) error {
 		if d <= 0 {
@@ -327,7 +336,7 @@ func (v *Validator) Validate(ctx context.Context, authorization string) (Caller,
 
 	verifier, algs, err := v.discover(ctx)
 	if err != nil {
-		return Caller{}, &RejectError{Reason: RejectKeysUnavailable, Detail: "the OpenID configuration could not be fetched", Err: err}
+		return Caller{}, &RejectError{Reason: RejectKeysUnavailable, Detail: "the OpenID configuration could not be fetched", Err: err, RetryAfter: discoveryRetryInterval}
 	}
 	if !slices.Contains(algs, hdr.Alg) {
 		return Caller{}, reject(RejectAlgorithm, "alg %q is not one the OpenID configuration lists (%s)", hdr.Alg, strings.Join(algs, ", "))
@@ -344,7 +353,11 @@ func (v *Validator) Validate(ctx context.Context, authorization string) (Caller,
 	if err != nil {
 		switch {
 		case probe.unavailable:
-			return Caller{}, &RejectError{Reason: RejectKeysUnavailable, Detail: "the key set could not be fetched", Err: probe.err}
+			return Caller{}, &RejectError{Reason: RejectKeysUnavailable, Detail: "the key set could not be fetched", Err: probe.err, RetryAfter: probe.retryAfter}
+		case probe.unknownKey:
+			return Caller{}, &RejectError{Reason: RejectUnknownKey, RetryAfter: probe.retryAfter,
+				Detail: fmt.Sprintf("the cached key set has no key with kid %q and may be fetched again only in %v (WithKeyRefetchInterval); deliver the token again then",
+					truncate(hdr.Kid, 64), probe.retryAfter.Round(time.Millisecond))}
 		case probe.err != nil:
 			return Caller{}, reject(RejectBadSignature, "no published key verifies the signature (kid %q)", truncate(hdr.Kid, 64))
 		default:

@@ -304,11 +304,11 @@ func TestAcceptsGenuineTokens(t *testing.T) {
 	}
 }
 
-// TestKeyRotation: a token signed with a key the endpoint does not publish
-// yet is refused; once the endpoint publishes it under a new kid, the same
-// token is refused until the key refetch interval has passed since the last
-// fetch (without a fetch), then accepted after one fetch, and the old key
-// keeps working.
+// TestKeyRotation: a token under a kid the cached key set lacks gets 503
+// with Retry-After (the seconds left in the refetch interval), published yet
+// or not, until the interval has passed since the last fetch (without a
+// fetch); then it is accepted after one fetch, and the old key keeps
+// working.
 func TestKeyRotation(t *testing.T) {
 	keys, err := testKeys()
 	if err != nil {
@@ -324,17 +324,22 @@ func TestKeyRotation(t *testing.T) {
 	fetches := f.ms.jwksHits.Load()
 
 	rotated := "Bearer " + need(t)(signRS256(keys[1], "k2", validClaims()))
-	if rec := f.post(t, rotated, body); rec.Code != http.StatusUnauthorized {
-		t.Fatalf("unpublished key: status %d, want 401", rec.Code)
+	if rec := f.post(t, rotated, body); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "300" {
+		t.Fatalf("unpublished key, just after a fetch: status %d Retry-After %q, want 503 with Retry-After 300", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	f.ms.publish("k2", keys[1])
-	if rec := f.post(t, rotated, body); rec.Code != http.StatusUnauthorized {
-		t.Fatalf("rotated key within the refetch interval: status %d, want 401", rec.Code)
+	clock.advance(time.Minute)
+	if rec := f.post(t, rotated, body); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "240" {
+		t.Fatalf("rotated key a minute into the refetch interval: status %d Retry-After %q, want 503 with Retry-After 240 (the seconds until a fetch is allowed)",
+			rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if got := f.rejected(); len(got) != 2 || got[0] != callback.RejectUnknownKey || got[1] != callback.RejectUnknownKey {
+		t.Errorf("reject hook saw %v, want [%s %s]", got, callback.RejectUnknownKey, callback.RejectUnknownKey)
 	}
 	if n := f.ms.jwksHits.Load(); n != fetches {
 		t.Errorf("the rotated key within the refetch interval made %d fetches, want 0", n-fetches)
 	}
-	clock.advance(callback.DefaultKeyRefetchInterval)
+	clock.advance(callback.DefaultKeyRefetchInterval - time.Minute)
 	if rec := f.post(t, rotated, body); rec.Code != http.StatusAccepted {
 		t.Fatalf("rotated key once the refetch interval passed: status %d, want 202", rec.Code)
 	}

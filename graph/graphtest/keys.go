@@ -105,9 +105,14 @@ func (s *Server) KeyID() (string, error) {
 
 // RotateKey replaces the signing key by a new one with a new kid. The
 // JWKS publishes only the new key from then on, so tokens signed before
-// the rotation no longer verify once a validator refreshes its keys; a
-// validator that cached the old key set must refetch it when it meets the
-// new kid. It returns the new kid.
+// the rotation no longer verify once a validator refreshes its keys. A
+// validator that cached the old key set meets the new kid in the next
+// token; it may fetch the key set again at once, or, if it limits its
+// fetches (package graph/callback fetches at most once per
+// WithKeyRefetchInterval), answer 503 with Retry-After until it may: Graph
+// delivers a notification refused with 503 again, and drops one refused
+// with 401, so such a validator must not answer 401 to an unknown kid it
+// has not been allowed to look up. It returns the new kid.
 func (s *Server) RotateKey() (string, error) {
 	k, kid, err := newSigningKey()
 	if err != nil {

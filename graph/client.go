@@ -90,6 +90,7 @@ type Client struct {
 	roundTripper    http.RoundTripper // hc's, when send may skip hc.Do; else nil
 	replyBuffers    replyBuffers
 	auth            lastAuth
+	invalidator     TokenInvalidator // tokens, when it is one; else nil
 }
 
 // ClientOption configures a Client.
@@ -222,6 +223,7 @@ func NewClient(tokens TokenSource, opts ...ClientOption) (*Client, error) {
 	}
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.roundTripper = directRoundTripper(c.hc)
+	c.invalidator, _ = tokens.(TokenInvalidator)
 	c.baseURL = c.base.String()
 	c.userAgentHeader = []string{"recgate/" + Version + " (+https://github.com/recgate/recgate)"}
 	return c, nil

@@ -28,11 +28,11 @@ import (
 func (c *Client) exchange(ctx context.Context, method, target string, body []byte) (Operation, error) {
 	clientRequestID := uuid.NewString() // one per logical request, kept across retries
 	clientRequestIDHeader := []string{clientRequestID}
-	freshConnection := false
+	flags := mayRefreshToken
 	report, _ := ctx.Value(attemptReporterKey{}).(func(Attempt))
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
-		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestIDHeader, freshConnection)
+		op, code, retryable, wait, err := c.attempt(ctx, method, target, body, clientRequestIDHeader, flags)
 		if report != nil {
 			reportAttempt(report, attempt, method, clientRequestID, began, op, code, retryable, wait, err)
 		}
@@ -42,32 +42,58 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 		if !retryable {
 			return Operation{}, err
 		}
-		if freshConnection, err = c.awaitRetry(ctx, attempt, wait, clientRequestID, err); err != nil {
+		if flags, err = c.awaitRetry(ctx, attempt, flags, wait, clientRequestID, err); err != nil {
 			return Operation{}, err
 		}
 	}
 }
 
+// attemptFlags say how to make an attempt.
+type attemptFlags uint8
+
+const (
+	// freshConnection: do not reuse a connection (after a 503).
+	freshConnection attemptFlags = 1 << iota
+	// mayRefreshToken: a 401 may still be retried with a fresh token
+	// (once per request).
+	mayRefreshToken
+)
+
 // awaitRetry decides whether attempt's failure err may be retried and, if
 // so, waits before the next attempt: Graph's Retry-After (wait) or the
-// backoff. It returns whether the next attempt needs a fresh connection,
-// or the error that ends the request.
+// backoff; after a 401 (a token refused, already invalidated) it does not
+// wait. It returns the next attempt's flags (a fresh connection after a
+// 503; no second token refresh after one), or the error that ends the
+// request.
 //
 //go:noinline
-func (c *Client) awaitRetry(ctx context.Context, attempt int, wait time.Duration, clientRequestID string, err error) (freshConnection bool, _ error) {
+func (c *Client) awaitRetry(ctx context.Context, attempt int, flags attemptFlags, wait time.Duration, clientRequestID string, err error) (attemptFlags, error) {
 	if attempt >= c.maxAttempts {
-		return false, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+		return 0, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+	}
+	var ge *Error
+	if errors.As(err, &ge) && ge.StatusCode == http.StatusUnauthorized {
+		// The token source was told; its next token is fresh. Waiting
+		// would not make it fresher.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return 0, errors.Join(ctxErr, err)
+		}
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying with a fresh token after HTTP 401", slog.Int("attempt", attempt),
+				slog.String("client-request-id", clientRequestID))
+		}
+		return flags &^ (mayRefreshToken | freshConnection), nil
 	}
 	if wait > c.retryAfterCap {
 		// Retrying at the cap would be sooner than Graph asked.
-		return false, fmt.Errorf("graph: not retrying: Graph asked to wait %s (Retry-After), longer than the client's cap of %s (WithRetryAfterCap); try again after that time: %w",
+		return 0, fmt.Errorf("graph: not retrying: Graph asked to wait %s (Retry-After), longer than the client's cap of %s (WithRetryAfterCap); try again after that time: %w",
 			wait.Round(time.Second), c.retryAfterCap, err)
 	}
 	if wait <= 0 {
 		wait = min(c.backoff(attempt), c.retryAfterCap)
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return false, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
+		return 0, fmt.Errorf("graph: not retrying: waiting %s would pass the context's deadline: %w", wait.Round(time.Millisecond), err)
 	}
 	if c.logger != nil {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "graph: retrying", slog.Int("attempt", attempt), slog.Duration("wait", wait),
@@ -77,11 +103,14 @@ func (c *Client) awaitRetry(ctx context.Context, attempt int, wait time.Duration
 	select {
 	case <-ctx.Done():
 		timer.Stop()
-		return false, errors.Join(ctx.Err(), err)
+		return 0, errors.Join(ctx.Err(), err)
 	case <-timer.C:
 	}
-	var ge *Error
-	return errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable, nil
+	flags &^= freshConnection
+	if errors.As(err, &ge) && ge.StatusCode == http.StatusServiceUnavailable {
+		flags |= freshConnection
+	}
+	return flags, nil
 }
 
 // reportAttempt hands one attempt to the context's reporter.
@@ -198,10 +227,14 @@ func (c *Client) contextFailure(ctx, attemptCtx context.Context) error {
 //
 // clientRequestID is the request's id as a header value (one element),
 // made once for all its attempts.
-func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (op Operation, code int, retryable bool, wait time.Duration, err error) {
+//
+// A 401 reply is retryable when the token source is a TokenInvalidator
+// (told here that the token was refused) and flags still allow a token
+// refresh.
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte, clientRequestID []string, flags attemptFlags) (op Operation, code int, retryable bool, wait time.Duration, err error) {
 	actx, cancel := c.attemptContext(ctx)
 	defer cancel() // after the body is read: the timeout covers it
-	req, err := c.newRequest(ctx, actx, method, target, body, clientRequestID, freshConnection)
+	req, auth, err := c.newRequest(ctx, actx, method, target, body, clientRequestID, flags&freshConnection != 0)
 	if err != nil {
 		return Operation{}, 0, false, 0, err
 	}
@@ -210,18 +243,19 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 		retryable, err := c.sendFailure(ctx, actx, method, target, err)
 		return Operation{}, 0, retryable, 0, err
 	}
-	return c.readOperation(ctx, actx, resp, clientRequestID[0])
+	op, code, retryable, wait, err = c.readOperation(ctx, actx, resp, clientRequestID[0])
+	if code == http.StatusUnauthorized && c.invalidator != nil && err != nil {
+		retryable, err = c.tokenRefused(ctx, auth, flags&mayRefreshToken != 0, err)
+	}
+	return op, code, retryable, wait, err
 }
 
 // newRequest builds one attempt's request, with the Authorization header
-// of a token good at actx.
-func (c *Client) newRequest(ctx, actx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (*http.Request, error) {
+// of a token good at actx, and returns that header too.
+func (c *Client) newRequest(ctx, actx context.Context, method, target string, body []byte, clientRequestID []string, freshConnection bool) (*http.Request, *authHeader, error) {
 	auth, err := c.authorization(actx)
 	if err != nil {
-		if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
-			err = fmt.Errorf("%w (%w)", err, cf)
-		}
-		return nil, err
+		return nil, nil, c.authorizationFailure(ctx, actx, err)
 	}
 	var rd io.Reader
 	if body != nil {
@@ -229,12 +263,12 @@ func (c *Client) newRequest(ctx, actx context.Context, method, target string, bo
 	}
 	req, err := http.NewRequestWithContext(actx, method, target, rd)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	// The keys are written in canonical form, so no Set has to
 	// canonicalize them on every request.
 	h := req.Header
-	h["Authorization"] = auth
+	h["Authorization"] = []string{auth.value}
 	if body != nil {
 		h["Content-Type"] = jsonMediaType
 	}
@@ -242,7 +276,18 @@ func (c *Client) newRequest(ctx, actx context.Context, method, target string, bo
 	h["User-Agent"] = c.userAgentHeader
 	h["Client-Request-Id"] = clientRequestID
 	req.Close = freshConnection // after a 503, do not reuse the connection
-	return req, nil
+	return req, auth, nil
+}
+
+// authorizationFailure adds to a token failure the deadline or
+// cancellation that caused it, if any.
+//
+//go:noinline
+func (c *Client) authorizationFailure(ctx, actx context.Context, err error) error {
+	if cf := c.contextFailure(ctx, actx); cf != nil && !errors.Is(err, cf) {
+		err = fmt.Errorf("%w (%w)", err, cf)
+	}
+	return err
 }
 
 // sendFailure names why no reply came, and whether the request may be

@@ -12,6 +12,12 @@
 // Tokens are cached until shortly before they expire (or until the
 // credential's suggested refresh time), and concurrent callers share one
 // fetch. A token never appears in an error or a String.
+//
+// Source is a graph.TokenInvalidator: when Graph refuses a token (HTTP 401:
+// revoked, or expired in flight) or the client finds it expired, the
+// client calls InvalidateToken, the Source drops the cached token, and the
+// next Token fetches a new one from the credential; the client then sends
+// the refused request once more.
 package azuretoken
 
 import (
@@ -112,6 +118,22 @@ func (s *Source) Token(ctx context.Context) (graph.AccessToken, error) {
 	}
 	return s.cached, nil
 }
+
+// InvalidateToken drops tok from the cache if it is still the cached
+// token, so that the next Token fetches a new one from the credential
+// (graph.TokenInvalidator). A token already replaced is left alone. It
+// waits only for a Token call fetching at that moment, which its own
+// context bounds.
+func (s *Source) InvalidateToken(tok graph.AccessToken) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tok.Value() != "" && s.cached.Value() == tok.Value() {
+		s.cached = graph.AccessToken{}
+		s.refreshOn = time.Time{}
+	}
+}
+
+var _ graph.TokenInvalidator = (*Source)(nil)
 
 // String describes the source without its token.
 func (s *Source) String() string {

@@ -185,7 +185,7 @@ func (m *Machine) auditBlocks() error {
 	if a == nil || a.bestEffort || !a.broken.Load() {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrAuditTrail, m.AuditErr())
+	return fmt.Errorf("%w: %w; this machine cannot record again: fix the trail's storage, then build a new machine with a new trail", ErrAuditTrail, m.AuditErr())
 }
 
 // bind tells the trail which machine it records, so that a failed write

@@ -33,9 +33,9 @@ func ValidateCallID(id string) error {
 	for i, r := range id {
 		switch {
 		case r == '/' || r == '?' || r == '#' || r == '%':
-			return fmt.Errorf("%w: %q at byte %d would change the request URL", ErrInvalidCallID, r, i)
+			return fmt.Errorf("%w: %q at byte %d is not allowed: in the request URL it would change the path rather than name a call; pass the id of the call the bot joined (Call.ID, a GUID)", ErrInvalidCallID, r, i)
 		case unicode.IsControl(r) || unicode.IsSpace(r):
-			return fmt.Errorf("%w: control or space character %U at byte %d", ErrInvalidCallID, r, i)
+			return fmt.Errorf("%w: control or space character %U at byte %d; pass the id of the call the bot joined (Call.ID, a GUID)", ErrInvalidCallID, r, i)
 		case r == unicode.ReplacementChar:
 			return fmt.Errorf("%w: not valid UTF-8 at byte %d", ErrInvalidCallID, i)
 		}

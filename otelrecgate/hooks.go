@@ -15,12 +15,22 @@ type RefusalReason string
 
 // The reasons a frame is refused.
 const (
-	RefusedGateClosed RefusalReason = "gate_closed" // fsm.ErrGateClosed: no Graph-confirmed recording; the media was dropped
-	RefusedStreamBusy RefusalReason = "stream_busy" // fsm.ErrStreamBusy: the stream held a lease or was closed (a bug in the bot)
-	RefusedOther      RefusalReason = "other"       // any other error from Acquire or the write
+	// RefusedGateClosed is fsm.ErrGateClosed: no Graph-confirmed recording;
+	// the media was dropped, as the rule asks.
+	RefusedGateClosed RefusalReason = "gate_closed"
+	// RefusedStreamClosed is fsm.ErrStreamClosed: the frame came after its
+	// stream was closed, normal for the late frames of a stream or call
+	// that has ended; it was dropped. A steady rate of these while calls
+	// are live means the bot writes to streams it has already closed.
+	RefusedStreamClosed RefusalReason = "stream_closed"
+	// RefusedStreamBusy is fsm.ErrStreamBusy: the stream already held a
+	// lease, so two goroutines share one Stream (a bug in the bot).
+	RefusedStreamBusy RefusalReason = "stream_busy"
+	// RefusedOther is any other error from Acquire or the write.
+	RefusedOther RefusalReason = "other"
 )
 
-var refusalReasons = []RefusalReason{RefusedGateClosed, RefusedStreamBusy, RefusedOther}
+var refusalReasons = []RefusalReason{RefusedGateClosed, RefusedStreamClosed, RefusedStreamBusy, RefusedOther}
 
 var rejectReasons = []callback.RejectReason{
 	callback.RejectMissingToken, callback.RejectNotBearer, callback.RejectMalformedToken, callback.RejectUnsigned,
@@ -32,7 +42,8 @@ var rejectReasons = []callback.RejectReason{
 var ignoreReasons = []fsm.IgnoreReason{fsm.IgnoredUnknownCall, fsm.IgnoredStaleOperation, fsm.IgnoredUnknownStatus, fsm.IgnoredUnknownKind}
 
 // FramePersisted counts one frame written under a lease. Call it after the
-// write returned, typically before releasing the lease:
+// write returned and the lease was released, so that the count never holds
+// the lease (and Stop's wait for it) up:
 //
 //	lease, err := stream.Acquire()
 //	if err != nil {
@@ -48,9 +59,11 @@ func (m *Metrics) FramePersisted(ctx context.Context) {
 	m.persisted.Add(ctxOrBackground(ctx), 1, m.noAttrs...)
 }
 
-// FrameRefused counts one frame the gate refused, by the reason err gives
-// (fsm.ErrGateClosed, fsm.ErrStreamBusy, or anything else). It does not
-// allocate.
+// FrameRefused counts one frame the gate refused, by the reason err gives:
+// gate_closed (fsm.ErrGateClosed), stream_closed (fsm.ErrStreamClosed,
+// normal after the stream or call ended), stream_busy (fsm.ErrStreamBusy, a
+// bug in the bot), or other. Wrapped errors count by what they wrap. It
+// does not allocate.
 func (m *Metrics) FrameRefused(ctx context.Context, err error) {
 	m.refused.Add(ctxOrBackground(ctx), 1, m.refusedBy[refusalReason(err)]...)
 }
@@ -59,6 +72,8 @@ func refusalReason(err error) RefusalReason {
 	switch {
 	case err == fsm.ErrGateClosed, errors.Is(err, fsm.ErrGateClosed):
 		return RefusedGateClosed
+	case err == fsm.ErrStreamClosed, errors.Is(err, fsm.ErrStreamClosed):
+		return RefusedStreamClosed
 	case err == fsm.ErrStreamBusy, errors.Is(err, fsm.ErrStreamBusy):
 		return RefusedStreamBusy
 	}

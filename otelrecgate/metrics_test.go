@@ -3,6 +3,7 @@ package otelrecgate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,6 +119,16 @@ func TestCountsOfAScriptedCall(t *testing.T) {
 	if _, err := a.End(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := stream.Close(); err != nil { // the call ended: its stream too
+		t.Fatal(err)
+	}
+	for range 4 { // late frames of the ended call: normal, not a bot bug
+		_, err := stream.Acquire()
+		if !errors.Is(err, fsm.ErrStreamClosed) {
+			t.Fatalf("Acquire on the closed stream: %v; want ErrStreamClosed", err)
+		}
+		m.FrameRefused(ctx, err)
+	}
 
 	// Call B: a termination for a call the registry does not hold.
 	if _, err := r.fake.AddCall(callB).End(ctx, nil); err != nil {
@@ -165,7 +176,7 @@ func TestCountsOfAScriptedCall(t *testing.T) {
 		t.Errorf("gate open time: %gs; want the seconds between the notification and Stop", p.sum)
 	}
 	got.expect(t, otelrecgate.MetricFramesPersisted, ":3")
-	got.expect(t, otelrecgate.MetricFramesRefused, "recgate.reason=gate_closed:2", "recgate.reason=stream_busy:3")
+	got.expect(t, otelrecgate.MetricFramesRefused, "recgate.reason=gate_closed:2", "recgate.reason=stream_busy:3", "recgate.reason=stream_closed:4")
 	got.expect(t, otelrecgate.MetricNotificationReject, "recgate.reason=expired:1")
 	got.expect(t, otelrecgate.MetricNotificationIgnore, "recgate.reason=unknown-call:1")
 }
@@ -179,10 +190,11 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	reject := m.RejectHook()
 	transition := fsm.Event{Kind: fsm.EventTransition, CallID: callA, From: fsm.Recording, To: fsm.Stopping, Trigger: fsm.Stop}
 	for name, f := range map[string]func(){
-		"FramePersisted": func() { m.FramePersisted(ctx) },
-		"FrameRefused":   func() { m.FrameRefused(ctx, fsm.ErrGateClosed) },
-		"transition":     func() { obs(transition) },
-		"RejectHook":     func() { reject(callback.RejectBadSignature) },
+		"FramePersisted":             func() { m.FramePersisted(ctx) },
+		"FrameRefused":               func() { m.FrameRefused(ctx, fsm.ErrGateClosed) },
+		"FrameRefused stream_closed": func() { m.FrameRefused(ctx, fsm.ErrStreamClosed) },
+		"transition":                 func() { obs(transition) },
+		"RejectHook":                 func() { reject(callback.RejectBadSignature) },
 	} {
 		f() // the SDK makes each attribute set's aggregator on first use
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
@@ -212,5 +224,37 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, ok := got[otelrecgate.MetricGateOpenDuration]; ok && got.values(otelrecgate.MetricGateOpenDuration) != "" {
 		t.Errorf("a gate closed that never opened was timed: %s", got.values(otelrecgate.MetricGateOpenDuration))
+	}
+}
+
+// TestFrameRefusedCountsClosedStreams: a closed stream's late frame counts
+// as stream_closed (normal after the call ends), not stream_busy (a bot
+// bug), also when the bot wraps the error; a closed gate still counts as
+// gate_closed. (stream_busy while recording is in TestCountsOfAScriptedCall.)
+func TestFrameRefusedCountsClosedStreams(t *testing.T) {
+	m, reader := newMetrics(t)
+	ctx := context.Background()
+	machine, err := fsm.New(callA, fsm.UpdaterFunc(func(context.Context, string, graph.Status, string) (graph.Operation, error) {
+		return graph.Operation{}, errors.New("not used")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := machine.Gate().NewStream()
+	closed := machine.Gate().NewStream()
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	_, closedErr := closed.Acquire()
+	m.FrameRefused(ctx, closedErr)
+	m.FrameRefused(ctx, fmt.Errorf("stream 2: %w", closedErr))
+	_, gateErr := held.Acquire() // no recording: the gate refuses first
+	m.FrameRefused(ctx, gateErr)
+
+	got := collect(t, reader)
+	got.expect(t, otelrecgate.MetricFramesRefused, "recgate.reason=stream_closed:2", "recgate.reason=gate_closed:1")
+	if !errors.Is(closedErr, fsm.ErrStreamClosed) || errors.Is(closedErr, fsm.ErrStreamBusy) {
+		t.Errorf("Acquire on a closed stream: %v; want ErrStreamClosed, not ErrStreamBusy", closedErr)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // a refusal notification, Stop, Fail and CallEnded clear it.
 type provisionalBot struct {
 	*fsmBot
-	accepted    func(err error) bool
+	accepted    func(op graph.Operation, err error) bool
 	startBudget time.Duration // Start's own deadline; 0: the caller's
 	provisional atomic.Bool
 }
@@ -30,8 +30,8 @@ func (b *provisionalBot) Start(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, b.startBudget)
 		defer cancel()
 	}
-	_, err := b.m.Start(ctx)
-	if err != nil && b.accepted(err) {
+	op, err := b.m.Start(ctx)
+	if err != nil && b.accepted(op, err) {
 		// "Graph has the request and will decide: record provisionally,
 		// so the first seconds are not lost; a failed notification
 		// (or Stop) ends it."
@@ -88,7 +88,7 @@ func NewPendingZeroOperation(env *properties.Env) (properties.Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &provisionalBot{fsmBot: base, accepted: func(err error) bool {
+	return &provisionalBot{fsmBot: base, accepted: func(_ graph.Operation, err error) bool {
 		var rerr *fsm.RequestError
 		return errors.As(err, &rerr) && rerr.Operation.Status.Pending()
 	}}, nil
@@ -106,8 +106,25 @@ func NewStartDeadlineMeansSent(env *properties.Env) (properties.Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &provisionalBot{fsmBot: base, startBudget: 300 * time.Millisecond, accepted: func(err error) bool {
+	return &provisionalBot{fsmBot: base, startBudget: 300 * time.Millisecond, accepted: func(_ graph.Operation, err error) bool {
 		return errors.Is(err, context.DeadlineExceeded)
+	}}, nil
+}
+
+// NewSupersededButCompleted builds a bot that reads Start's Operation
+// before its error: "Graph said completed, so Graph shows recording; if
+// fsm returned an error anyway, fsm is behind Graph: record
+// provisionally". fsm returns Graph's completed reply together with
+// ErrSuperseded when a Stop, Fail or CallEnded came while the request was
+// out; the bot's flag is set after that Stop already cleared it, and the
+// frames that follow are written straight to storage after notRecording.
+func NewSupersededButCompleted(env *properties.Env) (properties.Bot, error) {
+	base, err := newEnvBot(env, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &provisionalBot{fsmBot: base, accepted: func(op graph.Operation, _ error) bool {
+		return op.Status.Confirmed()
 	}}, nil
 }
 

@@ -28,6 +28,8 @@ func Bugs() []Bug {
 			Mistake: "errors.As(err, &*fsm.RequestError) and rerr.Operation.Status.Pending() read as \"Graph has not decided yet\", so the bot records provisionally (straight to storage while the gate is closed); a RequestError's Operation is zero for every refusal that came as an error, and the zero status reads as pending"},
 		{Name: "StartDeadlineMeansSent", Rule: "R1", New: NewStartDeadlineMeansSent, Catches: []string{"P1", "P7"},
 			Mistake: "Start under the bot's own 300 ms deadline; a context.DeadlineExceeded (also Graph's timeout, as *graph.Client returns it) read as \"the request was sent, Graph has it\", and the bot records provisionally straight to storage"},
+		{Name: "SupersededButCompleted", Rule: "R2", New: NewSupersededButCompleted, Catches: []string{"P1", "P9", "P7", "P5"},
+			Mistake: "Start's Operation read before its error: a completed reply returned with ErrSuperseded (a Stop came while the request was out) is taken as \"fsm is behind Graph\", and the bot records provisionally, its flag set after the concurrent Stop had cleared it"},
 		{Name: "RetryBufferedFrames", Rule: "R1", New: NewRetryBufferedFrames, Catches: []string{"P7"},
 			Mistake: "Start retries 429/503/504 with backoff (allowed), and frames arriving meanwhile are kept and written under the leases of the recording once an attempt succeeds: media from before Graph's completed"},
 		// Pipelines.

@@ -115,6 +115,21 @@ func (c *Coverage) String() string {
 		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites)
 }
 
+// Warnings say what the run did not put to the test although it persisted
+// frames: not a failure (a correct bot may leave it untested), but a
+// reason to look.
+func (c *Coverage) Warnings() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	if c.FramesPersisted > 0 && c.StopsWithWrites == 0 {
+		out = append(out, "properties: warning: no Stop or Fail ran while one of the bot's writes held its lease, so the wait for writers before the report (R2) was not put to the test. "+
+			"The suite holds a write where it reaches env.Sink: a bot that keeps frames under the lease and hands them to env.Sink later (a buffer flushed by the hook or a timer) gives it nothing to hold. "+
+			"Hand env.Sink each frame while its lease is held, or run more cases (-rapid.checks)")
+	}
+	return out
+}
+
 // vacuous is an error when the run checked nothing that matters, or when
 // a stream not named as holding no media got bytes the suite never traced
 // a frame in.

@@ -84,6 +84,9 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 		t.Fatal(msg)
 	}
 	t.Logf("properties: %s", cov.String())
+	for _, w := range cov.Warnings() {
+		t.Log(w)
+	}
 	if err := cov.vacuous(o.untraced); err != nil {
 		t.Error(err)
 	}

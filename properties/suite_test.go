@@ -152,3 +152,20 @@ func TestRunSuiteNamesItsRunAfterTheFactory(t *testing.T) {
 		t.Fatalf("names %q and %q: want distinct, the first naming ReferenceBot", a, b)
 	}
 }
+
+// A run that persisted frames but never had a Stop meet a write holding
+// its lease warns that R2's wait was not put to the test; one that did, or
+// that persisted nothing (vacuous, an error of its own), does not.
+func TestCoverageWarnsWhenNoStopMetAWrite(t *testing.T) {
+	untested := &Coverage{Cases: 100, Confirmed: 60, FramesPersisted: 900}
+	if w := untested.Warnings(); len(w) != 1 || !strings.Contains(w[0], "R2") {
+		t.Errorf("no Stop met a write: warnings %q, want one naming R2", w)
+	}
+	tested := &Coverage{Cases: 100, Confirmed: 60, FramesPersisted: 900, StopsWithWrites: 3}
+	if w := tested.Warnings(); len(w) != 0 {
+		t.Errorf("Stops met writes: warnings %q, want none", w)
+	}
+	if w := (&Coverage{Cases: 100}).Warnings(); len(w) != 0 {
+		t.Errorf("nothing persisted: warnings %q, want none (vacuous says it)", w)
+	}
+}

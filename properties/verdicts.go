@@ -18,7 +18,7 @@ type SuiteVerdict struct {
 	Passed   bool
 	Duration time.Duration
 	// Output is what rapid printed: on failure, the violation and the
-	// shrunk case.
+	// shrunk case; then the run's warnings (Coverage.Warnings), if any.
 	Output string
 	// Coverage is what the run reached (all its cases, shrinking included).
 	Coverage *Coverage
@@ -70,7 +70,11 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 			v.Errorf("%v", err)
 		}
 	}
-	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: v.String(), Coverage: cov, FirstFailure: time.Duration(first.Load())}
+	out := v.String()
+	for _, w := range cov.Warnings() {
+		out += w + "\n"
+	}
+	return SuiteVerdict{Passed: !v.Failed(), Duration: time.Since(start), Output: out, Coverage: cov, FirstFailure: time.Duration(first.Load())}
 }
 
 // suiteName names a RunSuite run after its factory's function, so that a

@@ -18,8 +18,9 @@
 // and, end to end, at the real fsm.Registry and fsm.Machine talking to the
 // fake Graph of graph/graphtest through a real graph.Client. Each test
 // asserts the outcome a production bot needs: a forgery is refused (401,
-// or 503 when the keys cannot be had, 400 or 413 for a bad body) and nothing
-// is handed on, and the machine's persist gate stays closed, while a genuine
+// or 503 when the keys cannot be had or its kid is one the cached key set
+// lacks while the key set may not be fetched again, 400 or 413 for a bad
+// body) and nothing is handed on, and the machine's persist gate stays closed, while a genuine
 // control token, signed the same way, is accepted (so a refusal is never a
 // broken harness).
 //

@@ -93,11 +93,24 @@ func TestForgeriesNeverOpenTheGate(t *testing.T) {
 		"no tenant":                      genuineClaimsWith(map[string]any{"tid": nil})(now),
 	}
 	terminated := []byte(notificationsOf(fmt.Sprintf(`{"changeType":"deleted","resourceUrl":"/communications/calls/%s","resourceData":null}`, callID)))
+	// Tokens under a kid Microsoft's key set does not name get 503 (the
+	// validator may not fetch the key set again yet, and Graph delivers a
+	// 503 again): refused for now, never accepted. The first token with a
+	// signature to check fetches the key set; the other bot's token does
+	// that first, so that every answer below is the one of a cached set.
+	unknownKid := map[string]bool{"attacker key, jku": true, "attacker key, jwk": true}
+	if o := tg.send(t, []string{"Bearer " + forgedTokens["another bot"]}, ours, nil); o.status != http.StatusUnauthorized {
+		t.Errorf("another bot, first: status %d, want 401", o.status)
+	}
 	for name, tok := range forgedTokens {
+		want := http.StatusUnauthorized
+		if unknownKid[name] {
+			want = http.StatusServiceUnavailable
+		}
 		for _, body := range [][]byte{ours, terminated} {
 			o := tg.send(t, []string{"Bearer " + tok}, body, nil)
-			if o.status != http.StatusUnauthorized {
-				t.Errorf("%s: status %d, want 401", name, o.status)
+			if o.status != want {
+				t.Errorf("%s: status %d, want %d", name, o.status, want)
 			}
 		}
 	}

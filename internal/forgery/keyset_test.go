@@ -40,9 +40,10 @@ func TestKeyRotationDropsOldKeys(t *testing.T) {
 }
 
 // TestKeyRotationPicksUpNewKeys: a token under a kid published after the
-// validator's last fetch of the key set is refused (401, at once, no fetch)
-// until the refetch interval has passed since that fetch; then it makes one
-// fetch and the new key is accepted.
+// validator's last fetch of the key set is deferred (503 with Retry-After,
+// the seconds left in the refetch interval; at once, no fetch) until the
+// interval has passed since that fetch; then it makes one fetch and the new
+// key is accepted.
 func TestKeyRotationPicksUpNewKeys(t *testing.T) {
 	ms := newMicrosoft(t)
 	clock := newMovableClock()
@@ -53,9 +54,13 @@ func TestKeyRotationPicksUpNewKeys(t *testing.T) {
 		return compact("RS256", keys.rsaOther, jsonOf(header("RS256", "ms-rsa-2")), jsonOf(genuineClaims(clock.now())))
 	}
 	before := ms.jwksFetches.Load()
-	wantRefused(t, tg.bearer(t, next()), http.StatusUnauthorized, callback.RejectBadSignature)
+	if o := tg.bearer(t, next()); !isDeferred(o) || o.retryAfter != "300" {
+		t.Errorf("the new kid just after the fetch: got %v; want 503, %q, Retry-After \"300\"", o, callback.RejectUnknownKey)
+	}
 	clock.advance(callback.DefaultKeyRefetchInterval - time.Second)
-	wantRefused(t, tg.bearer(t, next()), http.StatusUnauthorized, callback.RejectBadSignature)
+	if o := tg.bearer(t, next()); !isDeferred(o) || o.retryAfter != "1" {
+		t.Errorf("the new kid a second before the interval passed: got %v; want 503, %q, Retry-After \"1\"", o, callback.RejectUnknownKey)
+	}
 	if n := ms.jwksFetches.Load() - before; n != 0 {
 		t.Errorf("the new kid within the refetch interval made %d JWKS fetches, want 0", n)
 	}
@@ -72,7 +77,8 @@ func TestKeyRotationPicksUpNewKeys(t *testing.T) {
 // has passed since the last fetch, so whoever can reach the callback URL
 // cannot make the bot fetch Microsoft's key set once per request (and wait
 // for it). go-oidc's RemoteKeySet, used before, fetched for every forgery:
-// 20 forgeries, 20 fetches.
+// 20 forgeries, 20 fetches. Within the interval each made-up kid is
+// deferred (503, Retry-After), never accepted.
 func TestForgeriesDoNotDriveKeyFetches(t *testing.T) {
 	ms := newMicrosoft(t)
 	tg := newTarget(t, ms)
@@ -80,12 +86,12 @@ func TestForgeriesDoNotDriveKeyFetches(t *testing.T) {
 	before := ms.jwksFetches.Load()
 	const forgeries = 20
 	for i := 0; i < forgeries; i++ {
-		wantRefused(t, tg.bearer(t, withHeader(fmt.Sprintf("attacker-%d", i), nil)(time.Now())), http.StatusUnauthorized, callback.RejectBadSignature)
+		wantDeferred(t, tg.bearer(t, withHeader(fmt.Sprintf("attacker-%d", i), nil)(time.Now())))
 	}
 	fetches := ms.jwksFetches.Load() - before
 	t.Logf("%d forged tokens made %d JWKS fetches", forgeries, fetches)
-	if fetches > 1 {
-		t.Fatalf("handler bug back: forged tokens drive JWKS fetches (%d forgeries, %d fetches, want at most 1 within the refetch interval)", forgeries, fetches)
+	if fetches != 0 {
+		t.Fatalf("handler bug back: forged tokens drive JWKS fetches (%d forgeries, %d fetches, want 0 within the refetch interval of the last fetch)", forgeries, fetches)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -92,15 +93,21 @@ func newTargetWith(t testing.TB, ms *microsoft, v *callback.Validator) *target {
 }
 
 // outcome is what one request came to: the status, the reason the handler
-// gave (empty when it accepted), and how many notifications it handed on.
+// gave (empty when it accepted), how many notifications it handed on, and
+// the reply's Retry-After (empty when none).
 type outcome struct {
-	status int
-	reason callback.RejectReason
-	handed int
+	status     int
+	reason     callback.RejectReason
+	handed     int
+	retryAfter string
 }
 
 func (o outcome) String() string {
-	return fmt.Sprintf("status %d, reason %q, %d handed on", o.status, o.reason, o.handed)
+	s := fmt.Sprintf("status %d, reason %q, %d handed on", o.status, o.reason, o.handed)
+	if o.retryAfter != "" {
+		s += fmt.Sprintf(", Retry-After %q", o.retryAfter)
+	}
+	return s
 }
 
 // send POSTs body with the given Authorization headers (none if empty) and
@@ -131,7 +138,7 @@ func (tg *target) send(t testing.TB, auth []string, body []byte, edit func(*http
 	resp.Body.Close()
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	o := outcome{status: resp.StatusCode, handed: len(tg.handed) - handedBefore}
+	o := outcome{status: resp.StatusCode, handed: len(tg.handed) - handedBefore, retryAfter: resp.Header.Get("Retry-After")}
 	if len(tg.rejects) > rejectsBefore {
 		o.reason = tg.rejects[len(tg.rejects)-1]
 	}
@@ -151,6 +158,23 @@ func wantRefused(t testing.TB, o outcome, status int, reason callback.RejectReas
 	if o.status != status || o.handed != 0 || (reason != "" && o.reason != reason) {
 		t.Errorf("got %v; want status %d, reason %q, nothing handed on", o, status, reason)
 	}
+}
+
+// wantDeferred fails unless o is a 503 with reason RejectUnknownKey and a
+// Retry-After of at least one whole second, that handed nothing on: the
+// answer to a token under a kid the cached key set lacks while the key set
+// may not be fetched again (Graph delivers it again later).
+func wantDeferred(t testing.TB, o outcome) {
+	t.Helper()
+	if !isDeferred(o) {
+		t.Errorf("got %v; want status 503, reason %q, Retry-After >= 1, nothing handed on", o, callback.RejectUnknownKey)
+	}
+}
+
+// isDeferred reports whether o is the answer wantDeferred wants.
+func isDeferred(o outcome) bool {
+	secs, err := strconv.Atoi(o.retryAfter)
+	return o.status == http.StatusServiceUnavailable && o.reason == callback.RejectUnknownKey && o.handed == 0 && err == nil && secs >= 1
 }
 
 // wantAccepted fails unless o is a 202 that handed on n notifications.

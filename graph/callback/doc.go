@@ -55,10 +55,14 @@
 // minutes by default, on the WithNow clock). Otherwise it is answered at
 // once, without a fetch:
 //
-//   - a kid the cache has, whose key does not verify the signature, or no
-//     kid at all: 401, a bad signature (RejectBadSignature);
-//   - a kid the cache lacks: 503 Service Unavailable with Retry-After, the
+//   - a kid the last fetched key set names (even for a key it skips as
+//     unusable, below) whose key does not verify the signature, or no kid
+//     at all: 401, a bad signature (RejectBadSignature);
+//   - a kid the last fetched key set does not name (a new key, a withdrawn
+//     one, or a made-up one): 503 Service Unavailable with Retry-After, the
 //     seconds until a fetch is allowed (at least 1), and RejectUnknownKey.
+//     A token whose kid is still not named by the key set a fetch just
+//     brought is refused, 401.
 //
 // Why 503 and not 401 for an unknown kid: Microsoft rotates its signing
 // keys, and a key first used within the interval after the last fetch is

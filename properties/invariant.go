@@ -100,13 +100,16 @@ var (
 				return ""
 			}
 			prev, replied := w.LastReply[e.Thread]
-			if replied && prev.Status != graph.StatusRecording && e.Status == graph.StatusRecording && prev.Outcome == OutcomeCompleted && w.StopAsked == "" {
+			if label := w.AttemptLabel[e.Thread]; replied && prev.Status != graph.StatusRecording && e.Status == graph.StatusRecording && prev.Outcome == OutcomeCompleted && label != "Stop" && label != "Fail" {
 				// The notRecording or failed report Graph accepted ended
 				// that attempt: a recording request after it is a new
 				// attempt (a bot that fails on a storage fault and starts
-				// again in the same handler), not the same one sent twice.
-				// Not in a Stop or Fail the bot was asked for: recording
-				// again there is the stop undone.
+				// again in the same handler, or a Start that first
+				// finishes a Stop whose report had failed), not the same
+				// one sent twice. Not in a Stop or Fail: recording again
+				// there is the stop undone. (The attempt's own label, not
+				// StopAsked, which lingers from an earlier Stop until the
+				// next recording request.)
 				return ""
 			}
 			if replied && prev.Retryable && prev.Status == e.Status {

@@ -59,6 +59,16 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 		{"Stop reports, then records again in the same handler", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
 			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeCompleted, "", false), request(rec, "c")}, "P3"},
 		{"recording twice in one handler", []Event{attempt("frame"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false), request(rec, "b")}, "P3"},
+		// A Stop whose report failed leaves the machine stopping; the next
+		// Start finishes that stop (notRecording, accepted) and asks to
+		// record: two attempts in one Start, not one sent twice, though
+		// the earlier Stop's request lingers in StopAsked
+		// (internal/roundseven's ReinviteStopsFirst).
+		{"a Start that first finishes a failed Stop", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeError, "500", false),
+			attempt("start"), request(graph.StatusNotRecording, "c"), replied(graph.StatusNotRecording, "c", OutcomeCompleted, "", false), request(rec, "d")}, ""},
+		{"a Fail that reports, then records", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("fail"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeCompleted, "", false), request(rec, "c")}, "P3"},
 	}
 	for _, c := range cases {
 		got := strings.Join(observeAll(c.events...), ",")

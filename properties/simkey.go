@@ -53,7 +53,7 @@ func (s *sim) key(b []byte) []byte {
 // not be.
 var worldMessageOnly = map[string]string{
 	"InFlightStatus": "P1 picks its message with it; every case it picks is a violation",
-	"AttemptLabel":   "names the attempt in P3's message",
+	"AttemptLabel":   "names the attempt in P3's message; P3's allowance asks only whether it is a Stop or Fail, which the thread's event in the key says",
 	"Persisted":      "counts bytes; no invariant compares it",
 	"Interval":       "numbers the confirmed intervals for P7, whose frames the model checker's writes do not carry (Event.Media is empty)",
 	"everRequested":  "P1 picks its message with it; both cases are violations",

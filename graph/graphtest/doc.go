@@ -81,6 +81,9 @@
 // wrong issuer, no tenant, no token, a malformed one, and a genuine token
 // replayed with another call's body). ForgedToken mints one for testing a
 // validator directly; Call.NotifyForged POSTs one; Send composes any
-// notification. A validator must answer 401 to every forgery whose
-// TokenValid is false.
+// notification. A validator must refuse every forgery whose TokenValid
+// is false: 401, except that one rate-limiting its key fetches may answer
+// ForgedUnknownKey 503 with Retry-After until it may fetch again (as
+// graph/callback does: the kid could be a key rotated in since its last
+// fetch).
 package graphtest

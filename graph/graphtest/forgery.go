@@ -13,8 +13,10 @@ import (
 )
 
 // Forgery names a way a notification's token is not what Graph's calling
-// service would send. A callback's validator must answer 401 to every
-// forgery except ForgedReplay, whose token is genuine (see there).
+// service would send. A callback's validator must refuse every forgery
+// except ForgedReplay, whose token is genuine (see there): with 401, or,
+// for ForgedUnknownKey, 503 with Retry-After while it may not fetch the
+// keys again yet.
 //
 // Forgeries are strings so that scripts (Fault.Forgery) can name them.
 type Forgery string
@@ -43,7 +45,8 @@ const (
 	// JWKS does not hold.
 	ForgedOtherKey Forgery = "otherKey"
 	// ForgedUnknownKey: RS256 signed by another key under a kid the JWKS
-	// does not hold (a validator refetches the keys, then rejects it).
+	// does not hold (a validator refetches the keys, then rejects it; one
+	// that may not fetch again yet answers 503 with Retry-After).
 	ForgedUnknownKey Forgery = "unknownKey"
 	// ForgedTampered: a genuine token for another app whose aud was
 	// rewritten to the bot's app ID, the original signature kept.

@@ -161,12 +161,12 @@ func TestOnlyAuthenticConfirmationOpensTheGate(t *testing.T) {
 			}
 			want := http.StatusAccepted
 			if !d.Forgery.TokenValid() {
-				want = http.StatusUnauthorized
+				want = refusedStatus(d.Forgery)
 			}
 			if delivered.StatusCode != want {
 				rt.Fatalf("notification %d (%s): callback answered %d, want %d", i, d, delivered.StatusCode, want)
 			}
-			if want == http.StatusUnauthorized && c.events.count() != eventsBefore {
+			if want != http.StatusAccepted && c.events.count() != eventsBefore {
 				rt.Fatalf("notification %d (%s) was refused, yet the machine saw %d events", i, d, c.events.count()-eventsBefore)
 			}
 

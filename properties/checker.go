@@ -14,11 +14,11 @@ import (
 
 // ModelResult is what one exhaustive run found.
 type ModelResult struct {
-	Config      ModelConfig
-	States      int
-	Transitions int
-	Depth       int
-	Duration    time.Duration
+	Config      ModelConfig   // the bounds it ran with
+	States      int           // distinct abstract states visited
+	Transitions int           // moves taken between them
+	Depth       int           // the longest shortest path, in moves
+	Duration    time.Duration // wall time
 	// Replays counts the machines built to replay a path from the start
 	// (the rest of the transitions went on from a paused machine).
 	Replays int
@@ -64,10 +64,10 @@ type node struct {
 
 // Counterexample is a shortest path to a violation.
 type Counterexample struct {
-	Moves      []string
-	Events     []Event
-	Violations []Violation
-	states     []int // node ids along the path, for the DOT highlight
+	Moves      []string    // the path's moves, in order
+	Events     []Event     // what the suite observed along it
+	Violations []Violation // what the last move broke
+	states     []int       // node ids along the path, for the DOT highlight
 }
 
 // String prints the counterexample for a person: the moves, the events

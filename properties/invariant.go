@@ -12,8 +12,8 @@ import (
 // report all use these same values.
 type Invariant struct {
 	ID   string // P1..P10
-	Name string
-	Rule string
+	Name string // a name in one word, e.g. NoPersistOutsideConfirmedRecording
+	Rule string // the rule, as a sentence
 	// check looks at one event against the world before it; a non-empty
 	// result is a violation.
 	check func(w *World, e Event) string
@@ -60,9 +60,9 @@ func Invariants() []Invariant { return []Invariant{P1, P2, P3, P4, P5, P6, P7, P
 
 // Violation is an invariant broken by one event.
 type Violation struct {
-	Invariant Invariant
-	Event     Event
-	Detail    string
+	Invariant Invariant // the invariant broken
+	Event     Event     // the event that broke it
+	Detail    string    // what was wrong, in words
 }
 
 // Error names the invariant, the event and what was wrong.
@@ -111,7 +111,7 @@ var eventNames = [...]string{"request", "reply", "update", "write-begin", "write
 
 // Event is one observation.
 type Event struct {
-	Kind    EventKind
+	Kind    EventKind    // what happened
 	Status  graph.Status // requests and replies
 	Outcome Outcome      // replies and updates
 	// Reply says what Graph answered beyond the outcome ("429
@@ -197,23 +197,23 @@ func (e Event) replyText() string {
 // event by event, and every invariant is checked on every event against
 // the world just before it.
 type World struct {
-	Confirmed            bool    // the latest recording request is confirmed (reply or update)
-	LastRecordingOutcome Outcome // of the latest recording request
-	Reported             bool    // notRecording or failed sent since the latest recording request
-	LastReport           graph.Status
-	Ended                bool
-	InFlight             int
-	InFlightStatus       graph.Status
-	Writing              int
-	UnflushedWrites      bool
+	Confirmed            bool           // the latest recording request is confirmed (reply or update)
+	LastRecordingOutcome Outcome        // of the latest recording request
+	Reported             bool           // notRecording or failed sent since the latest recording request
+	LastReport           graph.Status   // the status of the latest notRecording or failed sent
+	Ended                bool           // the call ended (CallEnded was delivered)
+	InFlight             int            // requests sent and not yet answered
+	InFlightStatus       graph.Status   // the status of the latest of them
+	Writing              int            // writes under way: begun, not yet ended
+	UnflushedWrites      bool           // a write ended since the recording-ended hook last flushed
 	RequestsThisAttempt  map[int]int    // per thread of events
 	LastReply            map[int]Event  // per thread: the latest reply in this attempt
 	AttemptLabel         map[int]string // per thread: the attempt under way
-	Introspecting        bool
-	Concurrent           bool   // another attempt runs alongside: requests cannot be told apart
-	Persisted            int    // bytes
-	Interval             int    // confirmed recording intervals so far; the current one while Confirmed
-	StopAsked            string // "Stop" or "Fail" once the bot was asked to, until a new recording request
+	Introspecting        bool           // the bot's Introspect runs: no request may be sent
+	Concurrent           bool           // another attempt runs alongside: requests cannot be told apart
+	Persisted            int            // bytes
+	Interval             int            // confirmed recording intervals so far; the current one while Confirmed
+	StopAsked            string         // "Stop" or "Fail" once the bot was asked to, until a new recording request
 
 	// EndedReturned: the bot's CallEnded returned (the rapid suite's sink
 	// writes count as after the end of the call from then on).

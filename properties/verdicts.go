@@ -15,8 +15,8 @@ import (
 
 // SuiteVerdict is one run of the rapid suite, as a report shows it.
 type SuiteVerdict struct {
-	Passed   bool
-	Duration time.Duration
+	Passed   bool          // no violation, not vacuous
+	Duration time.Duration // the whole run, shrinking included
 	// Output is what rapid printed: on failure, the violation and the
 	// shrunk case; then the run's warnings (Coverage.Warnings), if any.
 	Output string
@@ -88,15 +88,16 @@ func suiteName(newBot Factory) string {
 
 // MutantVerdict says whether the checkers caught one seeded bug.
 type MutantVerdict struct {
-	Name string
-	Bug  string
+	Name string // the seeded bug's name
+	Bug  string // what the bug does, in words
 	// ModelKilled: the model checker found a violation; Invariant names
 	// the first one broken and Moves is the shortest path's length.
 	ModelKilled bool
 	Invariant   string
 	Moves       int
-	States      int
-	// RapidKilled is set when the rapid suite was run too.
+	States      int // the states the model checker explored
+	// RapidRun is set when the rapid suite was run too, and RapidKilled
+	// when it failed.
 	RapidRun    bool
 	RapidKilled bool
 }

@@ -20,27 +20,39 @@ import (
 // with the identifiers a reviewer or Microsoft support needs, chained to
 // the line before it by that line's SHA-256.
 type AuditRecord struct {
-	Seq uint64 `json:"seq"`
+	Seq uint64 `json:"seq"` // the line's number in the trail, from 1
 	// Time is when the line was written; it never goes back within a trail.
-	Time            time.Time `json:"time"`
-	CallID          string    `json:"callId"`
-	Kind            EventKind `json:"kind"`
-	Trigger         string    `json:"trigger,omitempty"`
-	From            string    `json:"from,omitempty"`
-	To              string    `json:"to,omitempty"`
-	Attempt         uint64    `json:"attempt,omitempty"`
-	Status          string    `json:"status,omitempty"`
-	ClientContext   string    `json:"clientContext,omitempty"`
-	ClientRequestID string    `json:"clientRequestId,omitempty"`
-	RequestID       string    `json:"requestId,omitempty"`
-	OperationID     string    `json:"operationId,omitempty"`
+	Time    time.Time `json:"time"`
+	CallID  string    `json:"callId"`            // the call the machine guards
+	Kind    EventKind `json:"kind"`              // what happened (the Event's kind)
+	Trigger string    `json:"trigger,omitempty"` // the transition under way (Start, Stop...; Recover for a recovery's records)
+	From    string    `json:"from,omitempty"`    // a transition's source state
+	To      string    `json:"to,omitempty"`      // and its destination
+	// Attempt numbers the recording attempts of the trail (each recording
+	// request begins one); every record carries the attempt under way.
+	Attempt uint64 `json:"attempt,omitempty"`
+	// Status is the status a request reported (recording, notRecording,
+	// failed), on the request and on its outcome; ClientContext the
+	// request's clientContext.
+	Status        string `json:"status,omitempty"`
+	ClientContext string `json:"clientContext,omitempty"`
+	// ClientRequestID and RequestID identify the HTTP exchange (the
+	// client-request-id sent, the request-id Graph answered), and
+	// OperationID the operation Graph returned: what Microsoft support
+	// asks for.
+	ClientRequestID string `json:"clientRequestId,omitempty"`
+	RequestID       string `json:"requestId,omitempty"`
+	OperationID     string `json:"operationId,omitempty"`
 	// OperationStatus is the operation's status in a reply, update or
 	// authorization; empty when no operation came back (an HTTP error).
 	OperationStatus string `json:"operationStatus,omitempty"`
 	// ResultInfo is a failed operation's resultInfo (code/subcode: message).
 	ResultInfo string `json:"resultInfo,omitempty"`
-	GateOpen   *bool  `json:"gateOpen,omitempty"`
-	Epoch      uint64 `json:"epoch,omitempty"`
+	// GateOpen is set on a gate record: true when the gate opened, false
+	// when it closed; Epoch is the gate's epoch then (on an authorization
+	// too: the epoch the attempt may open).
+	GateOpen *bool  `json:"gateOpen,omitempty"`
+	Epoch    uint64 `json:"epoch,omitempty"`
 	// HTTPAttempt, HTTPMethod, HTTPStatus and RetryAfter describe one HTTP
 	// attempt (kind http-attempt; HTTPStatus also on a reply that was an
 	// HTTP error). HTTPStatus 0 on an attempt: no reply came.
@@ -58,7 +70,8 @@ type AuditRecord struct {
 	Via    string `json:"via,omitempty"`
 	Issuer string `json:"issuer,omitempty"`
 	Tenant string `json:"tenant,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// Error is the error of an outcome, an update or a hook, in words.
+	Error string `json:"error,omitempty"`
 	// Prev is the hex SHA-256 of the previous line (without its newline);
 	// the first line's Prev is the hash of the call ID.
 	Prev string `json:"prev"`

@@ -44,9 +44,9 @@ const (
 // Event is one step of the machine, for observers (WithObserver): logs,
 // audit trails and tests that check the order of things.
 type Event struct {
-	Kind   EventKind
-	Time   time.Time
-	CallID string
+	Kind   EventKind // what happened
+	Time   time.Time // when the machine emitted it
+	CallID string    // the call the machine guards
 	// Trigger is the trigger whose transition caused the event: every
 	// event names one.
 	Trigger Trigger

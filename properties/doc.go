@@ -70,10 +70,13 @@
 // when it arrived and what the call was doing then.
 //
 // Media encoded as base64 (either alphabet) or hex is traced too: the sink
-// decodes such runs and looks inside. What cannot be traced: only what
-// reaches env.Sink is judged (a bot that also writes elsewhere is judged
-// on none of that); bytes a bot encrypts, compresses or scrambles before
-// env.Sink hide their canaries,
+// decodes such runs and looks inside; so is media compressed as gzip or
+// zlib members (a compressed lead-in beside plain frames), which the sink
+// inflates, a member cut short at the end of a write included. What
+// cannot be traced: only what reaches env.Sink is judged (a bot that also
+// writes elsewhere is judged on none of that); bytes a bot encrypts,
+// scrambles, transcodes (say, to mu-law) or compresses as raw deflate (no
+// header to find) before env.Sink hide their canaries,
 // and so does a frame cut into writes shorter than its canary (hand the
 // Sink the plaintext, in whole frames, as your storage layer would receive
 // it: a run fails as vacuous if no frame was traced at all, or if some

@@ -316,7 +316,12 @@ func payload(n, stream, variant int) []byte {
 // enough to hold a canary once decoded.
 var encodedRun = regexp.MustCompile(`[A-Za-z0-9+/_-]{12,}={0,2}`)
 
-func findCanaries(p []byte) []string {
+func findCanaries(p []byte) []string { return findCanariesIn(p, true) }
+
+// findCanariesIn is findCanaries, inflating compressed members only if
+// inflate is set: a member inside a member is inflated, one more level is
+// not (a nest of compressed members must not multiply the work).
+func findCanariesIn(p []byte, inflate bool) []string {
 	ms := canaryPattern.FindAll(p, -1)
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
@@ -329,6 +334,12 @@ func findCanaries(p []byte) []string {
 			for _, m := range canaryPattern.FindAll(dec, -1) {
 				out = append(out, strings.ToLower(string(m)))
 			}
+		}
+	}
+	// Compressed media (gzip, zlib) too, and what it holds encoded.
+	if inflate {
+		for _, inflated := range inflatedMembers(p) {
+			out = append(out, findCanariesIn(inflated, false)...)
 		}
 	}
 	return out

@@ -49,9 +49,9 @@ var alwaysCompleted = fsm.UpdaterFunc(func(_ context.Context, _ string, _ graph.
 // TestGzipLeadInHidesCanaries shows GzipLeadIn's Miss on fakes: frames
 // heard before Start are refused by the gate, and the first frame of the
 // recording is preceded by a gzip member that holds them. Their words are
-// not in the bytes persisted (the suite, which reads plain text, base64
-// and hex, sees nothing there), but inflating the member gives them back:
-// the bug is real, and only the tracer misses it.
+// not in the bytes persisted as plain text, but inflating the member gives
+// them back: the bug is real (the suite's sink now inflates gzip and zlib
+// members to find them; it read only plain text, base64 and hex before).
 func TestGzipLeadInHidesCanaries(t *testing.T) {
 	ctx := context.Background()
 	sink := &recordingSink{}

@@ -1,0 +1,68 @@
+package properties
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+)
+
+// Media a bot compresses before env.Sink (a lead-in gzipped "because it is
+// the bulky part", a zlib-packed archive) keeps its canaries once inflated.
+// The sink looks for the two formats that announce themselves, gzip and
+// zlib, at every place in a write where their header could start, and
+// inflates what follows. Raw deflate has no header and stays untraceable,
+// as does encryption.
+const (
+	// maxInflated bounds what one member may inflate to: a bot's media
+	// in a case is far smaller, and a compression bomb must not stall
+	// the suite.
+	maxInflated = 4 << 20
+	// maxMembers bounds the places tried in one write: zlib's two-byte
+	// header also turns up by chance in binary media.
+	maxMembers = 32
+)
+
+// inflatedMembers returns what each gzip or zlib member that starts in p
+// inflates to, as far as it goes: a member cut short at the end of p (the
+// rest in a later write) gives what its first part holds.
+func inflatedMembers(p []byte) [][]byte {
+	var out [][]byte
+	tried := 0
+	for i := 0; i+2 < len(p) && tried < maxMembers; i++ {
+		var open func(io.Reader) (io.Reader, error)
+		switch {
+		case p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8: // gzip, deflate
+			open = func(r io.Reader) (io.Reader, error) {
+				z, err := gzip.NewReader(r)
+				if err != nil {
+					return nil, err
+				}
+				z.Multistream(false)
+				return z, nil
+			}
+		case zlibHeader(p[i], p[i+1]):
+			open = func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) }
+		default:
+			continue
+		}
+		tried++
+		r, err := open(bytes.NewReader(p[i:]))
+		if err != nil {
+			continue
+		}
+		// A member cut short or corrupt still gives what it inflated
+		// before the error.
+		b, _ := io.ReadAll(io.LimitReader(r, maxInflated))
+		if len(b) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// zlibHeader reports whether a and b open a zlib stream: deflate with a
+// window of at most 32 KiB, no preset dictionary, and the header's check.
+func zlibHeader(a, b byte) bool {
+	return a&0x0f == 8 && a>>4 <= 7 && b&0x20 == 0 && (uint16(a)<<8|uint16(b))%31 == 0
+}

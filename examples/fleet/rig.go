@@ -119,9 +119,12 @@ func newRig(ctx context.Context, calls int, requestMetrics bool, journalDir stri
 	}
 	r.registry, err = fsm.NewRegistry(func(callID string) (*fsm.Machine, error) {
 		c := r.calls[callID]
-		opts, err := r.trailFor(callID)
+		opts, trail, err := r.trailFor(callID)
 		if err != nil {
 			return nil, err
+		}
+		if c != nil {
+			c.trail = trail
 		}
 		return fsm.New(callID, r.client, append(opts, fsm.WithObserver(func(e fsm.Event) {
 			obs(e)
@@ -254,28 +257,30 @@ func (r *rig) delivered(d graphtest.Delivery) {
 }
 
 // trailFor gives a new machine its journal trail, if the rig keeps one.
-func (r *rig) trailFor(callID string) ([]fsm.Option, error) {
+func (r *rig) trailFor(callID string) ([]fsm.Option, *os.File, error) {
 	if r.journal == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	f, err := r.journal.Create(callID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.trailsMu.Lock()
 	r.trails = append(r.trails, f)
 	r.trailsMu.Unlock()
-	return []fsm.Option{fsm.WithAuditTrail(f)}, nil
+	return []fsm.Option{fsm.WithAuditTrail(f)}, f, nil
 }
 
-// closeTrails closes the journal's trail files; every machine must have
-// ended (nothing writes to them any more).
+// closeTrails closes the journal's trail files a call has not closed
+// already (see closeTrail); every machine must have ended.
 func (r *rig) closeTrails() error {
 	r.trailsMu.Lock()
 	defer r.trailsMu.Unlock()
 	var errs []error
 	for _, f := range r.trails {
-		errs = append(errs, f.Close())
+		if err := f.Close(); !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
 	}
 	r.trails = nil
 	return errors.Join(errs...)

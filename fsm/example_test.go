@@ -30,6 +30,7 @@ func ExampleMachine() {
 		panic(err)
 	}
 	media := m.Gate().Writer(&file) // every write goes through the gate
+	defer media.Close()             // unregister it when the stream ends (open writers pile up)
 
 	_, err = media.Write([]byte("too early "))
 	fmt.Println("before Start:", errors.Is(err, fsm.ErrGateClosed))

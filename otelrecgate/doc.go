@@ -45,7 +45,7 @@
 //	recgate.gate.open                up-down    gates open now: calls whose media may be persisted
 //	recgate.gate.open.duration       histogram  seconds from Graph's confirmation to Stop, Fail or the end
 //	recgate.frames.persisted         counter
-//	recgate.frames.refused           counter    recgate.reason: gate_closed, stream_busy, other
+//	recgate.frames.refused           counter    recgate.reason: gate_closed, stream_closed, stream_busy, other
 //	recgate.notifications.rejected   counter    recgate.reason: callback.RejectReason
 //	recgate.notifications.ignored    counter    recgate.reason: fsm.IgnoreReason
 //

@@ -7,7 +7,7 @@
 // This round looks at:
 //
 //   - fsm's Gate.Writer and Stream lifecycle: Streams rotated per
-//     recording while a recorder keeps the first one (ErrStreamBusy read
+//     recording while a recorder keeps the first one (ErrStreamClosed read
 //     as "the gate is open"); io.MultiWriter with the archive before the
 //     gated writer; a retry wrapper that writes a frame refused with
 //     ErrGateClosed once the gate has opened; rotation done right

@@ -25,7 +25,7 @@ func Bugs() []Bug {
 	return []Bug{
 		// fsm.Gate.Writer and Stream lifecycle.
 		{Name: "StaleStreamBusyWrite", Rule: "R1", New: NewStaleStreamBusyWrite, Catches: []string{"P1", "P7", "P9"},
-			Mistake: "Streams rotated per recording (the hook closes them) while each recorder keeps the first one; its Acquire then says ErrStreamBusy, which the recorder reads as \"someone holds a lease, so the gate is open\" and writes without one"},
+			Mistake: "Streams rotated per recording (the hook closes them) while each recorder keeps the first one; its Acquire then says ErrStreamClosed, which the recorder reads, as it reads ErrStreamBusy, as \"someone holds a lease, so the gate is open\" and writes without one"},
 		{Name: "MultiWriterArchiveFirst", Rule: "R1", New: NewMultiWriterArchiveFirst, Catches: []string{"P1", "P7"},
 			Mistake: "io.MultiWriter(archive, Gate.Writer): the order of TeeAfterGate reversed so that \"the archive is written only if the gated write could\"; MultiWriter writes in order, so the archive gets every frame first"},
 		{Name: "RetryClosedWrite", Rule: "R1", New: NewRetryClosedWrite, Catches: []string{"P7"},

@@ -14,15 +14,17 @@ import (
 // every recording (the hook closes them, a successful Start makes new
 // ones), while each stream's recorder keeps the Stream it was given when
 // the call began. From the second recording on, that Stream is closed, so
-// Acquire returns ErrStreamBusy; and the recorder reads ErrStreamBusy as
-// "another write of this stream holds a lease, so the gate is open" and
-// writes without one.
+// Acquire returns ErrStreamClosed; and the recorder reads ErrStreamBusy and
+// ErrStreamClosed alike as "this stream is taken, so the gate is open" and
+// writes without a lease.
 //
 // Why a team does it: ErrStreamBusy showed up in production when two
 // frames of one stream overlapped, during recordings; dropping audio then
 // was a customer complaint, and "busy means someone is writing, so we are
-// recording" looked safe. The per-recording rotation came later, from
-// another engineer, who did not know the recorder kept its own pointer.
+// recording" looked safe. When fsm split ErrStreamClosed out of
+// ErrStreamBusy, the upgrade added it to the same branch. The
+// per-recording rotation came later, from another engineer, who did not
+// know the recorder kept its own pointer.
 func NewStaleStreamBusyWrite(env *properties.Env) (properties.Bot, error) {
 	b := &staleStreamBot{}
 	base, err := newFSMBot(env, func(context.Context, fsm.Trigger) error {
@@ -61,7 +63,7 @@ type recorder struct {
 func (r *recorder) write(p []byte) error {
 	lease, err := r.s.Acquire()
 	switch {
-	case errors.Is(err, fsm.ErrStreamBusy):
+	case errors.Is(err, fsm.ErrStreamBusy), errors.Is(err, fsm.ErrStreamClosed):
 		_, err = r.sink.Write(r.stream, p) // "busy: the gate must be open"
 		return err
 	case err != nil:
@@ -189,7 +191,7 @@ func (b *retryBot) Frame(_ context.Context, stream int, payload []byte) error {
 // NewRotatedStreams builds a correct bot that re-creates its Streams for
 // every recording, as StaleStreamBusyWrite does, but reads the current
 // Stream under the lock at every frame; a frame that still got the old,
-// closed one sees ErrStreamBusy and is dropped.
+// closed one sees ErrStreamClosed and is dropped.
 func NewRotatedStreams(env *properties.Env) (properties.Bot, error) {
 	b := &rotatedBot{}
 	base, err := newFSMBot(env, func(context.Context, fsm.Trigger) error {

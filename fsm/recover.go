@@ -232,7 +232,7 @@ func recoverCall(ctx context.Context, c *CallRecovery, a *trailAppender, u Updat
 		return
 	}
 	if hookErr != nil {
-		fail(RecoveryHookFailed, fmt.Errorf("the recovery hook failed, so failed is not reported: %w", hookErr))
+		fail(RecoveryHookFailed, fmt.Errorf("the recovery hook failed, so failed is not reported: %w; fix what the hook needs, and the next Recover runs it again", hookErr))
 		return
 	}
 	cc, err := recoveryContext()

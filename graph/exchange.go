@@ -69,7 +69,7 @@ const (
 //go:noinline
 func (c *Client) awaitRetry(ctx context.Context, attempt int, flags attemptFlags, wait time.Duration, clientRequestID string, err error) (attemptFlags, error) {
 	if attempt >= c.maxAttempts {
-		return 0, fmt.Errorf("graph: gave up after %d attempts: %w", attempt, err)
+		return 0, fmt.Errorf("graph: gave up after %d attempts (graph.WithMaxAttempts): %w; Graph stayed throttled or unreachable: try again later, or allow more attempts", attempt, err)
 	}
 	var ge *Error
 	if errors.As(err, &ge) && ge.StatusCode == http.StatusUnauthorized {

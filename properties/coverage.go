@@ -14,6 +14,9 @@ import (
 type caseStats struct {
 	framesSent      atomic.Int64
 	stopsWithWrites atomic.Int64 // a Stop or Fail run while a write held its lease
+	stalls          atomic.Int64 // storage stalls begun
+	stalledWrites   atomic.Int64 // writes a stall held
+	bursts          atomic.Int64 // frames steps of more than 4 frames
 }
 
 // caseCoverage is what one case reached.
@@ -23,6 +26,9 @@ type caseCoverage struct {
 	framesPersisted int // frames traced in persisted bytes
 	bytes           int
 	stopsWithWrites int
+	stalls          int
+	stalledWrites   int
+	bursts          int
 	intervals       int
 	// streamBytes and streamTraced are, per Sink stream, the bytes
 	// persisted and whether a frame was traced in them.
@@ -36,6 +42,9 @@ func (r *runner) coverage() caseCoverage {
 		confirmed:       w.Interval > 0,
 		framesSent:      int(r.env.stats.framesSent.Load()),
 		stopsWithWrites: int(r.env.stats.stopsWithWrites.Load()),
+		stalls:          int(r.env.stats.stalls.Load()),
+		stalledWrites:   int(r.env.stats.stalledWrites.Load()),
+		bursts:          int(r.env.stats.bursts.Load()),
 		bytes:           w.Persisted,
 		intervals:       w.Interval,
 	}
@@ -78,6 +87,10 @@ type Coverage struct {
 	// StopsWithWrites counts Stops and Fails the suite ran while a write
 	// held its lease.
 	StopsWithWrites int
+	// Stalls counts storage stalls (every write held until the next
+	// event), StalledWrites the writes they held, and Bursts the frames
+	// steps of more than 4 frames (up to 64 on one stream).
+	Stalls, StalledWrites, Bursts int
 	// StreamBytes counts, per Sink stream, the bytes persisted; TracedStreams
 	// says on which streams a frame was ever traced.
 	StreamBytes   map[int]int
@@ -96,6 +109,9 @@ func (c *Coverage) add(k caseCoverage) {
 	c.FramesPersisted += k.framesPersisted
 	c.Bytes += k.bytes
 	c.StopsWithWrites += k.stopsWithWrites
+	c.Stalls += k.stalls
+	c.StalledWrites += k.stalledWrites
+	c.Bursts += k.bursts
 	if c.StreamBytes == nil {
 		c.StreamBytes, c.TracedStreams = map[int]int{}, map[int]bool{}
 	}
@@ -111,8 +127,8 @@ func (c *Coverage) add(k caseCoverage) {
 func (c *Coverage) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease",
-		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites)
+	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts",
+		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts)
 }
 
 // Warnings say what the run did not put to the test although it persisted

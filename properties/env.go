@@ -151,6 +151,9 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 		return len(p), nil
 	}
 	if r := e.run; r != nil {
+		r.active.Add(1)
+		defer r.active.Add(-1)
+		r.waitOutStall(media)
 		r.holdWhileStopping()
 		r.slowStorage()
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,13 @@ type runner struct {
 	// ending closes when the Stop, Fail or CallEnded the suite is playing
 	// as a step returns (nil when none runs).
 	ending chan struct{}
+	// stall is the storage stall, if one runs (see storageStall); active
+	// counts the Sink writes under way that no stall holds.
+	stall  storageStall
+	active atomic.Int64
+	// suiteWaits counts the suite's own waits inside bot calls (see
+	// backgroundWatch).
+	suiteWaits atomic.Int64
 }
 
 // slowStorageLatency is how long, at most, the suite's storage takes to
@@ -151,6 +159,13 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 		run()
 	} else {
 		done := make(chan struct{})
+		// A bot call other than a frame ends a storage stall: its held
+		// writes are released in turn while the call runs.
+		var held []*heldWrite
+		if !strings.HasPrefix(what, "Frame") {
+			held = r.takeStall()
+		}
+		var gid atomic.Uint64
 		if what == "Stop" || what == "Fail" || what == "CallEnded" {
 			r.mu.Lock()
 			r.ending = done
@@ -161,7 +176,16 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 				r.mu.Unlock()
 			}()
 		}
-		go func() { defer close(done); run() }()
+		go func() { defer close(done); gid.Store(goid()); run() }()
+		r.releaseInTurn(held, done, func() uint64 {
+			g := gid.Load()
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if r.inBot[g] {
+				return g
+			}
+			return 0
+		})
 		select {
 		case <-done:
 		case <-time.After(r.opts.timeout + r.opts.timeout/4):
@@ -236,6 +260,11 @@ type watched struct {
 
 // backgroundWatch is background, and hands the goroutine to watch first.
 func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
+	// While it waits here, the bot call that asked for it (a Stop whose
+	// hook flushes) waits for the suite, not for the bot: a storage stall
+	// must not take it as blocked.
+	r.suiteWaits.Add(1)
+	defer r.suiteWaits.Add(-1)
 	var id atomic.Uint64
 	done := make(chan struct{})
 	r.mu.Lock()
@@ -267,16 +296,7 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 // deliver sends frames on the given streams, one after the other.
 func (r *runner) deliver(streams []int, inline bool) {
 	for _, s := range streams {
-		n := int(r.frames.Add(1))
-		v := 0
-		if r.variant[n] {
-			v = 1
-		}
-		p := payload(n, s, v)
-		r.env.arrive(n, s, canary(n, v))
-		r.env.stats.framesSent.Add(1)
-		stream := s
-		r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error { return r.bot.Frame(ctx, stream, p) })
+		r.deliverFrame(int(r.frames.Add(1)), s, inline)
 	}
 }
 
@@ -368,6 +388,7 @@ func (r *runner) duringFlush() {
 // play runs every step, checking after each; it returns the violations,
 // or a failure (hang, panic) that ends the case.
 func (r *runner) play(ctx context.Context) ([]Violation, string) {
+	defer r.endStallNow() // a case cut short releases what a stall holds
 	ended := false
 	for i := range r.sc.steps {
 		st := &r.sc.steps[i]
@@ -386,13 +407,38 @@ func (r *runner) play(ctx context.Context) ([]Violation, string) {
 func (r *runner) step(st *step, ended *bool) {
 	env := r.env
 	label := st.kind.String()
+	stalled := false
 	switch st.kind {
 	case stepFrames:
+		if st.stall {
+			r.beginStall()
+		}
+		if stalled = r.stalled(); stalled {
+			// No Stop during the first write: the write is held.
+			env.observe(Event{Kind: EvAttempt, Label: "frame"})
+			r.deliverStalled(st.frames)
+			break
+		}
+		if len(st.frames) > 4 {
+			r.env.stats.bursts.Add(1)
+		}
+		burst := len(st.frames) > 4
 		r.mu.Lock()
 		r.during, r.whileDraining = st.duringWrite, st.whileDraining
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: "frame"})
-		r.deliver(st.frames, false)
+		if burst {
+			// Each frame of a burst is an event of its own (P3 counts a
+			// bot's requests per event).
+			for i, fs := range st.frames {
+				if i > 0 {
+					env.observe(Event{Kind: EvAttempt, Label: "frame"})
+				}
+				r.deliver([]int{fs}, false)
+			}
+		} else {
+			r.deliver(st.frames, false)
+		}
 		r.mu.Lock()
 		r.during, r.whileDraining = "", nil
 		r.mu.Unlock()
@@ -442,7 +488,7 @@ func (r *runner) step(st *step, ended *bool) {
 	r.stopping = nil // it has returned: writes need not wait for it
 	r.mu.Unlock()
 	r.lookAtGate()
-	if st.kind == stepStop || st.kind == stepFail || st.kind == stepCallEnded || st.duringWrite != "" || st.concurrent != "" {
+	if st.kind == stepStop || st.kind == stepFail || st.kind == stepCallEnded || (st.duringWrite != "" && !stalled) || st.concurrent != "" {
 		// Writes that a bot left to other goroutines land now, while the
 		// world still says what Stop or the end of the call made it.
 		quiesce(r.opts.grace, r.baseline)
@@ -485,6 +531,10 @@ func (r *runner) waitBackground() {
 // then a bounded grace period, judging every write that lands.
 func (r *runner) finish() {
 	r.env.observe(Event{Kind: EvQuiet, Label: "end of case"})
+	// Storage catches up first: Close must not run beside frames the
+	// suite is still delivering.
+	r.endStallNow()
+	r.waitBackground()
 	if c, ok := r.bot.(Closer); ok {
 		r.call("Close", false, c.Close)
 	}

@@ -61,6 +61,9 @@ type step struct {
 	concurrent string
 	// frames are the streams of a burst (stepFrames).
 	frames []int
+	// stall: storage stalls before this step's frames, until the next
+	// event that is not a frame (see storageStall).
+	stall bool
 	// duringWrite is "stop" or "fail", run while the burst's first write is
 	// under way.
 	duringWrite string
@@ -194,6 +197,13 @@ func drawScenario(t *rapid.T) scenario {
 				sc.steps = append(sc.steps, step{kind: stepStart, replies: []reply{replyCompleted}},
 					step{kind: stepFrames, frames: all})
 			}
+		case st.kind == stepFrames && st.stall:
+			// A stall shows a write Stop does not wait for only if it
+			// ends at a Stop (or Fail): drawn alone, the next event is
+			// as often a Start or an update.
+			if rapid.IntRange(0, 1).Draw(t, at+": a Stop ends the stall? (0: yes)") == 0 {
+				sc.steps = append(sc.steps, step{kind: stepStop, replies: []reply{replyCompleted}})
+			}
 		case (st.kind == stepStop || st.kind == stepFail) && pending:
 			// Graph's completed for an attempt the bot has just stopped is
 			// the late notification a real call delivers; a bot that opens
@@ -239,7 +249,19 @@ func drawStep(t *rapid.T, at string, streams int) step {
 	}
 	switch st.kind {
 	case stepFrames:
-		st.frames = drawStreams(t, at+" frames", streams, 1, 4)
+		st.stall = rapid.IntRange(0, 7).Draw(t, at+": storage stalls first? (7: yes)") == 7
+		if (st.stall && rapid.IntRange(0, 1).Draw(t, at+": a burst on one stream? (0: yes)") == 0) ||
+			(!st.stall && rapid.IntRange(0, 15).Draw(t, at+": a burst on one stream? (15: yes)") == 15) {
+			// Storage that falls behind fills bounded queues only if
+			// media comes faster: up to 64 frames (1.3 s of audio).
+			n := rapid.IntRange(5, 64).Draw(t, at+": burst: how many frames")
+			s := rapid.IntRange(0, streams-1).Draw(t, at+": burst: which stream")
+			for range n {
+				st.frames = append(st.frames, s)
+			}
+		} else {
+			st.frames = drawStreams(t, at+" frames", streams, 1, 4)
+		}
 		if rapid.IntRange(0, 7).Draw(t, at+": Stop or Fail during the first write?") == 7 {
 			st.duringWrite = rapid.SampledFrom([]string{"stop", "fail"}).Draw(t, at+": which")
 			st.whileDraining = drawStreams(t, at+" frames while it waits for that write", streams, 1, 2)

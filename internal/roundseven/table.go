@@ -40,8 +40,7 @@ func Bugs() []Bug {
 		{Name: "BatchFlushAfterRelease", Rule: "R2", New: NewBatchFlushAfterRelease, Catches: []string{"P1", "P2"},
 			Mistake: "batches of three frames admitted under a lease; a full batch is written after the lease is released (\"never hold the gate across storage\"), so a concurrent Stop reports before it lands"},
 		{Name: "QueueFullFallback", Rule: "R2", New: NewQueueFullFallback, Catches: []string{"P1", "P2"},
-			Mistake: "a writer goroutine per stream, each frame queued with its lease (correct), but when the 32-frame queue is full the handler releases the lease and writes the frame itself (\"never drop audio, never hold the gate across slow storage\"): a write Stop does not wait for",
-			Miss:    missQueueFull},
+			Mistake: "a writer goroutine per stream, each frame queued with its lease (correct), but when the 32-frame queue is full the handler releases the lease and writes the frame itself (\"never drop audio, never hold the gate across slow storage\"): a write Stop does not wait for (caught since the suite draws storage stalls and bursts of up to 64 frames; was 0/10)"},
 		// Encoding before persistence.
 		{Name: "GzipLeadIn", Rule: "R1", New: NewGzipLeadIn, Catches: []string{"P7"},
 			Mistake: "plain frames under leases, each recording prefixed with a gzip-compressed lead-in of the last five frames heard before consent (caught since the sink inflates gzip and zlib members; was 0/10)"},
@@ -77,9 +76,3 @@ func Correct() []CorrectBot {
 			What: "Stop, Fail and CallEnded run on a goroutine of their own, on a detached context, and the webhook waits for them; writers run meanwhile"},
 	}
 }
-
-// Diagnoses of the rows the suite gets wrong (see the Miss field).
-const (
-	missQueueFull = "the bug is on the overload path, and the suite's storage never falls behind: a Sink write is slowed only while a Stop, Fail or CallEnded runs, and then for a few frames (whileDraining: 1 or 2), while a frames step brings 1 to 4 frames and a case at most 24 steps, so a 32-frame queue never fills and the fallback never runs; measured 0/10 (TestQueueFullFallbackUnderSlowStorage fills the queue with stalling storage and shows the fallback frame landing after notRecording); " +
-		"the smallest change: a drawn storage stall (a step after which every Sink write blocks until the stall ends: at the next Stop, Fail or CallEnded, or after a burst), and a burst frames step (up to ~64 frames at once, e.g. 1.3 s of one stream) so that bounded queues and their overflow paths are reached; the stall must end at a Stop so the drain can finish"
-)

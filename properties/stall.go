@@ -1,0 +1,255 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A storage stall is storage falling behind: a drawn frames step begins
+// one, and from then on every Sink write waits (held) until the stall
+// ends, at the next bot call that is not a frame (a Stop, Fail, CallEnded,
+// Start, update or introspection, or Close at the end of the case; a case
+// that ends without one releases the writes then). Frames that arrive
+// meanwhile are delivered on a goroutine of their own, which the suite
+// lets block, so bounded queues fill and their overflow paths run (a
+// frames step may be a burst of up to 64 frames on one stream).
+//
+// A stall that ends at a bot call releases the held writes one at a time,
+// oldest media first, as storage catching up would answer them: each
+// waits, as a write that begins during a concurrent Stop does, until that
+// call returned, or blocked while nothing else the bot does is running
+// (the writes released before it have done what they could). A write
+// under a lease thus lets Stop's drain finish (a Stop blocked in its drain
+// counts as blocked, and releases the next write), while a write without
+// one, which Stop does not wait for, lands after the report, where P1
+// sees it. Nothing here waits for a fixed time: only for events the suite
+// controls, with limits that only a bot that spins would reach.
+type storageStall struct {
+	mu   sync.Mutex
+	on   bool
+	seq  int
+	held []*heldWrite
+	// running are the deliveries begun during the stall: the step that
+	// ends it waits for them.
+	running []chan struct{}
+}
+
+// heldWrite is a Sink write waiting for the stall to end.
+type heldWrite struct {
+	oldest  int    // the oldest frame traced in it (MaxInt: none)
+	seq     int    // the order in which it began
+	g       uint64 // the writing goroutine
+	release chan struct{}
+}
+
+// beginStall starts a storage stall.
+func (r *runner) beginStall() {
+	r.stall.mu.Lock()
+	r.stall.on = true
+	r.stall.mu.Unlock()
+	r.env.stats.stalls.Add(1)
+	r.env.observe(Event{Kind: EvQuiet, Label: "storage stalls: every write waits until the next Stop, Fail, CallEnded or other event"})
+}
+
+func (r *runner) stalled() bool {
+	r.stall.mu.Lock()
+	defer r.stall.mu.Unlock()
+	return r.stall.on
+}
+
+// waitOutStall holds a Sink write while storage is stalled.
+func (r *runner) waitOutStall(media []Origin) {
+	r.stall.mu.Lock()
+	if !r.stall.on {
+		r.stall.mu.Unlock()
+		return
+	}
+	h := &heldWrite{oldest: math.MaxInt, seq: r.stall.seq, g: goid(), release: make(chan struct{})}
+	r.stall.seq++
+	for _, o := range media {
+		h.oldest = min(h.oldest, o.Frame)
+	}
+	r.stall.held = append(r.stall.held, h)
+	r.stall.mu.Unlock()
+	r.env.stats.stalledWrites.Add(1)
+	r.active.Add(-1)
+	defer r.active.Add(1)
+	t := time.NewTimer(3 * r.opts.timeout)
+	defer t.Stop()
+	select {
+	case <-h.release:
+	case <-t.C:
+		r.fail("a write held by the suite's storage stall was not released within %s (a fault of the suite, not of the bot: please report it)", 3*r.opts.timeout)
+	}
+}
+
+// takeStall ends the stall: later writes go at once. It returns the held
+// writes, oldest media first, and hands the stall's deliveries to the
+// current step to wait for.
+func (r *runner) takeStall() []*heldWrite {
+	r.stall.mu.Lock()
+	if !r.stall.on {
+		r.stall.mu.Unlock()
+		return nil
+	}
+	r.stall.on = false
+	held, running := r.stall.held, r.stall.running
+	r.stall.held, r.stall.running = nil, nil
+	r.stall.mu.Unlock()
+	r.env.observe(Event{Kind: EvQuiet, Label: fmt.Sprintf("storage catches up: %d held write(s) released in turn", len(held))})
+	for _, d := range running {
+		select {
+		case <-d:
+			continue
+		default:
+		}
+		// Frames the stall held are still in the bot, beside the event
+		// that ended it: what they send is not that event's (P3).
+		r.env.observe(Event{Kind: EvAttempt, Label: "concurrent frame"})
+		break
+	}
+	r.mu.Lock()
+	r.running = append(r.running, running...)
+	r.mu.Unlock()
+	slices.SortStableFunc(held, func(a, b *heldWrite) int {
+		if a.oldest != b.oldest {
+			return a.oldest - b.oldest
+		}
+		return a.seq - b.seq
+	})
+	return held
+}
+
+// endStallNow ends the stall and releases every held write at once (the
+// case ended with no bot call to release them in turn).
+func (r *runner) endStallNow() {
+	for _, h := range r.takeStall() {
+		close(h.release)
+	}
+}
+
+// releaseInTurn releases held, one write at a time, while the bot call
+// that ended the stall runs (done closes when it returns; id is its
+// goroutine while it is inside the bot). It runs on a goroutine the
+// current step waits for.
+func (r *runner) releaseInTurn(held []*heldWrite, done <-chan struct{}, id func() uint64) {
+	if len(held) == 0 {
+		return
+	}
+	r.mu.Lock()
+	finished := make(chan struct{})
+	r.running = append(r.running, finished)
+	r.mu.Unlock()
+	go func() {
+		defer close(finished)
+		deadline := time.Now().Add(r.opts.timeout / 3)
+		var released []uint64
+		for i, h := range held {
+			if !r.waitTurn(done, id, released, deadline) {
+				for _, rest := range held[i:] {
+					close(rest.release)
+				}
+				return
+			}
+			released = append(released, h.g)
+			close(h.release)
+		}
+	}()
+}
+
+// waitTurn waits until the call returned (false), or it has been seen
+// blocked twice in a row while no Sink write was under way and none of the
+// released writers was running (true). Past deadline it reports false: the
+// rest goes at once.
+func (r *runner) waitTurn(done <-chan struct{}, id func() uint64, released []uint64, deadline time.Time) bool {
+	buf := make([]byte, 64<<10)
+	calm := 0
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		quiet := false
+		if r.active.Load() == 0 && r.suiteWaits.Load() == 0 {
+			var states map[uint64]string
+			states, buf = goroutineStates(buf)
+			g := id()
+			st, ok := states[g]
+			quiet = g != 0 && ok && !busy(st)
+			for _, w := range released {
+				if st, ok := states[w]; quiet && ok && busy(st) {
+					quiet = false
+				}
+			}
+		}
+		if quiet {
+			calm++
+			if calm >= 2 {
+				return true
+			}
+		} else {
+			calm = 0
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	return false
+}
+
+// deliverStalled delivers frames on a goroutine of its own while storage
+// is stalled, and waits until it returned or blocked (a write held by the
+// stall, or a queue the bot fills). Its frame numbers are taken now, so a
+// case plays the same frames whenever they arrive; frames not yet
+// delivered when the stall ends are dropped (the burst was cut short).
+func (r *runner) deliverStalled(streams []int) {
+	if len(streams) > 4 {
+		r.env.stats.bursts.Add(1)
+	}
+	first := int(r.frames.Add(int64(len(streams)))) - len(streams) + 1
+	var id atomic.Uint64
+	done := make(chan struct{})
+	r.stall.mu.Lock()
+	r.stall.running = append(r.stall.running, done)
+	r.stall.mu.Unlock()
+	go func() {
+		defer close(done)
+		id.Store(goid())
+		for i, s := range streams {
+			if i > 0 && !r.stalled() {
+				return
+			}
+			if i > 0 && len(streams) > 4 {
+				// Each frame of a burst is an event of its own (P3
+				// counts a bot's requests per event).
+				r.env.observe(Event{Kind: EvAttempt, Label: "frame"})
+			}
+			r.deliverFrame(first+i, s, true)
+		}
+	}()
+	settle(done, func() uint64 {
+		g := id.Load()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.inBot[g] {
+			return g
+		}
+		return 0
+	}, r.opts.timeout/3)
+}
+
+// deliverFrame sends frame n on stream s.
+func (r *runner) deliverFrame(n, s int, inline bool) {
+	v := 0
+	if r.variant[n] {
+		v = 1
+	}
+	p := payload(n, s, v)
+	r.env.arrive(n, s, canary(n, v))
+	r.env.stats.framesSent.Add(1)
+	r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error { return r.bot.Frame(ctx, s, p) })
+}

@@ -48,14 +48,19 @@
 // StartDeadlineMeansSent (8/10: it needs a drawn timeout on a Start),
 // SegmentPerRecording (7/10, 9/10 without -race: it needs three
 // recordings, or a CallEnded after a second one), GzipLeadIn (0/10: a
-// gzip member hides its canaries and the plain frames beside it satisfy
-// the vacuity check; WithNoninterference catches it 10/10) and
-// QueueFullFallback (0/10: the suite's storage never falls behind, so a
-// 32-frame queue never fills). MuLawPreRoll under WithNoninterference is
+// gzip member hid its canaries and the plain frames beside it satisfied
+// the vacuity check; WithNoninterference caught it 10/10) and
+// QueueFullFallback (0/10: the suite's storage never fell behind, so a
+// 32-frame queue never filled). MuLawPreRoll under WithNoninterference is
 // named 10/10, and MuLawUnderLease fails as vacuous 10/10. One false
 // alarm: ReinviteStopsFirst (7/10, 10/10 with -race), P3's allowance for
-// a recording after a completed notRecording is withheld while an earlier
-// Stop is still "asked". The other correct bots pass 10/10.
+// a recording after a completed notRecording was withheld while an
+// earlier Stop was still "asked". The other correct bots pass 10/10.
+//
+// The suite took three fixes: the sink inflates gzip and zlib members
+// (GzipLeadIn 10/10), P3 asks the attempt's own label (ReinviteStopsFirst
+// passes 10/10), and drawn storage stalls and bursts of frames reach
+// overload paths (QueueFullFallback 7 - 8/10).
 //
 // The bots are wrong on purpose: nothing outside recgate's own tests
 // should import this package.

@@ -86,19 +86,19 @@ func (m *Machine) stop(ctx context.Context, t Trigger, status graph.Status) erro
 // recording-ended hook first. No request is sent. Calling it again is a
 // no-op.
 //
-// The call is over whatever ctx says, so the wait for the leases and the
-// hook run on a context that ctx's deadline and cancellation do not reach
-// (its values are kept): a termination notification, whose handler has a
-// deadline of a few seconds, must not cut the hook's flush or upload
-// short, nor leave the hook unrun because a write was slow.
+// The call is over whatever ctx says, so once CallEnded has the machine,
+// the wait for the leases and the hook run on a context that ctx's
+// deadline and cancellation do not reach (its values are kept), and
+// CallEnded returns when they are done, even after ctx's deadline: a
+// termination notification, whose handler has a deadline of a few
+// seconds, is then answered late, rather than the hook's flush or upload
+// cut short, or the hook left unrun because a write was slow.
 //
-// If ctx ends first (while another transition holds the machine, while a
-// writer still holds a lease, or while the hook runs), CallEnded returns an
-// error matching ErrMachineBusy and ctx's error. The gate is closed for
-// good by then, and another transition's request cancelled; the machine
-// finishes the end by itself, in a goroutine of its own: it waits for the
-// leases, runs the hook (an error of the hook is logged) and moves to
-// Ended.
+// If ctx ends while another transition holds the machine, CallEnded
+// returns an error matching ErrMachineBusy and ctx's error. The gate is
+// closed for good by then, and the other transition's request cancelled;
+// the machine finishes the end by itself (in a goroutine of its own, hook
+// included) as soon as that transition returns.
 func (m *Machine) CallEnded(ctx context.Context) error {
 	waits := m.mutant(hooks.CallEndedWaits)
 	if !waits {
@@ -109,32 +109,13 @@ func (m *Machine) CallEnded(ctx context.Context) error {
 		go m.finishEnd()
 		return err
 	}
+	defer m.unlock()
 	if waits {
 		m.endNow()
 	}
-	if m.State() != Recording || m.cfg.checker != nil {
-		// Nothing to wait for (or the model checker's run, whose
-		// scheduler must see every step on the thread it plays).
-		defer m.unlock()
-		return m.end(ctx)
-	}
-	// The lock goes with the work to a goroutine, which lets it go when
-	// the machine has ended, so that the work can outlive ctx.
-	done := make(chan error, 1)
-	go func() {
-		defer m.unlock()
-		err := m.end(context.WithoutCancel(ctx))
-		done <- err
-		if err != nil && ctx.Err() != nil && m.cfg.logger != nil {
-			m.log(context.WithoutCancel(ctx), slog.LevelWarn, "ending the call after CallEnded returned", "err", err)
-		}
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("%w: CallEnded returned before the end was finished: %w; the gate is closed for good, and the machine waits for the leases, runs the recording-ended hook and moves to Ended by itself", ErrMachineBusy, ctx.Err())
-	}
+	// On the caller's goroutine, so that a caller (and the property
+	// suite, which watches the bot's goroutines) sees the work as its own.
+	return m.end(context.WithoutCancel(ctx))
 }
 
 // finishEnd completes a CallEnded that gave up waiting for the lock.

@@ -13,6 +13,7 @@ type options struct {
 	timeout         time.Duration
 	grace           time.Duration
 	noninterference bool
+	stalls          bool         // WithStorageStalls
 	untraced        map[int]bool // streams that hold no media (WithUntracedStreams)
 	onFail          func()       // RunSuite's: the moment the first case fails
 	lateWindow      time.Duration
@@ -89,6 +90,28 @@ func WithLateWindow(d time.Duration) Option {
 func WithNoninterference() Option {
 	return func(o *options) error {
 		o.noninterference = true
+		return nil
+	}
+}
+
+// WithStorageStalls adds storage that falls behind: in a drawn frames
+// step, every env.Sink write is held until the next event that is not a
+// frame (a Stop, Fail, CallEnded, Start, update, or the end of the case)
+// while frames keep coming, often as a burst of up to 64 on one stream,
+// so a bot's bounded queues fill and their overflow paths run (a handler
+// that, with its queue full, releases the frame's lease and writes the
+// frame itself). The held writes are then released one at a time, oldest
+// media first, each once that event returned or blocked with nothing else
+// of the bot's running: a write under a lease lets Stop's drain finish,
+// one without a lease lands after the report, where P1 sees it.
+//
+// It is an option, not the default, because when a held write is let go
+// depends on when the bot's Stop is seen blocked: a failure it finds does
+// not always replay from its seed (rapid then calls the test flaky, and
+// still fails it). Run it beside the default suite, as a second test.
+func WithStorageStalls() Option {
+	return func(o *options) error {
+		o.stalls = true
 		return nil
 	}
 }

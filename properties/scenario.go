@@ -156,13 +156,13 @@ func drawStreams(t *rapid.T, label string, streams, lo, hi int) []int {
 	return out
 }
 
-func drawScenario(t *rapid.T) scenario {
+func drawScenario(t *rapid.T, stalls bool) scenario {
 	sc := scenario{streams: rapid.IntRange(1, 3).Draw(t, "streams")}
 	n := rapid.IntRange(1, 24).Draw(t, "steps")
 	pending := false // the latest Start's first answer was pending
 	for i := 1; i <= n; i++ {
 		at := fmt.Sprintf("step %d", i)
-		st := drawStep(t, at, sc.streams)
+		st := drawStep(t, at, sc.streams, stalls)
 		sc.steps = append(sc.steps, st)
 		switch {
 		case st.kind == stepStart:
@@ -219,7 +219,7 @@ func drawScenario(t *rapid.T) scenario {
 	return sc
 }
 
-func drawStep(t *rapid.T, at string, streams int) step {
+func drawStep(t *rapid.T, at string, streams int, stalls bool) step {
 	var st step
 	// A plain IntRange, biased as rapid biases it toward the ends: over
 	// 2000 cases, frames are 66% of the steps (the ranges below say 38%),
@@ -249,7 +249,7 @@ func drawStep(t *rapid.T, at string, streams int) step {
 	}
 	switch st.kind {
 	case stepFrames:
-		st.stall = rapid.IntRange(0, 7).Draw(t, at+": storage stalls first? (7: yes)") == 7
+		st.stall = stalls && rapid.IntRange(0, 7).Draw(t, at+": storage stalls first? (7: yes)") == 7
 		if (st.stall && rapid.IntRange(0, 1).Draw(t, at+": a burst on one stream? (0: yes)") == 0) ||
 			(!st.stall && rapid.IntRange(0, 15).Draw(t, at+": a burst on one stream? (15: yes)") == 15) {
 			// Storage that falls behind fills bounded queues only if

@@ -135,7 +135,7 @@ const suiteCallID = "57dab8b1-894c-409a-b240-bd8beae78896"
 // the first event that broke an invariant (or a hang). It returns what the
 // case covered.
 func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
-	sc := drawScenario(rt)
+	sc := drawScenario(rt, o.stalls)
 	r, err := newRunner(sc, newBot, o, nil)
 	if err != nil {
 		rt.Fatalf("properties: %v", err)

@@ -169,3 +169,19 @@ func TestCoverageWarnsWhenNoStopMetAWrite(t *testing.T) {
 		t.Errorf("nothing persisted: warnings %q, want none (vacuous says it)", w)
 	}
 }
+
+// Storage stalls are drawn only with WithStorageStalls: the default suite
+// keeps every failure replayable from its seed.
+func TestStorageStallsOnlyWithTheOption(t *testing.T) {
+	without := RunSuite(ReferenceBot)
+	with := RunSuite(ReferenceBot, WithStorageStalls())
+	if !without.Passed || !with.Passed {
+		t.Fatalf("the reference bot failed: default %v, with stalls %v:\n%s\n%s", without.Passed, with.Passed, without.Output, with.Output)
+	}
+	if without.Coverage.Stalls != 0 {
+		t.Errorf("the default suite drew %d storage stalls, want none", without.Coverage.Stalls)
+	}
+	if with.Coverage.Stalls == 0 || with.Coverage.StalledWrites == 0 {
+		t.Errorf("WithStorageStalls: %d stalls holding %d writes, want some of both", with.Coverage.Stalls, with.Coverage.StalledWrites)
+	}
+}

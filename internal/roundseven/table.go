@@ -40,7 +40,8 @@ func Bugs() []Bug {
 		{Name: "BatchFlushAfterRelease", Rule: "R2", New: NewBatchFlushAfterRelease, Catches: []string{"P1", "P2"},
 			Mistake: "batches of three frames admitted under a lease; a full batch is written after the lease is released (\"never hold the gate across storage\"), so a concurrent Stop reports before it lands"},
 		{Name: "QueueFullFallback", Rule: "R2", New: NewQueueFullFallback, Catches: []string{"P1", "P2"},
-			Mistake: "a writer goroutine per stream, each frame queued with its lease (correct), but when the 32-frame queue is full the handler releases the lease and writes the frame itself (\"never drop audio, never hold the gate across slow storage\"): a write Stop does not wait for (caught since the suite draws storage stalls and bursts of up to 64 frames; was 0/10)"},
+			Options: []properties.Option{properties.WithStorageStalls()},
+			Mistake: "a writer goroutine per stream, each frame queued with its lease (correct), but when the 32-frame queue is full the handler releases the lease and writes the frame itself (\"never drop audio, never hold the gate across slow storage\"): a write Stop does not wait for (caught with WithStorageStalls, whose stalls and bursts of up to 64 frames fill the queue; 0/10 without it)"},
 		// Encoding before persistence.
 		{Name: "GzipLeadIn", Rule: "R1", New: NewGzipLeadIn, Catches: []string{"P7"},
 			Mistake: "plain frames under leases, each recording prefixed with a gzip-compressed lead-in of the last five frames heard before consent (caught since the sink inflates gzip and zlib members; was 0/10)"},

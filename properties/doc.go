@@ -55,15 +55,17 @@
 // in Stop ..." and a dump of its goroutines. A failure prints the broken
 // invariant, what happened, and the shrunk case event by event.
 //
-// Storage falls behind too: a drawn storage stall holds every Sink write
-// until the next event that is not a frame (a Stop, Fail, CallEnded, Start,
-// update, or the end of the case), while frames keep coming, sometimes as
-// a burst of up to 64 on one stream, so a bot's bounded queues fill and
-// their overflow paths run. The held writes are then released one at a
-// time, oldest media first, each once that event returned or blocked with
-// nothing else of the bot's running: a write under a lease lets Stop's
-// drain finish; one without a lease lands after the report, where P1 sees
-// it.
+// Frames sometimes come as a burst of up to 64 on one stream. With
+// WithStorageStalls, storage falls behind too: a drawn storage stall holds
+// every Sink write until the next event that is not a frame (a Stop, Fail,
+// CallEnded, Start, update, or the end of the case), while frames keep
+// coming, so a bot's bounded queues fill and their overflow paths run.
+// The held writes are then released one at a time, oldest media first,
+// each once that event returned or blocked with nothing else of the bot's
+// running: a write under a lease lets Stop's drain finish; one without a
+// lease lands after the report, where P1 sees it. It is an option because
+// its failures do not always replay from their seed (see there): run it
+// as a second test beside the default one.
 //
 // A run also reports what it covered (cases that reached a confirmed
 // recording, frames sent and persisted, Stops that met a write in flight,

@@ -59,8 +59,9 @@
 //
 // The suite took three fixes: the sink inflates gzip and zlib members
 // (GzipLeadIn 10/10), P3 asks the attempt's own label (ReinviteStopsFirst
-// passes 10/10), and drawn storage stalls and bursts of frames reach
-// overload paths (QueueFullFallback 7 - 8/10).
+// passes 10/10), and drawn storage stalls (the WithStorageStalls option)
+// and bursts of frames reach overload paths (QueueFullFallback 7 - 9/10
+// with the option).
 //
 // The bots are wrong on purpose: nothing outside recgate's own tests
 // should import this package.

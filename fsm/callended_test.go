@@ -21,6 +21,19 @@ func endedWatcher() (fsm.Option, <-chan struct{}) {
 	}), ended
 }
 
+// returnOf waits for what a call running on another goroutine returned,
+// failing the test, naming the call, if it does not return in time.
+func returnOf(t *testing.T, returned <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-returned:
+		return err
+	case <-time.After(watchdog):
+		t.Fatalf("hung: %s did not return within %v", what, watchdog)
+		return nil
+	}
+}
+
 // A termination whose deadline passes while a writer still holds its
 // lease: CallEnded keeps waiting (the gate closed for good), and once the
 // write returns it runs the recording-ended hook and ends. The hook used
@@ -56,12 +69,7 @@ func TestCallEndedFinishesAfterASlowWritePastItsDeadline(t *testing.T) {
 
 	lease.Release()
 	waitFor(t, hooked, "the recording-ended hook after the last lease")
-	select {
-	case err := <-returned:
-		assert.NoError(t, err, "the end finished: nothing to report, past the deadline or not")
-	case <-time.After(watchdog):
-		t.Fatal("hung: CallEnded did not return after its hook")
-	}
+	assert.NoError(t, returnOf(t, returned, "CallEnded after its hook"), "the end finished: nothing to report, past the deadline or not")
 	waitFor(t, ended, "the machine's end")
 	assert.Equal(t, fsm.Ended, m.State())
 }
@@ -96,12 +104,7 @@ func TestCallEndedHookOutlivesTheCallersDeadline(t *testing.T) {
 	assert.Equal(t, "request-id", hookCtx.Value(key{}), "the hook's context keeps the caller's values")
 	assert.NotEqual(t, fsm.Ended, m.State(), "the machine ends after its hook")
 	close(finish)
-	select {
-	case err := <-returned:
-		assert.NoError(t, err, "the hook finished its upload")
-	case <-time.After(watchdog):
-		t.Fatal("hung: CallEnded did not return after its hook")
-	}
+	assert.NoError(t, returnOf(t, returned, "CallEnded after its hook"), "the hook finished its upload")
 	waitFor(t, ended, "the machine's end after the hook")
 }
 

@@ -36,12 +36,7 @@ func TestOperationUpdateOvertakingASlowReplyIsKept(t *testing.T) {
 	assert.False(t, m.Gate().IsOpen())
 
 	release()
-	select {
-	case err := <-started:
-		require.NoError(t, err, "Start's reply said running: pending, no error")
-	case <-time.After(watchdog):
-		t.Fatal("hung: Start did not return after its request was released")
-	}
+	require.NoError(t, returnOf(t, started, "Start after its request was released"), "Start's reply said running: pending, no error")
 	waitFor(t, opened, "the kept completed opening the gate")
 	assert.Equal(t, fsm.Recording, m.State())
 }

@@ -66,8 +66,8 @@ var (
 // TransitionError says a trigger is not permitted in the machine's current
 // state. Nothing was sent and nothing changed.
 type TransitionError struct {
-	State   State
-	Trigger Trigger
+	State   State   // the machine's state
+	Trigger Trigger // the trigger it does not permit there
 }
 
 // Error names the state and the trigger.
@@ -88,15 +88,15 @@ func (e *TransitionError) Is(target error) bool {
 // unknown status. The gate stays closed. Err is the cause (find a
 // *graph.Error or *graph.OperationError with errors.As).
 type RequestError struct {
-	CallID        string
-	Trigger       Trigger
-	Status        graph.Status
-	ClientContext string
+	CallID        string       // the call
+	Trigger       Trigger      // the transition that needed the reply
+	Status        graph.Status // the status the request reported
+	ClientContext string       // the request's clientContext
 	// State is the state the machine is in after the refusal.
 	State State
 	// Operation is Graph's reply, if there was one.
 	Operation graph.Operation
-	Err       error
+	Err       error // the cause: find a *graph.Error or *graph.OperationError with errors.As
 }
 
 // Error names the call, the trigger, the request and the cause.

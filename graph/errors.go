@@ -13,7 +13,7 @@ var ErrOperationFailed = errors.New("graph: updateRecordingStatus operation fail
 
 // OperationError is a reply or notification whose operation status is failed.
 type OperationError struct {
-	Operation Operation
+	Operation Operation // the failed operation, with its ResultInfo
 }
 
 // Error names the operation and Graph's resultInfo, and what to check

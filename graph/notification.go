@@ -32,7 +32,7 @@ func (k NotificationKind) String() string {
 // (package graph/callback parses and authenticates it). Nothing builds one
 // from an unauthenticated request.
 type Notification struct {
-	Kind NotificationKind
+	Kind NotificationKind // an operation update or the call's end
 	// CallID is the call named by ResourceURL.
 	CallID string
 	// Operation is the operation's new state (NotificationOperation only).

@@ -43,9 +43,9 @@ type Operation struct {
 
 // ResultInfo is Graph's resultInfo: why an operation ended as it did.
 type ResultInfo struct {
-	Code    int    `json:"code"`
-	Subcode int    `json:"subcode"`
-	Message string `json:"message,omitempty"`
+	Code    int    `json:"code"`              // an HTTP-like status, e.g. 200 or 403
+	Subcode int    `json:"subcode"`           // Graph's reason, e.g. 8506 for a non-compliance call
+	Message string `json:"message,omitempty"` // the reason in words
 }
 
 // String formats the result for error messages and logs.

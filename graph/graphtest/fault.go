@@ -46,7 +46,7 @@ const (
 // Fault is one scripted answer. Build it with the functions below, or
 // decode it from JSON (examples/fakegraph reads scripts that way).
 type Fault struct {
-	Kind FaultKind `json:"kind"`
+	Kind FaultKind `json:"kind"` // what the fake does (the FaultKind constants)
 	// RetryAfter is the raw Retry-After header for throttle and unavailable.
 	RetryAfter string `json:"retryAfter,omitempty"`
 	// DelayMS is the latency, in milliseconds, for latency.

@@ -47,8 +47,9 @@ type Notification struct {
 // Delivery is one notification the fake POSTed, and what the callback
 // answered. It never holds the token.
 type Delivery struct {
-	Time time.Time
-	// URL is the callback the notification went to.
+	Time time.Time // when the fake sent it
+	// URL is the callback the notification went to; CallID the call it
+	// names.
 	URL    string
 	CallID string
 	// ChangeType and ResourceURL are the notification's own fields.

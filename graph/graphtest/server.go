@@ -164,8 +164,8 @@ func (s *Server) RedirectHits() []RedirectHit {
 
 // RedirectHit is one request that reached the foreign host.
 type RedirectHit struct {
-	Time              time.Time
-	AuthorizationSent bool
+	Time              time.Time // when it arrived
+	AuthorizationSent bool      // whether it carried the bot's Authorization header (it must not)
 }
 
 func (s *Server) serveForeign(w http.ResponseWriter, r *http.Request) {

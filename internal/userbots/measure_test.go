@@ -1,72 +1,25 @@
 package userbots
 
 import (
-	"os"
-	"regexp"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/recgate/recgate/properties"
+	"github.com/recgate/recgate/internal/botrounds"
 )
 
-// TestMeasure counts, for each bot, in how many of RUNS runs of RunSuite
-// the verdict is "failed", and what the failures named. It runs only when
-// asked (minutes, not seconds):
+// TestMeasure logs each bot's catch rate when asked (botrounds.Measure):
 //
 //	MEASURE='.' RUNS=10 go test -run TestMeasure -v -timeout 60m ./internal/userbots
 //
 // MEASURE is a regexp over the bot names; FULL=1 logs every failing
 // verdict in full.
 func TestMeasure(t *testing.T) {
-	if os.Getenv("MEASURE") == "" {
-		t.Skip("set MEASURE (a regexp over bot names) to measure detection rates")
-	}
-	re := regexp.MustCompile(os.Getenv("MEASURE"))
-	runs, _ := strconv.Atoi(os.Getenv("RUNS"))
-	if runs <= 0 {
-		runs = 1
-	}
-	named := regexp.MustCompile(`\bP\d+ \w+|hung in \w+|noninterference violated|vacuous|flaky`)
-	measure := func(name string, f properties.Factory, opts []properties.Option) {
-		caught := 0
-		reasons := map[string]int{}
-		for i := 0; i < runs; i++ {
-			v := properties.RunSuite(f, opts...)
-			if v.Passed {
-				continue
-			}
-			caught++
-			seen := map[string]bool{}
-			var ms []string
-			for _, m := range named.FindAllString(v.Output, -1) {
-				if !seen[m] {
-					seen[m] = true
-					ms = append(ms, m)
-				}
-			}
-			sort.Strings(ms)
-			reasons[strings.Join(ms, "+")]++
-			if os.Getenv("FULL") != "" {
-				t.Log(v.Output)
-			}
-		}
-		var rs []string
-		for r, n := range reasons {
-			rs = append(rs, r+" ×"+strconv.Itoa(n))
-		}
-		sort.Strings(rs)
-		t.Logf("| %s | %d/%d | %s |", name, caught, runs, strings.Join(rs, "; "))
-	}
+	var bugs []botrounds.Bug
 	for _, b := range Bugs() {
-		if re.MatchString(b.Name) {
-			measure(b.Name, b.New, b.Options)
-		}
+		bugs = append(bugs, botrounds.Bug{Name: b.Name, New: b.New, Options: b.Options})
 	}
+	var correct []botrounds.CorrectBot
 	for _, b := range Correct() {
-		if re.MatchString("correct/" + b.Name) {
-			measure("correct/"+b.Name, b.New, nil)
-		}
+		correct = append(correct, botrounds.CorrectBot{Name: b.Name, New: b.New})
 	}
+	botrounds.Measure(t, bugs, correct)
 }

@@ -177,15 +177,7 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 			}()
 		}
 		go func() { defer close(done); gid.Store(goid()); run() }()
-		r.releaseInTurn(held, done, func() uint64 {
-			g := gid.Load()
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			if r.inBot[g] {
-				return g
-			}
-			return 0
-		})
+		r.releaseInTurn(held, done, r.botGoroutine(&gid))
 		select {
 		case <-done:
 		case <-time.After(r.opts.timeout + r.opts.timeout/4):
@@ -275,15 +267,7 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 		id.Store(goid())
 		fn()
 	}()
-	idf := func() uint64 {
-		g := id.Load()
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.inBot[g] {
-			return g
-		}
-		return 0
-	}
+	idf := r.botGoroutine(&id)
 	if watch == nil {
 		settle(done, idf, r.opts.timeout/3)
 		return
@@ -540,4 +524,18 @@ func (r *runner) finish() {
 	}
 	quiesce(r.opts.grace, r.baseline)
 	r.waitBackground()
+}
+
+// botGoroutine returns, for settle, a function that gives the goroutine
+// id holds while that goroutine is inside the bot, and 0 otherwise.
+func (r *runner) botGoroutine(id *atomic.Uint64) func() uint64 {
+	return func() uint64 {
+		g := id.Load()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.inBot[g] {
+			return g
+		}
+		return 0
+	}
 }

@@ -231,15 +231,7 @@ func (r *runner) deliverStalled(streams []int) {
 			r.deliverFrame(first+i, s, true)
 		}
 	}()
-	settle(done, func() uint64 {
-		g := id.Load()
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.inBot[g] {
-			return g
-		}
-		return 0
-	}, r.opts.timeout/3)
+	settle(done, r.botGoroutine(&id), r.opts.timeout/3)
 }
 
 // deliverFrame sends frame n on stream s.

@@ -56,6 +56,10 @@ type runner struct {
 	// suiteWaits counts the suite's own waits inside bot calls (see
 	// backgroundWatch).
 	suiteWaits atomic.Int64
+	// streamBusy marks the streams whose Frame is under way; streamQueue
+	// holds the frames that arrived on them meanwhile (see deliverFrame).
+	streamBusy  map[int]bool
+	streamQueue map[int][]int
 }
 
 // slowStorageLatency is how long, at most, the suite's storage takes to
@@ -349,9 +353,11 @@ func (r *runner) duringWrite() {
 		r.env.stats.stopsWithWrites.Add(1)
 		r.concurrently(what)
 		// Media keeps coming while Stop waits for the lease: a frame now
-		// meets a gate that is closed and a stream that may be busy (a bot
-		// that shares one Stream and writes anyway on ErrStreamBusy shows
-		// itself here, and nowhere else).
+		// meets a gate that is closed and, on another stream, a bot whose
+		// streams share one fsm.Stream finds it busy (one that writes
+		// anyway on ErrStreamBusy shows itself here, and nowhere else). A
+		// frame of the stream being written waits until its Frame returns
+		// (deliverFrame).
 		if len(frames) > 0 {
 			r.background(func() { r.deliver(frames, true) })
 		}

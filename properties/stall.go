@@ -234,8 +234,44 @@ func (r *runner) deliverStalled(streams []int) {
 	settle(done, r.botGoroutine(&id), r.opts.timeout/3)
 }
 
-// deliverFrame sends frame n on stream s.
+// deliverFrame sends frame n on stream s, as the media platform does: one
+// frame of a stream at a time. If a Frame for stream s has not returned
+// yet (it waits for a lease that a Stop is draining, or for storage), n
+// waits in the stream's queue and the goroutine delivering that Frame
+// delivers n once it has returned: a bot that gives each stream its own
+// fsm.Stream never meets fsm.ErrStreamBusy from the suite. Frames of
+// different streams still overlap. A frame arrives (for the invariants)
+// when the bot gets it, not when it was queued.
 func (r *runner) deliverFrame(n, s int, inline bool) {
+	r.mu.Lock()
+	if r.streamBusy[s] {
+		r.streamQueue[s] = append(r.streamQueue[s], n)
+		r.mu.Unlock()
+		return
+	}
+	if r.streamBusy == nil {
+		r.streamBusy, r.streamQueue = make(map[int]bool), make(map[int][]int)
+	}
+	r.streamBusy[s] = true
+	r.mu.Unlock()
+	for {
+		r.frameNow(n, s, inline)
+		r.mu.Lock()
+		q := r.streamQueue[s]
+		if len(q) == 0 || r.failure != "" {
+			// A case that failed (a hung Frame) delivers nothing more.
+			delete(r.streamQueue, s)
+			r.streamBusy[s] = false
+			r.mu.Unlock()
+			return
+		}
+		n, r.streamQueue[s] = q[0], q[1:]
+		r.mu.Unlock()
+	}
+}
+
+// frameNow hands frame n of stream s to the bot.
+func (r *runner) frameNow(n, s int, inline bool) {
 	v := 0
 	if r.variant[n] {
 		v = 1

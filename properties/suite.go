@@ -25,7 +25,13 @@ type Bot interface {
 	// Frame is one media frame arriving on stream; the bot persists it to
 	// env.Sink only if its gate allows. Frames also arrive while a Graph
 	// request is out and while the recording-ended hook runs, on other
-	// goroutines, as in a real call.
+	// goroutines, as in a real call. A stream's frames come one at a
+	// time, as the media platform delivers one socket's buffers: Frame
+	// is never called for a stream whose previous Frame has not
+	// returned (a frame that arrives meanwhile waits for it), so a bot
+	// that gives each stream its own fsm.Stream never gets
+	// fsm.ErrStreamBusy from the suite. Frames of different streams do
+	// overlap.
 	Frame(ctx context.Context, stream int, payload []byte) error
 	CallEnded(ctx context.Context) error
 }

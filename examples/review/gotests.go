@@ -15,7 +15,14 @@ type goTest struct {
 	pkg, name string
 	// label, if set, is how the report names it (the SPIN cross-check).
 	label string
+	// keep lists what a passing test's log lines must contain to be kept
+	// as the check's detail (the crash test's kill count, say).
+	keep []string
 }
+
+// crashTestName is internal/crashtest's test: the report runs it with its
+// default number of kills and says how many it drew.
+const crashTestName = "TestSIGKILLAndRecover"
 
 // goTests are the tests the "checked by" cells cite: each is run when the
 // report is made (from a checkout, with the go command), and its cell says
@@ -36,6 +43,8 @@ var goTests = []goTest{
 	{pkg: "./internal/endtoend", name: "TestEveryForgeryIsRefusedAndChangesNothing"},
 	{pkg: "./cmd/recgate-verify", name: "TestRefusesTamperedTrails"},
 	{pkg: "./properties", name: "TestSpinAgreesWithGoChecker", label: "SPIN cross-check (`TestSpinAgreesWithGoChecker`: the SPIN model checker and recgate's own agree on the correct machine and on each seeded bug)"},
+	{pkg: "./internal/crashtest", name: crashTestName, label: "crash recovery (`" + crashTestName + "`, internal/crashtest: SIGKILLs a bot at drawn points, restarts it, and checks Graph's log, the journal and the media)",
+		keep: []string{" kills", "kill points:", "journal:", "media:"}},
 }
 
 func (g goTest) title() string {
@@ -143,10 +152,30 @@ func (r *report) runGoTests(enabled bool, root string) {
 			detail := ""
 			if o.action == "fail" {
 				detail = strings.Join(last(o.output, 3), " ")
+			} else {
+				detail = keptLines(o.output, g.keep)
 			}
 			r.ran(g.name, g.title(), o.action == "pass", took, detail)
 		}
 	}
+}
+
+// keptLines joins the test's log lines that hold one of keep, each
+// without its file:line.
+func keptLines(output, keep []string) string {
+	var out []string
+	for _, l := range output {
+		for _, k := range keep {
+			if strings.Contains(l, k) {
+				if _, msg, ok := strings.Cut(l, ": "); ok && strings.Contains(l, "_test.go:") {
+					l = msg
+				}
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // skipReason is the test's own t.Skip message, without the file:line.

@@ -21,7 +21,8 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 		md, _ := os.ReadFile(filepath.Join(dir, "review.md"))
 		t.Fatalf("%v\n%s\nthe checks that failed:\n%s", err, out.String(), failedRows(string(md)))
 	}
-	if !strings.Contains(out.String(), "every check that ran passed") || !strings.Contains(out.String(), "not run here") {
+	if !strings.Contains(out.String(), "every check that ran passed") || !strings.Contains(out.String(), "not run here") ||
+		!strings.Contains(out.String(), "not covered by that verdict (see \""+notCoveredTitle+"\"") {
 		t.Errorf("printed %q", out.String())
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "review.md"))
@@ -51,6 +52,11 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 		"- **then reported** record", "`notRecording`",
 		"| http-attempt | Start |", "429 TooManyRequests, Retry-After 1s",
 		"## Every check, and how long it took",
+		"**What this verdict does not cover** (see [" + notCoveredTitle + "](" + notCoveredAnchor + ")): ",
+		"crash recovery (internal/crashtest) was not run",
+		"## " + notCoveredTitle + "\n", "**Not run in this review** (-go-tests=false)",
+		"| one | `internal/buggybots` | 12 | 4 | **not run in this review** |",
+		"### Known misses of the property suite", "### Bugs caught in only some runs", "### The property suite's documented limits, in its own words",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
@@ -60,6 +66,14 @@ func TestReportIsComputedAndComplete(t *testing.T) {
 		if strings.Contains(report, bad) {
 			t.Errorf("the report shows %q", bad)
 		}
+	}
+	// The section on what is not covered comes right after the bots it
+	// qualifies, and its anchor is the one the verdict links to.
+	if i := strings.Index(report, "## "+notCoveredTitle); i < strings.Index(report, "## Bot-side seeded bugs") || i > strings.Index(report, "## Audit trail of one call") {
+		t.Error("\"" + notCoveredTitle + "\" is missing or out of place")
+	}
+	if want := "#" + strings.ReplaceAll(strings.ToLower(notCoveredTitle), " ", "-"); notCoveredAnchor != want {
+		t.Errorf("anchor %q, GitHub makes %q", notCoveredAnchor, want)
 	}
 	// The verdict leads, before anything else.
 	if strings.Index(report, "## Verdict") > strings.Index(report, "## What was reviewed") {

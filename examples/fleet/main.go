@@ -27,6 +27,13 @@
 // notRecording/failed came after the last write, that nothing was sent after
 // a call ended, and that no frame was refused while its call's gate stood
 // confirmed. Any violation makes the exit status 1.
+//
+// A writer that wakes too late to write the frames due drops them (it
+// never writes them late): a dropped frame breaks no rule, but more than
+// 1% of the frames due dropped means this machine could not keep up, and
+// the report says so in a WARNING before its throughput and latency
+// figures and again after its summary: those figures then measure a
+// starved process, not recgate.
 package main
 
 import (

@@ -54,8 +54,30 @@ func TestSmallFleetKeepsEveryInvariant(t *testing.T) {
 	if !strings.Contains(out.String(), "zero violations") {
 		t.Errorf("the report does not say zero violations:\n%s", out.String())
 	}
+	// The warning says whether the writers kept up, as the counts do.
+	if warned := strings.Contains(out.String(), "WARNING: this machine could not keep up"); warned != (k.droppedShare() > droppedWarnShare) {
+		t.Errorf("%d of %d frames dropped (%.2f%%), warning printed: %v", k.dropped, k.persisted+k.refused+k.dropped, 100*k.droppedShare(), warned)
+	}
 	if t.Failed() {
 		t.Log(out.String())
+	}
+
+	// A run whose writers fell behind says so before its numbers and in
+	// its summary; it is still no violation.
+	starved := *res
+	starved.checks.dropped = (k.persisted + k.refused) / 8 // about 11% of the frames due, as on a starved box
+	var report bytes.Buffer
+	starved.print(&report, smallRun)
+	text := report.String()
+	top, summary := strings.Index(text, "WARNING: this machine could not keep up: writers fell behind"), strings.Index(text, "WARNING: this machine could not keep up (11.1% of frames dropped)")
+	if top < 0 || top > strings.Index(text, "\nthroughput:") {
+		t.Errorf("no warning before the throughput and latency figures:\n%s", text)
+	}
+	if zero := strings.Index(text, "zero violations\n"); summary < 0 || zero < 0 || summary < zero {
+		t.Errorf("no warning after the summary's \"zero violations\":\n%s", text)
+	}
+	if !strings.Contains(text, "not recgate") || starved.violations.total() != 0 {
+		t.Errorf("the warning does not say what the numbers measure, or dropped frames became violations (%d):\n%s", starved.violations.total(), text)
 	}
 
 	// The checker is not blind: each planted fault is caught.
@@ -86,6 +108,30 @@ func TestSmallFleetKeepsEveryInvariant(t *testing.T) {
 	res.check(res.rig)
 	if n := res.violations.total(); n != 0 {
 		t.Errorf("after undoing the plants: %d violations", n)
+	}
+}
+
+// The warning comes past 1% of the frames due dropped, names the counts,
+// and says what the numbers then measure.
+func TestOverloadWarning(t *testing.T) {
+	o := options{calls: 1000, speedup: 1, fps: 50}
+	got := overloadWarning(checks{persisted: 450000, refused: 10085, dropped: 56915}, o, 1000)
+	for _, want := range []string{"WARNING: this machine could not keep up", "dropped 56915 of the 517000 frames due (11.0%, more than 1%)",
+		"they are not violations", "measure a starved process, not recgate", "fewer -calls (1000 now)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warning lacks %q:\n%s", want, got)
+		}
+	}
+	for _, k := range []checks{{persisted: 99, dropped: 1}, {persisted: 1000}, {}} {
+		if got := overloadWarning(k, o, 1000); got != "" {
+			t.Errorf("%+v: warned %q, want nothing at or under 1%%", k, got)
+		}
+	}
+	if got := trailCount(1001, 1000); !strings.Contains(got, "the one more is the warm-up call") {
+		t.Errorf("trailCount(1001, 1000) = %q", got)
+	}
+	if got := trailCount(1000, 1000); !strings.Contains(got, "want 1001") {
+		t.Errorf("trailCount(1000, 1000) = %q", got)
 	}
 }
 
@@ -127,6 +173,9 @@ func TestSmallFleetKeepsAJournal(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "found 51 clean, 0 to put right") {
 		t.Errorf("the report does not give the recovery:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "(51 trails for 50 calls: the one more is the warm-up call") {
+		t.Errorf("the report does not explain the trail one more than the calls:\n%s", out.String())
 	}
 	// Every call ended, so every trail leaves the journal for its archive.
 	if j.archived != o.calls+1 || j.left != 0 {

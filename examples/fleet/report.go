@@ -84,6 +84,10 @@ func (res *result) print(w io.Writer, o options) {
 
 	l := res.latencies()
 	k := res.checks
+	warning := overloadWarning(k, o, n)
+	if warning != "" {
+		fmt.Fprintf(w, "\n%s\n", warning)
+	}
 	fmt.Fprintf(w, "\nthroughput: %.0f calls/s (%d calls in %s; set-up %s); %d Graph requests, %d notifications\n",
 		float64(n)/res.wall.Seconds(), n, res.wall.Round(time.Millisecond), res.setup.Round(time.Millisecond), res.requests, res.deliveries)
 	fmt.Fprintf(w, "start-to-confirmed: p50 %s, p99 %s (%d calls; Start called to gate open, retries and notifications included)\n",
@@ -102,8 +106,8 @@ func (res *result) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "stop-to-reported:   p50 %s, p99 %s (%d calls; Stop called to notRecording answered: close, drain, hook, report)\n",
 		round(percentile(l.report, 50)), round(percentile(l.report, 99)), len(l.report))
-	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls), %d dropped by writers that fell behind (the process was starved)\n",
-		k.persisted, k.bytes>>20, k.refused, k.dropped)
+	fmt.Fprintf(w, "frames: %d persisted (%d MiB), %d refused by the gate (before Graph confirmed, after Stop or the end, or refused calls), %d dropped by writers that woke too late to write them (%.1f%% of the frames due)\n",
+		k.persisted, k.bytes>>20, k.refused, k.dropped, 100*k.droppedShare())
 	if p := res.peak; p.measured {
 		fmt.Fprintf(w, "peak: %d active calls; heap %.0f B per active call (%.1f KiB; HeapAlloc %+d B after GC, over the warmed-up rig);\n",
 			p.active, p.heapPerCall, p.heapPerCall/1024, p.heapDelta)
@@ -111,6 +115,9 @@ func (res *result) print(w io.Writer, o options) {
 			p.goroutines, p.baseGoroutine, (p.stackInuse-p.baseStack)>>20)
 	}
 	res.journal.print(w, o)
+	if o.journal != "" && res.journal.err == nil {
+		fmt.Fprintf(w, "  %s\n", trailCount(res.journal.trails, n))
+	}
 	fmt.Fprintf(w, "\nchecked, from the fake's request and notification logs and the sinks:\n")
 	fmt.Fprintf(w, "  %d calls confirmed (%d by a signed notification); %d Graph requests (%d answered 429, %d refused with 8506, %d failed operations); %d notRecording/failed reports; %d signed terminations\n",
 		k.confirmed, k.byNotification, k.requests, k.throttledReplies, k.nonCompliance, k.failedOps, k.reports, k.terminations)
@@ -140,9 +147,53 @@ func (res *result) print(w io.Writer, o options) {
 	} else {
 		fmt.Fprintf(w, "%d VIOLATIONS\n", v.total())
 	}
+	if warning != "" {
+		fmt.Fprintf(w, "WARNING: this machine could not keep up (%.1f%% of frames dropped): the rule was checked on every frame written, but the throughput and latency figures measure a starved process, not recgate\n",
+			100*k.droppedShare())
+	}
 	if res.metrics != "" {
 		fmt.Fprintf(w, "\nOpenTelemetry metrics (otelrecgate, as collected by a ManualReader):\n%s", res.metrics)
 	}
+}
+
+// droppedWarnShare is the share of the frames due that writers may drop
+// before the report warns that its numbers measure a starved machine.
+const droppedWarnShare = 0.01
+
+// droppedShare is the share of the frames due (persisted, refused or
+// dropped) that writers dropped because they woke too late.
+func (k checks) droppedShare() float64 {
+	due := k.persisted + k.refused + k.dropped
+	if due == 0 {
+		return 0
+	}
+	return float64(k.dropped) / float64(due)
+}
+
+// overloadWarning is the report's warning when writers dropped more than
+// droppedWarnShare of the frames due, or "" when they kept up. Dropped
+// frames are never written, so they break no rule; but a process that
+// drops them is starved, and its latencies and throughput say more about
+// the machine than about recgate.
+func overloadWarning(k checks, o options, calls int) string {
+	share := k.droppedShare()
+	if share <= droppedWarnShare {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: this machine could not keep up: writers fell behind and dropped %d of the %d frames due (%.1f%%, more than %.0f%%).\n"+
+		"  The rule was still checked on every frame that was written (dropped frames are never written, so they are not violations),\n"+
+		"  but the throughput and latency figures below measure a starved process, not recgate.\n"+
+		"  Run fewer -calls (%d now), a lower -speedup (%g) or -fps (%d), or on more CPUs, until fewer than %.0f%% are dropped.",
+		k.dropped, k.persisted+k.refused+k.dropped, 100*share, 100*droppedWarnShare, calls, o.speedup, o.fps, 100*droppedWarnShare)
+}
+
+// trailCount explains the journal's trail count: one per machine, and the
+// rig's warm-up call (rig.warmUp) is a machine too.
+func trailCount(trails, calls int) string {
+	if trails == calls+1 {
+		return fmt.Sprintf("(%d trails for %d calls: the one more is the warm-up call, played through the whole wiring before the run so that one-time costs, TLS handshakes and the key fetch, are not counted per call; it ended like the rest)", trails, calls)
+	}
+	return fmt.Sprintf("(%d trails for %d calls; want %d: one per call and one for the warm-up call played before the run)", trails, calls, calls+1)
 }
 
 func round(d time.Duration) time.Duration {

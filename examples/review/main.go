@@ -3,9 +3,15 @@
 // verdict; everything in it is computed when it is made: the checks run
 // (the model checker, the property suite against recgate's reference bot
 // and against seeded bugs, the Go tests the report cites, the SPIN
-// cross-check where spin is installed), one call is played with its audit
-// trail verified, and every "checked by" cell says what its checks gave
-// here, or why they did not run.
+// cross-check where spin is installed, internal/crashtest's SIGKILL test of
+// crash recovery), one call is played with its audit trail verified, and
+// every "checked by" cell says what its checks gave here, or why they did
+// not run. A section, "What these checks do not cover", read from the
+// rounds' tables of user-side bots, README.md's measured rates and
+// properties/doc.go, lists what the verdict does not vouch for: the rounds
+// not run here, every known miss of the property suite with its diagnosis,
+// the bugs caught in only some runs (with where that was measured), the
+// suite's documented limits verbatim, and how much of crash recovery ran.
 //
 //	go run ./examples/review -out review
 //

@@ -17,6 +17,7 @@ type caseStats struct {
 	stalls          atomic.Int64 // storage stalls begun
 	stalledWrites   atomic.Int64 // writes a stall held
 	bursts          atomic.Int64 // frames steps of more than 4 frames
+	storageFaults   atomic.Int64 // writes the storage failed (ErrStorageFault)
 }
 
 // caseCoverage is what one case reached.
@@ -29,6 +30,7 @@ type caseCoverage struct {
 	stalls          int
 	stalledWrites   int
 	bursts          int
+	storageFaults   int
 	intervals       int
 	// streamBytes and streamTraced are, per Sink stream, the bytes
 	// persisted and whether a frame was traced in them.
@@ -45,6 +47,7 @@ func (r *runner) coverage() caseCoverage {
 		stalls:          int(r.env.stats.stalls.Load()),
 		stalledWrites:   int(r.env.stats.stalledWrites.Load()),
 		bursts:          int(r.env.stats.bursts.Load()),
+		storageFaults:   int(r.env.stats.storageFaults.Load()),
 		bytes:           w.Persisted,
 		intervals:       w.Interval,
 	}
@@ -91,6 +94,9 @@ type Coverage struct {
 	// event), StalledWrites the writes they held, and Bursts the frames
 	// steps of more than 4 frames (up to 64 on one stream).
 	Stalls, StalledWrites, Bursts int
+	// StorageFaults counts the writes the storage failed with
+	// ErrStorageFault (nothing stored).
+	StorageFaults int
 	// StreamBytes counts, per Sink stream, the bytes persisted; TracedStreams
 	// says on which streams a frame was ever traced.
 	StreamBytes   map[int]int
@@ -112,6 +118,7 @@ func (c *Coverage) add(k caseCoverage) {
 	c.Stalls += k.stalls
 	c.StalledWrites += k.stalledWrites
 	c.Bursts += k.bursts
+	c.StorageFaults += k.storageFaults
 	if c.StreamBytes == nil {
 		c.StreamBytes, c.TracedStreams = map[int]int{}, map[int]bool{}
 	}
@@ -127,8 +134,8 @@ func (c *Coverage) add(k caseCoverage) {
 func (c *Coverage) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts",
-		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts)
+	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts; %d writes failed by storage",
+		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts, c.StorageFaults)
 }
 
 // Warnings say what the run did not put to the test although it persisted

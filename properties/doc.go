@@ -35,8 +35,10 @@
 // the bot's events (Start, Stop, Fail, operation updates, some stale,
 // CallEnded), media frames on every stream, and what happens meanwhile:
 // frames keep arriving while each Graph request is out and while the
-// recording-ended hook flushes, and a Stop, Fail, Start or CallEnded comes
-// in while Start waits for Graph or while a write holds its lease. The
+// recording-ended hook flushes (on Stop, Fail and CallEnded), and a Stop,
+// Fail, Start, CallEnded or a stale completed notification comes in while
+// Start waits for Graph, or a Stop or Fail while a write holds its lease.
+// A stream's frames come one at a time (Bot.Frame). The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with
 // -rapid.seed. Every invariant is checked on every event, and every write
@@ -76,8 +78,8 @@
 //
 // Every frame carries a canary: a word (zq and six letters) no other frame
 // has, among ordinary words, the way a transcript keeps the words of
-// speech. The sink finds canaries in whatever is persisted, in any case,
-// so a pre-roll buffer, a transcript or summary built from media that
+// speech. The sink finds canaries in whatever is persisted, in any case
+// and glued to any neighbour (word_pairs, camelCase keys), so a pre-roll buffer, a transcript or summary built from media that
 // arrived before Graph's completed, or media held across a notRecording
 // into the next recording breaks P7, and the violation names the frame,
 // when it arrived and what the call was doing then.

@@ -137,6 +137,9 @@ type Sink struct {
 // Write persists p on stream. A correct bot calls it only while it holds a
 // lease on the gate, with media that arrived in the current recording.
 func (s *Sink) Write(stream int, p []byte) (int, error) {
+	if stream < 0 {
+		return 0, fmt.Errorf("properties: Sink.Write(%d, ...): a Sink stream is a number from 0 up (frames of stream i go to Write(i, ...)): nothing was stored", stream)
+	}
 	if len(p) == 0 {
 		return 0, nil // persists nothing, whenever it comes (a flush of an empty buffer at Close)
 	}
@@ -149,6 +152,9 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 		// on such a stream is judged as on any other.
 		s.store(stream, p)
 		return len(p), nil
+	}
+	if r := e.run; r != nil && r.storageFault(stream, media) {
+		return 0, ErrStorageFault
 	}
 	if r := e.run; r != nil {
 		r.active.Add(1)

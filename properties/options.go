@@ -24,6 +24,11 @@ type options struct {
 // the bot hung (see WithTimeout).
 const DefaultTimeout = 2 * time.Second
 
+// MaxTimeout is the longest WithTimeout, WithGrace and WithLateWindow
+// accept: a case waits a few timeouts at most, and a test run has its own
+// deadline (go test's -timeout, 10 minutes by default).
+const MaxTimeout = time.Hour
+
 // DefaultGrace bounds how long the suite waits for a bot's other
 // goroutines to go quiet after Stop, Fail, CallEnded and at the end of a
 // case (see WithGrace).
@@ -38,6 +43,9 @@ func WithTimeout(d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("properties: WithTimeout(%s): the timeout must be positive", d)
 		}
+		if d > MaxTimeout {
+			return fmt.Errorf("properties: WithTimeout(%s): at most %s (the suite waits for the bot's goroutines a few times this long); a bot that needs longer to answer an event hangs for the suite", d, MaxTimeout)
+		}
 		o.timeout = d
 		return nil
 	}
@@ -51,8 +59,8 @@ func WithTimeout(d time.Duration) Option {
 // ends as soon as every goroutine is blocked. The default is DefaultGrace.
 func WithGrace(d time.Duration) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("properties: WithGrace(%s): the grace period cannot be negative", d)
+		if d < 0 || d > MaxTimeout {
+			return fmt.Errorf("properties: WithGrace(%s): want 0 to %s", d, MaxTimeout)
 		}
 		o.grace = d
 		return nil
@@ -73,8 +81,8 @@ func WithGrace(d time.Duration) Option {
 // starts.)
 func WithLateWindow(d time.Duration) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("properties: WithLateWindow(%s): the window cannot be negative", d)
+		if d < 0 || d > MaxTimeout {
+			return fmt.Errorf("properties: WithLateWindow(%s): want 0 to %s", d, MaxTimeout)
 		}
 		o.lateWindow = d
 		return nil
@@ -133,6 +141,9 @@ func WithUntracedStreams(streams ...int) Option {
 			o.untraced = make(map[int]bool)
 		}
 		for _, s := range streams {
+			if s < 0 {
+				return fmt.Errorf("properties: WithUntracedStreams(%d): a Sink stream is a number from 0 up", s)
+			}
 			o.untraced[s] = true
 		}
 		return nil

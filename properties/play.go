@@ -60,6 +60,8 @@ type runner struct {
 	// holds the frames that arrived on them meanwhile (see deliverFrame).
 	streamBusy  map[int]bool
 	streamQueue map[int][]int
+	// faulted are the frames whose first write the storage failed.
+	faulted map[int]bool
 }
 
 // slowStorageLatency is how long, at most, the suite's storage takes to
@@ -310,6 +312,18 @@ func (r *runner) concurrently(what string) {
 		r.env.observe(Event{Kind: EvCallEnded})
 	}
 	r.env.observe(Event{Kind: EvAttempt, Label: "concurrent " + what})
+	if what == "update" {
+		// A completed notification while the request is out, for an
+		// earlier attempt or none (the pending operation does not exist
+		// before the reply): Graph confirmed nothing, and a bot that takes
+		// any completed as consent shows itself. The bot's webhook runs
+		// while its machine is busy with the request.
+		op, _ := r.env.Updater.update(graph.OperationCompleted, false)
+		r.background(func() {
+			r.call("OperationUpdate", true, func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
+		})
+		return
+	}
 	if what != "stop" && what != "fail" {
 		r.background(func() { r.event(what, true) })
 		return
@@ -324,6 +338,14 @@ func (r *runner) concurrently(what string) {
 // whileInFlight is what happens while a step's first request is out:
 // frames keep arriving, and perhaps the bot gets another event.
 func (r *runner) whileInFlight(st *step) {
+	if st.concurrent == "update" {
+		// Frames keep coming while the webhook waits for the machine.
+		r.concurrently(st.concurrent)
+		if len(st.inFlight) > 0 {
+			r.background(func() { r.deliver(st.inFlight, true) })
+		}
+		return
+	}
 	if len(st.inFlight) > 0 {
 		r.background(func() { r.deliver(st.inFlight, true) })
 	}
@@ -457,6 +479,10 @@ func (r *runner) step(st *step, ended *bool) {
 		}
 		r.call("OperationUpdate", false, func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
 	case stepCallEnded:
+		r.mu.Lock()
+		r.atFlush = st.atFlush
+		r.mu.Unlock()
+		defer func() { r.mu.Lock(); r.atFlush = nil; r.mu.Unlock() }()
 		if !*ended {
 			env.observe(Event{Kind: EvCallEnded})
 		}

@@ -21,6 +21,9 @@ import (
 type scenario struct {
 	streams int
 	steps   []step
+	// faultEvery, when not 0, makes storage fail the first write of
+	// every frame whose number it divides (see storageFault).
+	faultEvery int
 }
 
 type stepKind int
@@ -216,6 +219,10 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 			}
 		}
 	}
+	// Drawn last, so that the cases without faults draw as before.
+	if rapid.IntRange(0, 3).Draw(t, "storage fails some writes? (3: yes)") == 3 {
+		sc.faultEvery = rapid.IntRange(2, 5).Draw(t, "storage fails the first write of every frame whose number this divides")
+	}
 	return sc
 }
 
@@ -278,9 +285,11 @@ func drawStep(t *rapid.T, at string, streams int, stalls bool) step {
 			st.afterReturn = drawStreams(t, at+" frames right after it returns", streams, 0, 2)
 		}
 		if st.kind == stepStart && rapid.IntRange(0, 4).Draw(t, at+": another event while the request is out?") == 4 {
-			st.concurrent = rapid.SampledFrom([]string{"stop", "callEnded", "start", "fail"}).Draw(t, at+": which")
+			st.concurrent = rapid.SampledFrom([]string{"stop", "callEnded", "start", "fail", "update"}).Draw(t, at+": which")
 			st.lateReply = rapid.Bool().Draw(t, at+": the reply is already on its way?")
 		}
+	case stepCallEnded:
+		st.atFlush = drawStreams(t, at+" frames while the hook flushes", streams, 0, 2)
 	case stepUpdate:
 		n := rapid.IntRange(0, 9).Draw(t, at+": update status")
 		switch {
@@ -299,8 +308,8 @@ func drawStep(t *rapid.T, at string, streams int, stalls bool) step {
 // Media. Each frame is a line of words, as a speech recognizer's output
 // would keep them, with one canary: a word no other frame has, which the
 // sink finds in whatever is persisted (case-insensitively, so a transcript
-// that changes case still carries it).
-var canaryPattern = regexp.MustCompile(`(?i)\bzq[a-z2-7]{6}\b`)
+// that changes case still carries it, and glued to any neighbour: see
+// scanCanaries).
 
 const canaryAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -344,18 +353,12 @@ func findCanaries(p []byte) []string { return findCanariesIn(p, true) }
 // inflate is set: a member inside a member is inflated, one more level is
 // not (a nest of compressed members must not multiply the work).
 func findCanariesIn(p []byte, inflate bool) []string {
-	ms := canaryPattern.FindAll(p, -1)
-	out := make([]string, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, strings.ToLower(string(m)))
-	}
+	out := scanCanaries(p, nil)
 	// Media encoded before the sink (base64 in JSON, hex in a log) keeps
 	// its canaries once decoded: look inside every run that decodes.
 	for _, run := range encodedRun.FindAll(p, -1) {
 		for _, dec := range decodings(run) {
-			for _, m := range canaryPattern.FindAll(dec, -1) {
-				out = append(out, strings.ToLower(string(m)))
-			}
+			out = scanCanaries(dec, out)
 		}
 	}
 	// Compressed media (gzip, zlib) too, and what it holds encoded.
@@ -379,6 +382,37 @@ func decodings(run []byte) [][]byte {
 	}
 	if b, err := hex.DecodeString(string(run)); err == nil {
 		out = append(out, b)
+	}
+	return out
+}
+
+// scanCanaries appends to out every canary-shaped run in p ("zq" and six
+// letters of the canary alphabet, in any case) at any offset, with or
+// without a word boundary around it: a canary glued to its neighbours by
+// '_' (shingles, snake_case keys) or to another word is found too. Only
+// canaries the case sent count (Env.trace), so a run that merely looks
+// like one costs nothing.
+func scanCanaries(p []byte, out []string) []string {
+	for i := 0; i+8 <= len(p); i++ {
+		if p[i]|0x20 != 'z' || p[i+1]|0x20 != 'q' {
+			continue
+		}
+		ok := true
+		var w [8]byte
+		for k := 0; k < 8; k++ {
+			c := p[i+k]
+			if c >= 'A' && c <= 'Z' {
+				c |= 0x20
+			}
+			if k >= 2 && !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+				ok = false
+				break
+			}
+			w[k] = c
+		}
+		if ok {
+			out = append(out, string(w[:]))
+		}
 	}
 	return out
 }

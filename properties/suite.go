@@ -2,7 +2,6 @@ package properties
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -72,6 +71,10 @@ type Factory func(env *Env) (Bot, error)
 // tested, to replay it first next time; pass -rapid.nofailfile to keep
 // your tree clean.
 func Check(t *testing.T, newBot Factory, opts ...Option) {
+	if t == nil {
+		// No test to fail: the only way to say it.
+		panic("properties: Check(nil, ...): pass the test's *testing.T")
+	}
 	t.Helper()
 	if newBot == nil {
 		t.Fatal("properties: Check(t, nil): pass the Factory that builds your bot around the suite's Env")
@@ -96,33 +99,6 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 	if err := cov.vacuous(o.untraced); err != nil {
 		t.Error(err)
 	}
-}
-
-// Fuzz is Check for go test -fuzz:
-//
-//	func FuzzMyBot(f *testing.F) { f.Fuzz(properties.Fuzz(newMyBot)) }
-//
-// A write a bot makes after its case ended is reported when the next case
-// starts, so the input the fuzzer saves for it is not the one at fault;
-// the report shows the case that is.
-func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
-	o, err := buildOptions(opts)
-	if err == nil && newBot == nil {
-		err = errors.New("properties: Fuzz(nil): pass the Factory that builds your bot around the suite's Env")
-	}
-	o.late = &lateWatch{}
-	return rapid.MakeFuzz(func(rt *rapid.T) {
-		if err != nil {
-			rt.Fatal(err)
-		}
-		// The fuzzer never says it is done: a late write of an earlier
-		// case is reported when the next one starts, which the fuzzer
-		// then records as the failing input.
-		if msg := o.late.report(); msg != "" {
-			rt.Fatal("properties: this input is not the one at fault, and will pass when run again: a bot of an earlier case (shown below, whole) wrote after that case had ended\n" + msg)
-		}
-		runCase(rt, newBot, o)
-	})
 }
 
 // CheckT runs one drawn case on rapid's T; Check and Fuzz wrap it, and

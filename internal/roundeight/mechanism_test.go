@@ -13,7 +13,7 @@ import (
 	"github.com/recgate/recgate/graph"
 )
 
-// The tests here show each Miss row's mechanism on fakes of Graph and
+// The tests here show each row the suite once missed: its mechanism on fakes of Graph and
 // storage, so that a miss is the suite's, not a bot that does not do what
 // its row says.
 
@@ -84,8 +84,8 @@ var suiteCanary = regexp.MustCompile(`(?i)\bzq[a-z2-7]{6}\b`)
 
 // TestUploadRetryLandsAfterNotRecording: on storage that fails the first
 // write, the SDK's retry of a frame written under its lease lands after
-// Stop sent notRecording. The suite's Sink never fails a write, so the
-// suite never runs the retry (UploadRetryAfterStop's Miss); the same bot
+// Stop sent notRecording. The suite's Sink once never failed a write, so the
+// suite never ran the retry (UploadRetryAfterStop, once missed); the same bot
 // on faulty storage is caught (UploadRetryWithStorageFaults).
 func TestUploadRetryLandsAfterNotRecording(t *testing.T) {
 	ctx := context.Background()
@@ -122,7 +122,7 @@ func TestUploadRetryLandsAfterNotRecording(t *testing.T) {
 // consent, joined to its neighbours by '_'; the suite's pattern wants a
 // word boundary on each side of a canary, and '_' is a word character, so
 // it finds only the recorded frame's own canary (ShingleIndexPreRoll's
-// Miss).
+// once missed).
 func TestShingleHidesCanaries(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
@@ -158,7 +158,7 @@ func TestShingleHidesCanaries(t *testing.T) {
 // the webhook handles a stale completed notification (delivered here from
 // fsm's observer, inside OperationUpdate) is persisted though the gate
 // never opened. The suite delivers no frame while OperationUpdate runs
-// (OptimisticOnNotification's Miss).
+// (OptimisticOnNotification's once missed).
 func TestStaleNotificationPersistsConcurrentFrame(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
@@ -196,7 +196,7 @@ func TestStaleNotificationPersistsConcurrentFrame(t *testing.T) {
 // CallEnded finalizes the file (delivered from storage's Flush) is
 // persisted after the call ended. The suite delivers frames while the
 // hook flushes on Stop and Fail, not on CallEnded
-// (HangupFinalizeBeforeClose's Miss).
+// (HangupFinalizeBeforeClose's once missed).
 func TestFrameDuringHangupFinalizeIsPersisted(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}

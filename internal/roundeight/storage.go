@@ -45,8 +45,9 @@ func (c *blobClient) Append(stream int, p []byte) error {
 // NewUploadRetryAfterStop builds a bot that persists each frame under its
 // lease through blobClient. The first attempt is under the lease; a retry
 // of a failed one lands whenever its backoff ends: after the lease was
-// released, after Stop's drain, after notRecording. The suite's Sink never
-// fails, so it never sees a retry (the row's Miss).
+// released, after Stop's drain, after notRecording. The suite's Sink fails the
+// first write of some frames (properties.ErrStorageFault), and the retry
+// lands where P1 sees it.
 func NewUploadRetryAfterStop(env *properties.Env) (properties.Bot, error) {
 	return newUploadRetry(env, env.Sink)
 }

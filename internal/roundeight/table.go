@@ -35,10 +35,9 @@ func Bugs() []Bug {
 	return []Bug{
 		// Storage clients with retries and part sizes of their own.
 		{Name: "UploadRetryAfterStop", Rule: "R2", New: NewUploadRetryAfterStop, Catches: []string{"P1", "P2", "P7"},
-			Miss:    missUploadRetry,
 			Mistake: "the storage SDK tries each append once under the frame's lease and, on a transient failure (503 ServerBusy), retries it from a goroutine with exponential backoff (15, 30, 60 ms...) and returns \"accepted\": a retry lands after the lease, after Stop's drain, after notRecording"},
 		{Name: "UploadRetryWithStorageFaults", Rule: "R2", New: withStorageFaults(faultEvery, newUploadRetry), Catches: []string{"P1", "P2", "P7"},
-			Mistake: "UploadRetryAfterStop on storage that fails every fourth write with 503 (the row's factory wraps env.Sink: a prototype of the storage faults the suite lacks)"},
+			Mistake: "UploadRetryAfterStop on storage that fails every fourth write with 503 (the row's factory wraps env.Sink: the prototype of the storage faults the suite now draws itself, ErrStorageFault)"},
 		{Name: "MultipartPartCarry", Rule: "R1", New: NewMultipartPartCarry, Catches: []string{"P7", "P1"},
 			Mistake: "one multipart upload per call: frames appended under their lease to a part buffer per stream, a full part (256 bytes) uploaded under the lease of the frame that filled it; parts must be full except the last, so the hook of Stop and Fail uploads nothing and CompleteMultipartUpload at hang-up uploads the rest: a recording's tail lands in the next recording, or at the end of the call after notRecording"},
 		// Panics.
@@ -61,17 +60,14 @@ func Bugs() []Bug {
 			Options: []properties.Option{properties.WithNoninterference()},
 			Mistake: "each stream's speaker label is a voiceprint (a digest) enrolled from the first two frames heard on it, before consent if the participant spoke then, and persisted with every frame of the recording: biometric data derived from pre-consent audio, which keeps no canary (the default suite passes it, by its documented limit)"},
 		{Name: "ShingleIndexPreRoll", Rule: "R1", New: NewShingleIndexPreRoll, Catches: []string{"P7"},
-			Miss:    missShingles,
 			Mistake: "a search record per frame under its lease: the frame's text and the word bigrams, joined by '_', of the last 6 words heard on the stream, fed by every frame since the bot joined: the first records of a recording hold words heard before consent"},
 		{Name: "ShingleIndexPreRollNoninterference", Rule: "R1", New: NewShingleIndexPreRoll, Catches: []string{"P7", Interference},
 			Options: []properties.Option{properties.WithNoninterference()},
 			Mistake: "ShingleIndexPreRoll under WithNoninterference"},
 		// Windows in which media keeps coming.
 		{Name: "OptimisticOnNotification", Rule: "R1", New: NewOptimisticOnNotification, Catches: []string{"P1", "P7"},
-			Miss:    missUpdateWindow,
 			Mistake: "the webhook sets a \"recording\" flag on a completed notification before fsm sees it, and clears it when fsm refuses the update (or the gate closes); a frame the gate refuses is written while the flag is set: on a stale completed, frames arriving while the webhook runs are persisted"},
 		{Name: "HangupFinalizeBeforeClose", Rule: "R1", New: NewHangupFinalizeBeforeClose, Catches: []string{"P7", "P1"},
-			Miss:    missHangupFlush,
 			Mistake: "CallEnded finalizes the file (flush, close) before it calls the machine's CallEnded, and frames that arrive meanwhile, from the media socket's buffers, are appended straight to the file: media that arrived after the call ended is persisted"},
 	}
 }
@@ -89,20 +85,3 @@ func Correct() []CorrectBot {
 			What: "a live recognizer hears every frame for the meeting's captions (never stored); an archival one hears only frames under a lease, its finals written under that lease and its unfinished utterance by the hook; with WithNoninterference"},
 	}
 }
-
-// The diagnoses of the rows the suite misses (measured 0/10 each), with
-// the smallest change to properties that catches them. Each change was
-// tried on a scratch copy of the repository (properties untouched here):
-// with it the row was caught 10/10, and this round's correct bots still
-// passed 10/10.
-const (
-	missUploadRetry = "the suite's Sink never fails a write (Sink.Write always stores and returns len(p), nil), so a bot's storage error paths never run, and a retry that lands after notRecording is never made (0/10). " +
-		"Smallest change: an option WithStorageFaults() under which Sink.Write fails a drawn share of writes with a transient error (stores nothing, says \"try again\"); every retry is then judged where it lands, as every write is. " +
-		"UploadRetryWithStorageFaults is that prototype (its factory fails every fourth write): caught 10/10, and StorageRetryUnderLease passes 10/10 on the same faults"
-	missShingles = "canaryPattern (properties/scenario.go) is `(?i)\\bzq[a-z2-7]{6}\\b`: it wants a word boundary on each side, and '_' is a word character, so a canary joined to its neighbours by '_' (shingles, snake_case keys) is not found; the record's own text keeps the stream traced, so the vacuity check is satisfied (0/10). " +
-		"Smallest change: find canaries at every offset of \"zq\", without word boundaries (a loop over the bytes, also for decoded base64/hex), and keep those the case sent, as Env.trace already does: caught 10/10 on a scratch copy, and the suite's own tests pass. WithNoninterference catches it today (ShingleIndexPreRollNoninterference)"
-	missUpdateWindow = "frames arrive while a Graph request is out, while the hook flushes, while Stop drains and right after Stop or Fail returns, never while OperationUpdate runs: it sends no request, so the suite's Updater is no synchronisation point, and a window that exists only inside the notification handler is never entered (0/10). " +
-		"Smallest change: draw \"update\" among the concurrent events of a Start whose request is out (Graph's completed overtaking the slow reply, which fsm documents), run the bot's OperationUpdate as concurrently() runs a Stop, and deliver that step's in-flight frames after it returned or blocked (fsm's OperationUpdate waits for the busy machine, so the window is open then): caught 10/10 on a scratch copy"
-	missHangupFlush = "frames arrive while the recording-ended hook flushes (Sink.Flush is the synchronisation point) only in Stop, Fail and Start steps: play.go sets r.atFlush for those, never for CallEnded, so a hang-up path that keeps taking frames while it finalizes is never given one (0/10). " +
-		"Smallest change: draw atFlush for stepCallEnded in drawStep and set r.atFlush in step's CallEnded case as for Stop: caught 10/10 on a scratch copy (P7: media that arrived after the call ended)"
-)

@@ -154,7 +154,7 @@ func (e *storageError) Error() string {
 // transient reports whether err is a failure a retry may cure.
 func transient(err error) bool {
 	var se *storageError
-	return errors.As(err, &se)
+	return errors.As(err, &se) || errors.Is(err, properties.ErrStorageFault)
 }
 
 // faultyStorage fails every nth write with a transient error, before

@@ -375,7 +375,7 @@ func checkUpdate(callID string, status Status, clientContext string) error {
 //go:noinline
 func updateOutcome(op Operation, clientContext string) (Operation, error) {
 	if op.ClientContext != "" && op.ClientContext != clientContext {
-		return Operation{}, fmt.Errorf("%w: reply is for clientContext %q, not %q [request-id %s]", ErrBadReply, op.ClientContext, clientContext, op.RequestID)
+		return Operation{}, fmt.Errorf("%w: reply is for clientContext %q, not %q%s", ErrBadReply, op.ClientContext, clientContext, idTags(op.RequestID, ""))
 	}
 	if op.ID == "" {
 		op.ID = operationIDFromLocation(op.Location)
@@ -417,7 +417,7 @@ func (c *Client) Operation(ctx context.Context, callID string, op Operation) (Op
 		return Operation{}, err
 	}
 	if err := belongsTo(got, op, loc); err != nil {
-		return Operation{}, fmt.Errorf("%w: %w [request-id %s]", ErrBadReply, err, got.RequestID)
+		return Operation{}, fmt.Errorf("%w: %w%s", ErrBadReply, err, idTags(got.RequestID, ""))
 	}
 	if got.Location == "" {
 		got.Location = op.Location

@@ -197,3 +197,19 @@ func TestOperationErrorNonCompliance(t *testing.T) {
 	assert.False(t, graph.IsNonCompliance(&graph.Error{StatusCode: 403, Code: "Forbidden"}))
 	assert.False(t, graph.IsNonCompliance(nil))
 }
+
+// An error for a reply without a request-id header names no empty id; it
+// names the client-request-id the client sent, which Microsoft support
+// can look up too.
+func TestErrorsNameOnlyTheIDsKnown(t *testing.T) {
+	var sent string
+	c, _ := scriptedGraph(t, func(w http.ResponseWriter, r *http.Request) {
+		sent = r.Header.Get("client-request-id")
+		w.WriteHeader(http.StatusOK) // an empty 200, no request-id
+	})
+	_, err := c.UpdateRecordingStatus(context.Background(), call, graph.StatusRecording, "ctx-ids")
+	require.ErrorIs(t, err, graph.ErrBadReply)
+	assert.NotContains(t, err.Error(), "[request-id ]")
+	require.NotEmpty(t, sent)
+	assert.Contains(t, err.Error(), "[client-request-id "+sent+"]")
+}

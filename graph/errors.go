@@ -100,13 +100,21 @@ func (e *Error) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
 	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " [request-id %s]", e.RequestID)
-	}
-	if e.ClientRequestID != "" {
-		fmt.Fprintf(&b, " [client-request-id %s]", e.ClientRequestID)
-	}
+	b.WriteString(idTags(e.RequestID, e.ClientRequestID))
 	return b.String()
+}
+
+// idTags is what an error says of the request's ids, for Microsoft
+// support: " [request-id X] [client-request-id Y]", each only if known.
+func idTags(requestID, clientRequestID string) string {
+	s := ""
+	if requestID != "" {
+		s += " [request-id " + requestID + "]"
+	}
+	if clientRequestID != "" {
+		s += " [client-request-id " + clientRequestID + "]"
+	}
+	return s
 }
 
 // NonCompliance reports whether Graph refused because the call is not a

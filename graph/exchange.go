@@ -323,14 +323,14 @@ func (c *Client) readOperation(ctx, actx context.Context, resp *http.Response, c
 	requestID := headerValue(resp.Header, "Request-Id")
 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q [request-id %s]", ErrRedirect, resp.StatusCode, headerValue(resp.Header, "Location"), requestID)
+		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d to %q%s", ErrRedirect, resp.StatusCode, headerValue(resp.Header, "Location"), idTags(requestID, clientRequestID))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ge := c.errorReply(ctx, resp, raw, clientRequestID)
 		return Operation{}, resp.StatusCode, ge.Temporary(), ge.RetryAfter, ge
 	}
 	bad := func(cause error) (Operation, int, bool, time.Duration, error) {
-		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d: %w [request-id %s]", ErrBadReply, resp.StatusCode, cause, requestID)
+		return Operation{}, resp.StatusCode, false, 0, fmt.Errorf("%w: HTTP %d: %w%s", ErrBadReply, resp.StatusCode, cause, idTags(requestID, clientRequestID))
 	}
 	location := headerValue(resp.Header, "Location")
 	switch {

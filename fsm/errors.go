@@ -92,8 +92,12 @@ type RequestError struct {
 	Trigger       Trigger      // the transition that needed the reply
 	Status        graph.Status // the status the request reported
 	ClientContext string       // the request's clientContext
-	// State is the state the machine is in after the refusal.
+	// State is the state the machine was in when it refused; if the call
+	// ended meanwhile (CallEnded came in while the request was out),
+	// CallEnded then takes it to Ended.
 	State State
+	// CallEnded is set when the call had ended by the time of the refusal.
+	CallEnded bool
 	// Operation is Graph's reply, if there was one.
 	Operation graph.Operation
 	Err       error // the cause: find a *graph.Error or *graph.OperationError with errors.As
@@ -101,8 +105,12 @@ type RequestError struct {
 
 // Error names the call, the trigger, the request and the cause.
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("fsm: call %s: %s (status %s, clientContext %q) not confirmed, machine stays in %s with the gate closed: %v",
-		e.CallID, e.Trigger, e.Status, e.ClientContext, e.State, e.Err)
+	where := fmt.Sprintf("machine stays in %s with the gate closed", e.State)
+	if e.CallEnded {
+		where = fmt.Sprintf("the call ended meanwhile: the gate is closed for good, and the machine goes from %s to Ended", e.State)
+	}
+	return fmt.Sprintf("fsm: call %s: %s (status %s, clientContext %q) not confirmed, %s: %v",
+		e.CallID, e.Trigger, e.Status, e.ClientContext, where, e.Err)
 }
 
 // Unwrap returns the cause.

@@ -61,7 +61,7 @@ func (m *Machine) unhandled(ctx context.Context, state stateless.State, trigger 
 	if m.cfg.logger != nil { // building the arguments allocates
 		m.log(ctx, slog.LevelWarn, "graph did not confirm", "trigger", t, "status", f.status, "clientContext", f.clientContext, "err", cause)
 	}
-	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, Operation: f.op, Err: cause}
+	return &RequestError{CallID: m.callID, Trigger: t, Status: f.status, ClientContext: f.clientContext, State: s, CallEnded: m.gate.ended(), Operation: f.op, Err: cause}
 }
 
 // transitioned finishes the transition from -> to that firing f made.

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -70,5 +71,24 @@ func TestStorageFaultFailsAFramesFirstWriteOnly(t *testing.T) {
 	}
 	if n := r.env.stats.storageFaults.Load(); n != 1 {
 		t.Fatalf("%d faults counted, want 1", n)
+	}
+}
+
+// A factory that cannot build a bot is a wiring mistake, not a drawn case:
+// it is reported once, before any case, and nothing is saved to replay.
+func TestFactoryErrorIsReportedBeforeAnyCase(t *testing.T) {
+	calls := 0
+	v := RunSuite(func(*Env) (Bot, error) {
+		calls++
+		return nil, errors.New("no storage configured")
+	})
+	if v.Passed {
+		t.Fatal("a factory that always fails passed")
+	}
+	if calls != 1 || !strings.Contains(v.Output, "before any case ran") || !strings.Contains(v.Output, "no storage configured") {
+		t.Fatalf("factory called %d times; output:\n%s\nwant one call and a report that no case ran, with the factory's error", calls, v.Output)
+	}
+	if strings.Contains(v.Output, "rapid.seed") || strings.Contains(v.Output, "-rapid.failfile") {
+		t.Fatalf("a wiring mistake is reported as a case to replay:\n%s", v.Output)
 	}
 }

@@ -71,6 +71,9 @@ func FuzzBot(f *testing.F, newBot Factory, opts ...Option) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	if err := preflight(newBot, o); err != nil {
+		f.Fatal(err)
+	}
 	for i := 0; i < fuzzSeeds; i++ {
 		f.Add([]byte{byte(i)})
 	}

@@ -83,6 +83,9 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := preflight(newBot, o); err != nil {
+		t.Fatal(err)
+	}
 	var cov Coverage
 	o.late = &lateWatch{}
 	rapid.Check(t, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })

@@ -52,6 +52,9 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	start := time.Now()
 	cov := &Coverage{}
 	o, err := buildOptions(opts)
+	if err == nil {
+		err = preflight(newBot, o)
+	}
 	if err != nil {
 		return SuiteVerdict{Output: err.Error(), Coverage: cov}
 	}

@@ -28,9 +28,12 @@ func ExampleJournal_Recover() {
 	m, _ := fsm.New("0a1b2c3d-0000-4000-8000-000000000001", graphSays, fsm.WithAuditTrail(trail))
 	_, _ = m.Start(context.Background())
 	trail.Close()
+	j.Close() // a process that dies releases the journal's lock, however it dies
 
-	// The next process, at start-up.
+	// The next process, at start-up. (While the first one lives, this
+	// OpenJournal fails with ErrJournalInUse.)
 	j, _ = fsm.OpenJournal(dir)
+	defer j.Close()
 	seal := func(_ context.Context, c fsm.InterruptedCall) error {
 		fmt.Printf("hook: seal the files of %s (it was %s, gate open: %v)\n", c.CallID, c.State, c.GateOpen)
 		return nil
@@ -58,6 +61,7 @@ func ExampleJournal_ArchiveEnded() {
 		return graph.Operation{ID: "op", ClientContext: cc, Status: graph.OperationCompleted}, nil
 	})
 	j, _ := fsm.OpenJournal(filepath.Join(dir, "journal"))
+	defer j.Close()
 
 	done, _ := j.Create("0a1b2c3d-0000-4000-8000-000000000001")
 	m, _ := fsm.New("0a1b2c3d-0000-4000-8000-000000000001", graphSays, fsm.WithAuditTrail(done))

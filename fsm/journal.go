@@ -26,20 +26,60 @@ import (
 // trail before it is sent, and the gate is never open without a synced
 // record saying so.
 //
+// One process owns a journal at a time. OpenJournal takes an exclusive
+// lock on the directory (a lock file, .lock, that holds the owner's pid),
+// and a second OpenJournal on it, from another process or this one, fails
+// with ErrJournalInUse until the owner calls Close or exits. The operating
+// system drops the lock when the process dies, however it dies (SIGKILL
+// included), so a restarted bot opens the journal of its dead predecessor,
+// and never the one of a live process: recovery must only ever put right
+// the trails of a process that is gone, or it would report failed for
+// live recordings, seal media files still being written and archive live
+// trails. A rolling deploy must therefore not overlap two bots on one
+// journal: stop the old process before the new one opens the journal (or
+// open it with OpenJournalWait, which waits for the old one to exit), or
+// give each process its own directory (a process recovers only its own
+// directory, so a directory whose process is gone for good needs a
+// process, or a one-off run, to open and recover it).
+//
 // Create one trail per machine with Create and pass it to WithAuditTrail;
 // at start-up, before any new Start, call Recover. Now and then, move the
 // trails of ended calls out with ArchiveEnded, so the journal holds only
-// the calls in flight.
+// the calls in flight. Close the journal when the process is done with it:
+// after every machine with a trail in it is done (a live machine's trail
+// in a journal nobody holds could be recovered by another process). A
+// Journal is safe for concurrent use.
 type Journal struct {
-	dir string
-	mu  sync.Mutex // serialises Create's names
-	n   uint64
+	dir  string
+	lock *journalLock
+
+	// ops is held for reading by every operation, and for writing by
+	// Close: Close waits for a Recover in progress, and nothing runs on
+	// a journal whose lock is released.
+	ops    sync.RWMutex
+	closed bool // guarded by ops
+
+	mu sync.Mutex // serialises Create's names; guards created
+	n  uint64
+	// created holds the base names of the trails this Journal created:
+	// its own process's machines, which Recover leaves to them.
+	created map[string]struct{}
 }
 
 // journalExt is the extension of a journal's trail files.
 const journalExt = ".jsonl"
 
-// OpenJournal opens (creating it if needed) the journal in dir.
+// OpenJournal opens (creating it if needed) the journal in dir and takes
+// its lock: an exclusive, non-blocking lock on dir/.lock, which holds this
+// process's pid, released by Close or when the process exits. When
+// another Journal holds the lock (another process, or an earlier
+// OpenJournal in this process that was not closed), it fails at once with
+// an error that wraps ErrJournalInUse and names the holder's pid: stop
+// that process first, or wait for it to exit (OpenJournalWait). Two
+// processes must never share a journal, not even for the overlap of a
+// rolling deploy. On platforms where recgate cannot lock a file (other
+// than Linux, macOS, the BSDs and Windows) it returns an error rather
+// than a journal without its lock.
 func OpenJournal(dir string) (*Journal, error) {
 	if dir == "" {
 		return nil, errors.New("fsm: OpenJournal(\"\"): pass the directory the journal lives in")
@@ -47,11 +87,77 @@ func OpenJournal(dir string) (*Journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("fsm: creating the journal directory: %w", err)
 	}
-	return &Journal{dir: dir}, nil
+	l, err := acquireJournalLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Journal{dir: dir, lock: l, created: make(map[string]struct{})}, nil
 }
 
-// Dir is the journal's directory.
-func (j *Journal) Dir() string { return j.dir }
+// Close releases the journal's lock, after any Recover or ArchiveEnded in
+// progress returns; then another process (or a new OpenJournal in this
+// one) may open the journal. Close it only once every machine with a
+// trail in it is done: the trail files Create returned are the caller's
+// and stay open. Afterwards Create, Trails, Recover and ArchiveEnded
+// return an error wrapping ErrJournalClosed. Close is idempotent: a
+// second call does nothing and returns nil.
+func (j *Journal) Close() error {
+	if j == nil {
+		return nil
+	}
+	j.ops.Lock()
+	defer j.ops.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	if j.lock == nil {
+		return nil
+	}
+	if err := j.lock.release(); err != nil {
+		return fmt.Errorf("fsm: Journal.Close(%s): releasing the lock: %w", j.dir, err)
+	}
+	return nil
+}
+
+// use marks the start of an operation named op: it fails on a nil or
+// closed journal; otherwise the caller runs done when the operation ends.
+func (j *Journal) use(op string) (done func(), err error) {
+	if j == nil || j.lock == nil {
+		return nil, fmt.Errorf("fsm: Journal.%s on a Journal that OpenJournal did not return: open it with OpenJournal", op)
+	}
+	j.ops.RLock()
+	if j.closed {
+		j.ops.RUnlock()
+		return nil, fmt.Errorf("%w: Journal.%s on the journal in %s after its Close (its lock is released, so another process may own it now); open it again with OpenJournal", ErrJournalClosed, op, j.dir)
+	}
+	return j.ops.RUnlock, nil
+}
+
+// owns reports whether this Journal created the trail at path.
+func (j *Journal) owns(path string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, ok := j.created[filepath.Base(path)]
+	return ok
+}
+
+// forget drops moved trails from the set of this Journal's own.
+func (j *Journal) forget(paths []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, p := range paths {
+		delete(j.created, filepath.Base(p))
+	}
+}
+
+// Dir is the journal's directory (also after Close).
+func (j *Journal) Dir() string {
+	if j == nil {
+		return ""
+	}
+	return j.dir
+}
 
 // Create makes a new, empty trail file for callID and syncs the directory,
 // so that the file itself survives a crash. Pass the file to
@@ -65,12 +171,18 @@ func (j *Journal) Dir() string { return j.dir }
 // before Registry.Create (and hand it to the factory) rather than inside
 // the factory, so other calls' lookups do not wait for the disk.
 func (j *Journal) Create(callID string) (*os.File, error) {
+	done, err := j.use("Create")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if err := graph.ValidateCallID(callID); err != nil {
 		return nil, fmt.Errorf("fsm: Journal.Create: %w", err)
 	}
 	j.mu.Lock()
 	j.n++
 	name := fmt.Sprintf("%s-%04d-%s%s", time.Now().UTC().Format("20060102T150405.000000000"), j.n, fileSafe(callID), journalExt)
+	j.created[name] = struct{}{}
 	j.mu.Unlock()
 	f, err := os.OpenFile(filepath.Join(j.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -83,8 +195,17 @@ func (j *Journal) Create(callID string) (*os.File, error) {
 	return f, nil
 }
 
-// Trails lists the journal's trail files, oldest first.
+// Trails lists the journal's trail files (*.jsonl), oldest first.
 func (j *Journal) Trails() ([]string, error) {
+	done, err := j.use("Trails")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return j.trails()
+}
+
+func (j *Journal) trails() ([]string, error) {
 	entries, err := os.ReadDir(j.dir)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: reading the journal directory: %w", err)

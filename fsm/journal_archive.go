@@ -39,10 +39,16 @@ type ArchiveReport struct {
 // where the bot keeps them (it is created if needed) and must be on the
 // same file system as the journal, and a file already in dir is never
 // replaced. Both directories are synced before it returns. It is safe to
-// run while machines record (say, every hour). The error joins what went
+// run while machines record (say, every hour). The journal's lock file is
+// not a trail, and stays. The error joins what went
 // wrong with single trails; the others were still moved.
 func (j *Journal) ArchiveEnded(dir string) (ArchiveReport, error) {
 	var rep ArchiveReport
+	done, err := j.use("ArchiveEnded")
+	if err != nil {
+		return rep, err
+	}
+	defer done()
 	if dir == "" {
 		return rep, errors.New("fsm: Journal.ArchiveEnded(\"\"): pass the directory the ended trails go to")
 	}
@@ -55,7 +61,7 @@ func (j *Journal) ArchiveEnded(dir string) (ArchiveReport, error) {
 		}
 		return rep, fmt.Errorf("fsm: Journal.ArchiveEnded(%q): %w", dir, err)
 	}
-	trails, err := j.Trails()
+	trails, err := j.trails()
 	if err != nil {
 		return rep, err
 	}
@@ -74,6 +80,7 @@ func (j *Journal) ArchiveEnded(dir string) (ArchiveReport, error) {
 		}
 		rep.Moved = append(rep.Moved, to)
 	}
+	j.forget(rep.Moved)
 	if len(rep.Moved) > 0 {
 		for _, d := range []string{dir, j.dir} {
 			if err := syncDir(d); err != nil {

@@ -28,9 +28,9 @@ func journalMachine(t *testing.T, j *fsm.Journal, callID string) (*fsm.Machine, 
 // endedCall is a journal with one call that recorded and ended.
 func endedCall(t *testing.T) (*fsm.Journal, *os.File) {
 	t.Helper()
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
+	j := openJournal(t, t.TempDir())
 	m, f := journalMachine(t, j, journalCall)
+	var err error
 	_, err = m.Start(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, m.CallEnded(context.Background()))
@@ -42,8 +42,8 @@ func endedCall(t *testing.T) (*fsm.Journal, *os.File) {
 // again, an empty trail, a torn one and a tampered one stay.
 func TestArchiveEndedMovesOnlyCallsOverForGood(t *testing.T) {
 	ctx := context.Background()
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
+	j := openJournal(t, t.TempDir())
+	var err error
 	call := func(i int) string { return fmt.Sprintf("7a1c0b2e-0000-4000-8000-%012d", i) }
 
 	ended, endedTrail := journalMachine(t, j, call(1))
@@ -92,6 +92,7 @@ func TestArchiveEndedMovesOnlyCallsOverForGood(t *testing.T) {
 	// The live machine's recording dies with its process: recovery closes
 	// its trail, which the next archive run moves. The stopped call's
 	// trail stays: its machine may record again.
+	j = restart(t, j)
 	u := &fakeUpdater{}
 	recovered, err := j.Recover(ctx, u, nil)
 	require.Error(t, err, "the tampered trail cannot be recovered")
@@ -154,9 +155,8 @@ func TestArchiveEndedNeverReplacesAFile(t *testing.T) {
 }
 
 func TestArchiveEndedRefusesBadDirectories(t *testing.T) {
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
-	_, err = j.ArchiveEnded("")
+	j := openJournal(t, t.TempDir())
+	_, err := j.ArchiveEnded("")
 	assert.ErrorContains(t, err, "pass the directory")
 	_, err = j.ArchiveEnded(j.Dir())
 	assert.ErrorContains(t, err, "journal's own directory")

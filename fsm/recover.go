@@ -43,9 +43,19 @@ type InterruptedCall struct {
 
 // RecoveryHook seals what the dead process left of an interrupted call
 // (for example: truncate each media file to the last whole frame, sync it,
-// mark it final). It runs before failed is reported (rule R2). An error
-// stops the recovery of that call before anything is reported; the next
-// Recover tries again.
+// mark it final). It runs before failed is reported (rule R2), and only
+// for a trail of a process that is gone (OpenJournal's lock sees to that;
+// Recover leaves the trails its own Journal created alone).
+//
+// An error stops the recovery of that call before anything is reported;
+// the trail stays in the journal, and the next Recover runs the hook again.
+// Once the hook has succeeded, its success is synced to the trail, and a
+// later Recover (one whose report of failed did not reach Graph: a 503, a
+// 401, a timeout) does not run it again: it goes straight to reporting
+// failed. A nil hook counts as one that succeeded. The hook may still run
+// twice for one call when the process dies between the hook's return and
+// that record (or the record cannot be written), so make it idempotent:
+// cutting a file to its last whole frame twice must do no harm.
 type RecoveryHook func(ctx context.Context, call InterruptedCall) error
 
 // RecoveryOutcome says what Recover did with one trail.
@@ -74,6 +84,11 @@ const (
 	// RecoveryUnreadable: the trail does not verify or cannot be read or
 	// appended to; it was left alone.
 	RecoveryUnreadable RecoveryOutcome = "unreadable"
+	// RecoveryOwnTrail: the trail was created by this Journal, so its
+	// machine belongs to this live process, which may still be recording
+	// on it; Recover leaves it (and its media) to that machine. Not an
+	// error: it is what a Recover retried while the bot serves calls finds.
+	RecoveryOwnTrail RecoveryOutcome = "own-trail"
 )
 
 // CallRecovery is the outcome of one trail.
@@ -85,6 +100,10 @@ type CallRecovery struct {
 	// TornBytes is how many bytes of a half-written last line were cut
 	// from the trail before it was read.
 	TornBytes int
+	// HookSkipped: an earlier Recover's hook succeeded for this call (its
+	// trail says so), so the hook did not run again; only failed was
+	// reported.
+	HookSkipped bool
 	// Err says what went wrong, for the outcomes that are not success.
 	Err error
 }
@@ -116,21 +135,53 @@ func (r RecoveryReport) Count(o RecoveryOutcome) int {
 // new machine, a new Start and a new completed. A trail recovered (or
 // clean) is clean to the next Recover, which does nothing with it.
 //
-// Call it at start-up, before any new Start. The error joins the errors of
-// the trails that could not be recovered; the report says what happened
-// to each.
+// Recover only touches trails of a process that is gone: OpenJournal's
+// lock keeps other live processes out of the journal, and the trails this
+// Journal created (this process's own machines, live or done) are left to
+// their machines (outcome RecoveryOwnTrail, or RecoveryClean when they
+// ended cleanly). Call it at start-up, before any new Start; it may be
+// called again later (see below).
+//
+// The error joins the errors of the trails that could not be recovered;
+// the report says what happened to each, and the other trails were
+// recovered. When it fails (Graph answered 503 or 401, or timed out; the
+// hook failed) nothing is lost and nothing is unsafe: every trail it
+// could not finish stays in the journal (ArchiveEnded keeps it), its gate
+// closed in the trail (that record is synced before the hook runs), and
+// the next Recover takes it up where it stopped: it runs the hook again
+// only if the hook had not yet succeeded (see RecoveryHook), and sends
+// failed again with a new clientContext. Until failed reaches Graph, Graph
+// may still show that call as recording although nothing is persisted.
+// So the bot may go on: start serving new calls, and retry Recover with a
+// backoff (in the background, on the same Journal) until it returns nil;
+// or exit non-zero and let its supervisor restart it, which retries at the
+// next start-up. Do not start a new recording of a call the report names
+// as not recovered (RecoveryHookFailed, RecoveryReportFailed) before a
+// Recover has recovered it: a failed report that lands later would tell
+// Graph the new recording failed while it persists media. A trail
+// RecoveryUnreadable does not verify and needs a person.
 func (j *Journal) Recover(ctx context.Context, u Updater, hook RecoveryHook) (RecoveryReport, error) {
+	done, err := j.use("Recover")
+	if err != nil {
+		return RecoveryReport{}, err
+	}
+	defer done()
 	if isNil(u) {
 		return RecoveryReport{}, fmt.Errorf("fsm: Journal.Recover: nil Updater (%T): pass a *graph.Client or another Updater", u)
 	}
-	trails, err := j.Trails()
+	trails, err := j.trails()
 	if err != nil {
 		return RecoveryReport{}, err
 	}
 	var rep RecoveryReport
 	var errs []error
 	for _, path := range trails {
-		c := RecoverTrail(ctx, path, u, hook)
+		var c CallRecovery
+		if j.owns(path) {
+			c = ownTrail(path)
+		} else {
+			c = RecoverTrail(ctx, path, u, hook)
+		}
 		rep.Calls = append(rep.Calls, c)
 		if c.Err != nil {
 			errs = append(errs, c.Err)
@@ -139,7 +190,38 @@ func (j *Journal) Recover(ctx context.Context, u Updater, hook RecoveryHook) (Re
 	return rep, errors.Join(errs...)
 }
 
+// ownTrail reads, without changing it, a trail of this process's own
+// machines: clean if it ended cleanly, RecoveryOwnTrail otherwise. A
+// last line being written now is not looked at.
+func ownTrail(path string) CallRecovery {
+	c := CallRecovery{InterruptedCall: InterruptedCall{Trail: path}, Outcome: RecoveryOwnTrail}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c
+	}
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	recs, _, err := verifyAudit(bytes.NewReader(data))
+	if err != nil {
+		return c
+	}
+	c.Records = recs
+	if len(recs) > 0 {
+		c.CallID = recs[0].CallID
+		st := readTrail(recs)
+		c.State, c.GateOpen, c.Epoch = st.state, st.gateOpen, st.epoch
+		c.PendingRequest, c.PendingStatus = st.pending, st.pendingStatus
+		if st.needsRecovery() {
+			return c
+		}
+	}
+	c.Outcome = RecoveryClean
+	return c
+}
+
 // RecoverTrail recovers the one trail file at path (see Journal.Recover).
+// It takes no lock: the caller must know that no live process writes the
+// trail (the process that holds its journal, for example, on a trail it
+// found there and did not create).
 func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook) CallRecovery {
 	c := CallRecovery{InterruptedCall: InterruptedCall{Trail: path}}
 	if isNil(u) {
@@ -191,6 +273,7 @@ func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook
 	}
 	last := recs[len(recs)-1]
 	a := &trailAppender{f: f, callID: c.CallID, seq: last.Seq, prev: head, last: last.Time}
+	c.HookSkipped = st.recoveryHookDone
 	recoverCall(ctx, &c, a, u, hook)
 	return c
 }
@@ -220,16 +303,20 @@ func recoverCall(ctx context.Context, c *CallRecovery, a *trailAppender, u Updat
 		return
 	}
 	var hookErr error
-	if hook != nil {
-		hookErr = hook(ctx, c.InterruptedCall)
-	}
-	ran := AuditRecord{Kind: EventHookRan, Trigger: RecoverTrigger}
-	if hookErr != nil {
-		ran.Error = hookErr.Error()
-	}
-	if err := a.add(ran); err != nil {
-		fail(RecoveryUnreadable, err)
-		return
+	if !c.HookSkipped {
+		// An earlier recovery's hook that succeeded sealed the files:
+		// nothing was written since (the gate is closed in the trail).
+		if hook != nil {
+			hookErr = hook(ctx, c.InterruptedCall)
+		}
+		ran := AuditRecord{Kind: EventHookRan, Trigger: RecoverTrigger}
+		if hookErr != nil {
+			ran.Error = hookErr.Error()
+		}
+		if err := a.add(ran); err != nil {
+			fail(RecoveryUnreadable, err)
+			return
+		}
 	}
 	if hookErr != nil {
 		fail(RecoveryHookFailed, fmt.Errorf("the recovery hook failed, so failed is not reported: %w; fix what the hook needs, and the next Recover runs it again", hookErr))

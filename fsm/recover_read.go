@@ -21,6 +21,9 @@ type trailState struct {
 	// pending is the clientContext of a request with no reply recorded.
 	pending       string
 	pendingStatus graph.Status
+	// recoveryHookDone: a recovery's hook succeeded, and no gate opened
+	// since.
+	recoveryHookDone bool
 }
 
 // needsRecovery reports whether the trail ends without a clean end.
@@ -65,9 +68,17 @@ func readTrail(recs []AuditRecord) trailState {
 			// written after it opened. A trail that ends here may have
 			// had its gate open, and writers in it.
 			t.gateOpen, t.epoch = true, r.Epoch
+			t.recoveryHookDone = false
 		case EventGate:
 			if r.GateOpen != nil {
 				t.gateOpen, t.epoch = *r.GateOpen, r.Epoch
+				if *r.GateOpen {
+					t.recoveryHookDone = false
+				}
+			}
+		case EventHookRan:
+			if r.Trigger == RecoverTrigger {
+				t.recoveryHookDone = r.Error == ""
 			}
 		case EventRequest:
 			t.pending, t.pendingStatus = r.ClientContext, graph.Status(r.Status)

@@ -16,13 +16,32 @@ import (
 
 const journalCall = "7a1c0b2e-0000-4000-8000-00000000c0de"
 
+// openJournal opens the journal in dir and closes it when the test ends.
+func openJournal(t *testing.T, dir string) *fsm.Journal {
+	t.Helper()
+	j, err := fsm.OpenJournal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, j.Close()) })
+	return j
+}
+
+// restart is the next process: j's process is gone (its Journal closed,
+// its lock released; its machines are abandoned as they are) and a new
+// one opens the same journal. Recover leaves the trails a Journal created
+// itself to its own machines, so a crash is played this way.
+func restart(t *testing.T, j *fsm.Journal) *fsm.Journal {
+	t.Helper()
+	require.NoError(t, j.Close())
+	return openJournal(t, j.Dir())
+}
+
 // crashedRecording leaves a journal whose one machine was recording when
 // its "process" stopped: the machine is simply abandoned with the gate
-// open, as SIGKILL would leave it. It returns the journal and the trail.
+// open, as SIGKILL would leave it. It returns the next process's journal
+// and the trail.
 func crashedRecording(t *testing.T) (*fsm.Journal, string) {
 	t.Helper()
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
+	j := openJournal(t, t.TempDir())
 	f, err := j.Create(journalCall)
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
@@ -31,7 +50,7 @@ func crashedRecording(t *testing.T) (*fsm.Journal, string) {
 	_, err = m.Start(context.Background())
 	require.NoError(t, err)
 	require.True(t, m.Gate().IsOpen())
-	return j, f.Name()
+	return restart(t, j), f.Name()
 }
 
 func verifyTrail(t *testing.T, path string) []fsm.AuditRecord {
@@ -125,8 +144,7 @@ func TestRecoverReportErrorIsRetriedNextTime(t *testing.T) {
 }
 
 func TestRecoverLeavesCleanTrailsAlone(t *testing.T) {
-	j, err := fsm.OpenJournal(t.TempDir())
-	require.NoError(t, err)
+	j := openJournal(t, t.TempDir())
 	ctx := context.Background()
 	for _, end := range []func(*fsm.Machine) error{
 		func(m *fsm.Machine) error { return m.Stop(ctx) },
@@ -144,6 +162,7 @@ func TestRecoverLeavesCleanTrailsAlone(t *testing.T) {
 	f, err := j.Create(journalCall) // created, never used
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+	j = restart(t, j)
 	u := &fakeUpdater{}
 	rep, err := j.Recover(ctx, u, func(context.Context, fsm.InterruptedCall) error {
 		t.Error("the hook must not run for a clean trail")
@@ -256,4 +275,68 @@ func TestRecoverNonComplianceEndsTheTrail(t *testing.T) {
 	rep, err = j.Recover(context.Background(), u, nil)
 	require.NoError(t, err)
 	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome, "a plain 403 is retried, and this time Graph took it")
+}
+
+// Recover leaves the trails its own Journal created to their machines:
+// a bot that retries Recover while it serves calls (or, wrongly, recovers
+// in every Start) never reports its own live recording failed, runs no
+// hook on its files and does not touch its trail. The next process, once
+// this one is gone, recovers it.
+func TestRecoverLeavesItsOwnTrailsToTheirMachines(t *testing.T) {
+	j := openJournal(t, t.TempDir())
+	f, err := j.Create(journalCall)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(f))
+	require.NoError(t, err)
+	_, err = m.Start(context.Background())
+	require.NoError(t, err)
+	before, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+
+	u := &fakeUpdater{}
+	rep, err := j.Recover(context.Background(), u, func(context.Context, fsm.InterruptedCall) error {
+		t.Error("the hook must not run on this process's own live call")
+		return nil
+	})
+	require.NoError(t, err, "an own trail is not an error")
+	require.Len(t, rep.Calls, 1)
+	assert.Equal(t, fsm.RecoveryOwnTrail, rep.Calls[0].Outcome)
+	assert.Equal(t, fsm.Recording, rep.Calls[0].State)
+	assert.Empty(t, u.requests())
+	assert.True(t, m.Gate().IsOpen(), "the live recording goes on")
+	after, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the live trail is untouched")
+
+	rep, err = restart(t, j).Recover(context.Background(), u, nil)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome, "the next process recovers it")
+}
+
+// Audit finding 8: a Recover whose hook succeeded and whose failed report
+// did not reach Graph (503) is retried by the next Recover, which reports
+// failed without running the hook again (the trail records its success);
+// a hook that failed runs again (TestRecoverHookErrorReportsNothingUntilItWorks).
+func TestRecoverDoesNotRerunAHookThatSucceeded(t *testing.T) {
+	j, trail := crashedRecording(t)
+	u := (&fakeUpdater{}).then(reply{Err: &graph.Error{StatusCode: 503}}, reply{Err: &graph.Error{StatusCode: 401}})
+	hooked := 0
+	hook := func(context.Context, fsm.InterruptedCall) error { hooked++; return nil }
+	for _, want := range []bool{false, true} {
+		rep, err := j.Recover(context.Background(), u, hook)
+		require.Error(t, err)
+		assert.Equal(t, fsm.RecoveryReportFailed, rep.Calls[0].Outcome)
+		assert.Equal(t, want, rep.Calls[0].HookSkipped)
+	}
+	j = restart(t, j) // a restart in between changes nothing
+	rep, err := j.Recover(context.Background(), u, hook)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	assert.True(t, rep.Calls[0].HookSkipped)
+	assert.Equal(t, 1, hooked, "the hook ran once, for three Recovers")
+	assert.Equal(t, []graph.Status{graph.StatusFailed, graph.StatusFailed, graph.StatusFailed}, u.statuses())
+	ivs := fsm.AuditIntervals(verifyTrail(t, trail))
+	require.Len(t, ivs, 1)
+	assert.Empty(t, ivs[0].Findings, "the reports all follow the hook's record")
 }

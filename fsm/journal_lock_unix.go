@@ -1,0 +1,32 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package fsm
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// lockFile opens (creating it if needed) the lock file at path and takes
+// an exclusive flock on it without waiting. busy reports that another open
+// file holds it (another process, or another open in this one: flock locks
+// belong to the open file, not the process). The descriptor is close-on-
+// exec, so a child process never inherits the lock.
+func lockFile(path string) (f *os.File, busy bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, false, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, errors.Is(err, syscall.EWOULDBLOCK), err
+	}
+	return f, false, nil
+}

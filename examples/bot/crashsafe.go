@@ -115,10 +115,15 @@ func runCrashSafe(ctx context.Context, opt options, cs crashSafeOptions, stdout 
 		return err
 	}
 	c := &crashSafe{opt: opt, cs: cs, stdout: stdout, client: client, passed: map[string]int{}}
+	// The journal's lock keeps this life out of a journal a live bot
+	// still records on (a rolling deploy that overlaps two bots): the
+	// open fails, naming that process, and nothing is recovered. A
+	// killed predecessor's lock is gone with it.
 	j, err := fsm.OpenJournal(filepath.Join(cs.dir, "journal"))
 	if err != nil {
 		return err
 	}
+	defer j.Close()
 	if err := os.MkdirAll(filepath.Join(cs.dir, "media"), 0o755); err != nil {
 		return err
 	}

@@ -35,7 +35,11 @@
 // frame and reporting failed to Graph; then it records one call (-frames
 // frames per stream, each synced and acknowledged with a "persisted" line)
 // and stops. -recover-only stops after the recovery; -pause-at POINT:N
-// makes it wait at a point for a test's SIGKILL (internal/crashtest).
+// makes it wait at a point for a test's SIGKILL (internal/crashtest). One
+// bot at a time owns DIR/journal: a second one started while the first
+// lives (a rolling deploy that overlaps them) exits at once with an error
+// naming the first one's pid, and recovers nothing; start it once the
+// first one has exited, or give it its own DIR.
 //
 //	go run ./examples/fakegraph &   # prints its URL and token
 //	go run ./examples/bot -crash-safe-dir /tmp/bot -graph-url URL -token TOKEN

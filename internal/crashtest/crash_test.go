@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -135,16 +136,41 @@ func parseAck(line string) (frameKey, bool) {
 	return frameKey{life: f[1], stream: s, tickNo: n}, err1 == nil && err2 == nil
 }
 
+// The bot is built once for the package's tests, into a directory
+// TestMain removes.
+var (
+	botOnce sync.Once
+	botDir  string
+	botBin  string
+	botErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if botDir != "" {
+		_ = os.RemoveAll(botDir)
+	}
+	os.Exit(code)
+}
+
 func buildBot(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bot")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/recgate/recgate/examples/bot").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building examples/bot: %v\n%s", err, out)
+	botOnce.Do(func() {
+		if botDir, botErr = os.MkdirTemp("", "crashtest-bot-"); botErr != nil {
+			return
+		}
+		botBin = filepath.Join(botDir, "bot")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", botBin, "github.com/recgate/recgate/examples/bot").CombinedOutput()
+		if err != nil {
+			botErr = fmt.Errorf("%w\n%s", err, out)
+		}
+	})
+	if botErr != nil {
+		t.Fatalf("building examples/bot: %v", botErr)
 	}
-	return bin
+	return botBin
 }
 
 func TestSIGKILLAndRecover(t *testing.T) {
@@ -262,6 +288,7 @@ func checkJournal(t *testing.T, dir, ended string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer j.Close()
 	trails, err := j.Trails()
 	if err != nil {
 		t.Fatal(err)

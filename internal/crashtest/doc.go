@@ -18,5 +18,11 @@
 // after its write returned and the file was synced) is on disk; no file
 // ends in a torn frame.
 //
+// A second test plays two bots on one journal, as a rolling deploy that
+// overlaps them would: while the first records, the second must exit with
+// the journal's ErrJournalInUse (naming the first one's pid) and touch
+// nothing (no request to Graph, no media file sealed, no trail moved);
+// after the first is SIGKILLed and reaped, the next bot recovers it.
+//
 //	go test ./internal/crashtest -kills 100 -seed 7
 package crashtest

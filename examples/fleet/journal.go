@@ -27,16 +27,28 @@ type journalResult struct {
 }
 
 // recoverJournal closes the trails and runs Journal.Recover over them, as
-// a bot restarted after this run would. Every call ended, so every trail
-// must be clean: one that is not is a violation (the journal was behind
-// the truth, or a machine did not end).
+// a bot restarted after this run would: the run's Journal is closed (its
+// lock released, as the process's exit would) and the journal opened
+// again. Every call ended, so every trail must be clean: one that is not
+// is a violation (the journal was behind the truth, or a machine did not
+// end).
 func (res *result) recoverJournal(ctx context.Context, r *rig) {
 	j := &res.journal
 	if err := r.closeTrails(); err != nil {
 		j.err = fmt.Errorf("closing the trails: %w", err)
 		return
 	}
-	paths, err := r.journal.Trails()
+	if err := r.journal.Close(); err != nil {
+		j.err = err
+		return
+	}
+	restarted, err := fsm.OpenJournal(r.journal.Dir())
+	if err != nil {
+		j.err = err
+		return
+	}
+	defer restarted.Close()
+	paths, err := restarted.Trails()
 	if err != nil {
 		j.err = err
 		return
@@ -50,7 +62,7 @@ func (res *result) recoverJournal(ctx context.Context, r *rig) {
 		j.bytes += fi.Size()
 	}
 	began := time.Now()
-	rep, err := r.journal.Recover(ctx, r.client, nil) // the fleet's sinks are in memory: nothing to seal
+	rep, err := restarted.Recover(ctx, r.client, nil) // the fleet's sinks are in memory: nothing to seal
 	j.scan = time.Since(began)
 	j.trails, j.clean, j.err = len(rep.Calls), rep.Count(fsm.RecoveryClean), err
 	for _, c := range rep.Calls {
@@ -69,10 +81,10 @@ func (res *result) recoverJournal(ctx context.Context, r *rig) {
 	// What a long-running bot does now and then: the ended calls' trails
 	// leave the journal, so the next start-up reads only calls in flight.
 	began = time.Now()
-	arch, err := r.journal.ArchiveEnded(filepath.Join(r.journal.Dir(), "ended"))
+	arch, err := restarted.ArchiveEnded(filepath.Join(restarted.Dir(), "ended"))
 	j.archiveTook, j.archived, j.err = time.Since(began), len(arch.Moved), err
 	began = time.Now()
-	again, err := r.journal.Recover(ctx, r.client, nil)
+	again, err := restarted.Recover(ctx, r.client, nil)
 	j.rescan, j.left = time.Since(began), len(again.Calls)
 	if j.err == nil {
 		j.err = err

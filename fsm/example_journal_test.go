@@ -2,6 +2,7 @@ package fsm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,4 +83,30 @@ func ExampleJournal_ArchiveEnded() {
 	// Output:
 	// 1 moved, 1 kept, <nil>
 	// 1 trail in the journal
+}
+
+// One process owns a journal at a time: while it is open, a second
+// OpenJournal on the directory (a second bot of a rolling deploy, or this
+// process again) fails with ErrJournalInUse, and recovers nothing. Close,
+// or the owner's exit however it dies, frees it.
+func ExampleOpenJournal() {
+	dir, _ := os.MkdirTemp("", "journal")
+	defer os.RemoveAll(dir)
+
+	j, err := fsm.OpenJournal(dir)
+	fmt.Println("first open:", err)
+	_, err = fsm.OpenJournal(dir)
+	fmt.Println("second open, in use:", errors.Is(err, fsm.ErrJournalInUse))
+
+	_ = j.Close()
+	_, err = j.Create("0a1b2c3d-0000-4000-8000-000000000001")
+	fmt.Println("closed:", errors.Is(err, fsm.ErrJournalClosed))
+	again, err := fsm.OpenJournal(dir)
+	fmt.Println("after Close:", err)
+	_ = again.Close()
+	// Output:
+	// first open: <nil>
+	// second open, in use: true
+	// closed: true
+	// after Close: <nil>
 }

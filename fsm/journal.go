@@ -40,10 +40,15 @@ import (
 // open it with OpenJournalWait, which waits for the old one to exit), or
 // give each process its own directory (a process recovers only its own
 // directory, so a directory whose process is gone for good needs a
-// process, or a one-off run, to open and recover it).
+// process, or a one-off run, to open and recover it). The lock excludes
+// processes of one host; on a network file system shared by several hosts
+// it may not, so give each host its own journal there.
 //
 // Create one trail per machine with Create and pass it to WithAuditTrail;
-// at start-up, before any new Start, call Recover. Now and then, move the
+// at start-up, before any new Start, call Recover (when it fails, see
+// Recover for what the bot may do; Recover never touches the trails this
+// Journal created, so retrying it while the bot serves calls is safe).
+// Now and then, move the
 // trails of ended calls out with ArchiveEnded, so the journal holds only
 // the calls in flight. Close the journal when the process is done with it:
 // after every machine with a trail in it is done (a live machine's trail

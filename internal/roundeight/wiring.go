@@ -185,8 +185,3 @@ func withStorageFaults(every int, build func(env *properties.Env, st storage) (p
 		return build(env, &faultyStorage{storage: env.Sink, every: every})
 	}
 }
-
-// onEnv is build on the suite's own storage.
-func onEnv(build func(env *properties.Env, st storage) (properties.Bot, error)) properties.Factory {
-	return func(env *properties.Env) (properties.Bot, error) { return build(env, env.Sink) }
-}

@@ -33,7 +33,7 @@ func Bugs() []Bug {
 			Mistake: "a failed write is handed to a retry goroutine (5 ms backoff) after the frame's lease is released, and the hook does not wait for the retries: a retry lands after notRecording, or in the next recording"},
 		{Name: "PendingCarriedOver", Rule: "R1", New: NewPendingCarriedOver, Catches: []string{"P7"},
 			Unreliable: "caught 6/10 runs (8/10 with a retry of a failed frame made to succeed): a frame must still be pending when its recording ends, that is a fault on one of the stream's last frames, or a retry batch that failed again because it also carried a fresh drawn frame, and the stream must then get a frame in a later recording",
-			Mistake: "a failed frame is kept pending and written ahead of the stream's next frame under that frame's lease; the hook does not write or forget what is pending, so the first frame of the next recording carries it"},
+			Mistake:    "a failed frame is kept pending and written ahead of the stream's next frame under that frame's lease; the hook does not write or forget what is pending, so the first frame of the next recording carries it"},
 		{Name: "HookRetriesInGoroutine", Rule: "R2", New: NewHookRetriesInGoroutine, Catches: []string{"P1", "P2", "P7"},
 			Mistake: "the recording-ended hook hands the failed frames to a goroutine and returns: the machine reports while they are written"},
 		{Name: "RetryAfterStopReturns", Rule: "R2", New: NewRetryAfterStopReturns, Catches: []string{"P1", "P7"},

@@ -15,11 +15,8 @@ import (
 // Errors the bots return for frames they do not persist. The suite expects
 // errors (a frame dropped) and does not count them.
 var (
-	errNoStream  = errors.New("roundten: no such stream")
-	errNotOpen   = errors.New("roundten: not recording; frame dropped")
-	errStarting  = errors.New("roundten: Start runs in the background")
-	errCallGone  = errors.New("roundten: the call is over; frame dropped")
-	errNoSession = errors.New("roundten: no media session")
+	errNoStream = errors.New("roundten: no such stream")
+	errNotOpen  = errors.New("roundten: not recording; frame dropped")
 )
 
 // fsmBot is the wiring most teams copy from README: one fsm.Machine for

@@ -128,6 +128,7 @@ func TestCallEndedWaitsForItsHookWithTimeEnough(t *testing.T) {
 func TestDoneClosesAfterTheLastRecord(t *testing.T) {
 	j, err := fsm.OpenJournal(t.TempDir())
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = j.Close() })
 	f, err := j.Create(journalCall)
 	require.NoError(t, err)
 	m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(f))

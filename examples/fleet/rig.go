@@ -288,6 +288,9 @@ func (r *rig) closeTrails() error {
 
 func (r *rig) close() {
 	_ = r.closeTrails()
+	if r.journal != nil {
+		_ = r.journal.Close() // idempotent: the run's end closes it already
+	}
 	if r.cbServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = r.cbServer.Shutdown(ctx)

@@ -18,15 +18,15 @@ func (n noSync) Write(p []byte) (int, error) { return n.w.Write(p) }
 
 // NewRecoverOnEveryStart builds the bot that runs crash recovery in Start.
 //
-// The mistake: README says "at start-up, before any Start, call
-// j.Recover". The team's bot serves one call per process and "start-up"
-// became the Start handler: every Start first recovers the journal, so
-// that a recording never begins on top of an interrupted one. But the
-// journal holds the live call's own trail too: a Start that comes while
-// that call is recording (a media reconnect, a second "record" click)
-// recovers the live call. Recovery closes the gate in the trail, runs the
-// hook and reports failed to Graph, while the live machine's gate stays
-// open and its frames go on being persisted.
+// Once a mistake, now refused by the library: README says "at start-up,
+// before any Start, call j.Recover". The team's bot serves one call per
+// process and "start-up" became the Start handler: every Start first
+// recovers the journal, so that a recording never begins on top of an
+// interrupted one. But the journal holds the live call's own trail too,
+// and Recover used to recover it (close the gate in the trail, run the
+// hook, report failed to Graph) while the live machine's gate stayed open.
+// fsm now leaves the trails its own Journal created to their machines
+// (RecoveryOwnTrail), so this wiring keeps the rule: a correct bot.
 func NewRecoverOnEveryStart(env *properties.Env) (properties.Bot, error) {
 	return newRecoverOnEveryStart(callOf(env))
 }
@@ -74,6 +74,7 @@ func (b *recoverOnStart) Start(ctx context.Context) error {
 func (b *recoverOnStart) Close(context.Context) error {
 	b.once.Do(func() {
 		_ = b.f.Close()
+		_ = b.j.Close()
 		_ = os.RemoveAll(b.j.Dir())
 	})
 	return nil

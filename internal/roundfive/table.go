@@ -32,9 +32,6 @@ func Bugs() []Bug {
 			Mistake: "WithOperationPolling with a getter that re-POSTs recording with the pending attempt's clientContext (no GET through the team's proxy): every poll is a second recording request of one attempt"},
 		{Name: "FreshMachineAfterFail", Rule: "protocol", New: NewFreshMachineAfterFail, Catches: []string{"P10"},
 			Mistake: "after Fail the call gets a new fsm.Machine with the same options; its counter clientContext generator (\"<call>/attempt-N\") starts at 1 again and repeats the call's first clientContext (fsm refuses repeats within one machine only)"},
-		// Crash recovery wiring.
-		{Name: "RecoverOnEveryStart", Rule: "R2", New: NewRecoverOnEveryStart, Catches: []string{"P1", "P2", "P7", "P4", "P6", "P3"},
-			Mistake: "Journal.Recover runs in every Start (\"before any Start\"), and recovers the live call's own trail: failed is reported while the live machine's gate stays open"},
 		// Storage around env.Sink.
 		{Name: "PipeCopy", Rule: "R2", New: NewPipeCopy, Catches: []string{"P1", "P2", "P7"},
 			Mistake: "frames go under a lease into an io.Pipe that an io.Copy goroutine drains into storage; pw.Write returns when the reader has the bytes, before io.Copy writes them, so the storage write lands after the lease was released"},
@@ -65,6 +62,8 @@ func Bugs() []Bug {
 func Correct() []CorrectBot {
 	control := []properties.Option{properties.WithUntracedStreams(ControlStream)}
 	return []CorrectBot{
+		{Name: "RecoverOnEveryStart", New: NewRecoverOnEveryStart,
+			What: "Journal.Recover runs in every Start (\"before any Start\"); once a bug that recovered the live call's own trail (failed reported under an open gate), it is now safe: fsm leaves the trails this Journal created to their machines (RecoveryOwnTrail), so the live call is never recovered"},
 		{Name: "ControlLog", New: NewControlLog, Options: control,
 			What: "a control log (Graph exchanges, states, operation ids: no media) on its own Sink stream, named in WithUntracedStreams, written before the first recording request and after notRecording"},
 		{Name: "AuditTrailOnSink", New: NewAuditTrailOnSink, Options: control,

@@ -69,6 +69,9 @@ func TestStorageFaultFailsAFramesFirstWriteOnly(t *testing.T) {
 	if r.storageFault(0, nil) {
 		t.Fatal("a write with no frame in it (a header) failed")
 	}
+	if r.storageFault(0, []Origin{{Frame: 2}, {Frame: 4}}) {
+		t.Fatal("a batched retry of frame 2 failed because it also carries frame 4: a retry must succeed")
+	}
 	if n := r.env.stats.storageFaults.Load(); n != 1 {
 		t.Fatalf("%d faults counted, want 1", n)
 	}

@@ -434,22 +434,18 @@ func (r *runner) step(st *step, ended *bool) {
 		if len(st.frames) > 4 {
 			r.env.stats.bursts.Add(1)
 		}
-		burst := len(st.frames) > 4
 		r.mu.Lock()
 		r.during, r.whileDraining = st.duringWrite, st.whileDraining
 		r.mu.Unlock()
 		env.observe(Event{Kind: EvAttempt, Label: "frame"})
-		if burst {
-			// Each frame of a burst is an event of its own (P3 counts a
-			// bot's requests per event).
-			for i, fs := range st.frames {
-				if i > 0 {
-					env.observe(Event{Kind: EvAttempt, Label: "frame"})
-				}
-				r.deliver([]int{fs}, false)
+		// Each frame is an event of its own (P3 counts a bot's requests
+		// per event: a bot that restarts its recording on a frame sends
+		// two, and may do so on the next frame again).
+		for i, fs := range st.frames {
+			if i > 0 {
+				env.observe(Event{Kind: EvAttempt, Label: "frame"})
 			}
-		} else {
-			r.deliver(st.frames, false)
+			r.deliver([]int{fs}, false)
 		}
 		r.mu.Lock()
 		r.during, r.whileDraining = "", nil

@@ -223,9 +223,9 @@ func (r *runner) deliverStalled(streams []int) {
 			if i > 0 && !r.stalled() {
 				return
 			}
-			if i > 0 && len(streams) > 4 {
-				// Each frame of a burst is an event of its own (P3
-				// counts a bot's requests per event).
+			if i > 0 {
+				// Each frame is an event of its own (P3 counts a bot's
+				// requests per event).
 				r.env.observe(Event{Kind: EvAttempt, Label: "frame"})
 			}
 			r.deliverFrame(first+i, s, true)

@@ -28,6 +28,13 @@ func (r *runner) storageFault(stream int, media []Origin) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, o := range media {
+		if r.faulted[o.Frame] {
+			// A retry: it succeeds, even when it carries frames that came
+			// since (a batch), as the doc promises.
+			return false
+		}
+	}
 	var hit []int
 	for _, o := range media {
 		if o.Frame%every == 0 && !r.faulted[o.Frame] {

@@ -6,6 +6,7 @@ import (
 	"github.com/recgate/recgate/internal/roundeight"
 	"github.com/recgate/recgate/internal/roundfive"
 	"github.com/recgate/recgate/internal/roundfour"
+	"github.com/recgate/recgate/internal/roundnine"
 	"github.com/recgate/recgate/internal/roundseven"
 	"github.com/recgate/recgate/internal/roundsix"
 	"github.com/recgate/recgate/internal/roundthree"
@@ -55,6 +56,7 @@ func botRounds() []botRound {
 		fromBotrounds("six", "internal/roundsix", roundsix.Bugs(), roundsix.Correct()),
 		fromBotrounds("seven", "internal/roundseven", roundseven.Bugs(), roundseven.Correct()),
 		fromBotrounds("eight", "internal/roundeight", roundeight.Bugs(), roundeight.Correct()),
+		fromBotrounds("nine", "internal/roundnine", roundnine.Bugs(), roundnine.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

@@ -61,6 +61,13 @@
 //     SegmentRotateOnError to 0/10, CircuitBreakerBuffers to 6/10 and
 //     PendingCarriedOver to 8/10, and properties, roundeight and buggybots
 //     still passed.
+//   - The suite took those three fixes (one EvAttempt per frame, a write
+//     carrying an already-failed frame succeeds, minBlindBytes = 48).
+//     Measured after, RUNS=10: StopAndRestartOnError and
+//     SegmentRotateOnError pass 10/10, PendingCarriedOver is caught 8/10
+//     and CircuitBreakerBuffers 4/10 (both marked Unreliable: each needs a
+//     fault on one of a recording's last frames and media in a later
+//     recording). GzipOverSink stays vacuous: a documented limit.
 //   - FuzzBot: FuzzLogAndDrop passes its 24 seeds; FuzzRetryQueueNotDrained
 //     fails on seed 16 of 24 under plain go test (10 of 10 runs), and go
 //     test -fuzz fails on that seed before fuzzing begins. With one seed

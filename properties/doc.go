@@ -29,30 +29,41 @@
 //		})
 //	}
 //
-// Each case is drawn whole before it runs: Graph's answer to every request
-// (completed about half the time; pending, then a later update; failed;
-// 429, 503, 504; a timeout; the 8506 policy refusal; a terminated call),
+// Each case is drawn whole before it runs: Graph's answer to the request
+// each Start, Stop and Fail makes (completed about half the time; pending,
+// then a later update; failed; 429, 503, 504; a timeout; the 8506 policy
+// refusal; a terminated call), also when the bot sends it from a goroutine
+// of its own right after its handler returned (further requests, and
+// retries beyond those drawn, are answered completed),
 // the bot's events (Start, Stop, Fail, operation updates, some stale,
 // CallEnded), media frames on every stream, and what happens meanwhile:
-// frames keep arriving while each Graph request is out and while the
-// recording-ended hook flushes (on Stop, Fail and CallEnded), and a Stop,
-// Fail, Start, CallEnded or a stale completed notification comes in while
-// Start waits for Graph, or a Stop or Fail while a write holds its lease.
+// frames keep arriving while a step's first Graph request is out and while
+// the recording-ended hook flushes (on Stop, Fail and CallEnded), and a
+// Stop, Fail, Start, CallEnded or a stale completed notification comes in
+// while Start waits for Graph, or a Stop, Fail or CallEnded while a write
+// holds its lease.
 // A stream's frames come one at a time (Bot.Frame). The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with
-// -rapid.seed. Every invariant is checked on every event, and every write
-// is judged whenever it lands: after each Stop, Fail and CallEnded and at
+// -rapid.seed. A goroutine asleep in time.Sleep counts as blocked: a hook
+// that "drains" by sleeping rather than waiting for the writes under way
+// is not told apart from one that waits, and passes. Every invariant is
+// checked on every event, and every write is judged whenever it lands:
+// after each Stop, Fail and CallEnded and at
 // the end of a case the suite waits (Closer, then at most the grace
 // period) until the bot's own goroutines are quiet. Writes that land even
 // later, after their case ended (a debounce timer's batch, a timer that
 // confirms a pending attempt by itself), are judged on their own case:
 // every case that passed stays watched until the run ends, which waits
 // WithLateWindow for the last ones. A write that begins while a concurrent
-// Stop or Fail runs on another goroutine waits until that Stop returned or
-// blocked, so a write made without a lease lands after the report, where
-// P1 sees it. The suite plays one call: a bot serving several must hand
-// every call's storage to env.Sink. Every bot call has a
+// Stop, Fail or CallEnded runs on another goroutine waits until it
+// returned or blocked, so a write made without a lease lands after the
+// report (or after CallEnded returned), where P1 sees it. The suite plays
+// one call: a bot serving several must hand every call's storage to
+// env.Sink. Every case plays the same call ID, and its canaries are
+// unique within the case only: state a bot keeps across calls by call ID
+// (a tail resumed by a later session) is seen only when what it carries
+// breaks an invariant of the case that writes it. Every bot call has a
 // deadline and a watchdog: a bot that deadlocks fails with "the bot hung
 // in Stop ..." and a dump of its goroutines. A failure prints the broken
 // invariant, what happened, and the shrunk case event by event.
@@ -76,10 +87,11 @@
 //
 // # Media is traced
 //
-// Every frame carries a canary: a word (zq and six letters) no other frame
-// has, among ordinary words, the way a transcript keeps the words of
-// speech. The sink finds canaries in whatever is persisted, in any case
-// and glued to any neighbour (word_pairs, camelCase keys), so a pre-roll buffer, a transcript or summary built from media that
+// Every frame carries a canary: a word (zq and six letters) no other
+// frame of the case has, among ordinary words, the way a transcript keeps
+// the words of speech. The sink finds canaries in whatever is persisted,
+// in any case and glued to any neighbour (word_pairs, camelCase keys), so
+// a pre-roll buffer, a transcript or summary built from media that
 // arrived before Graph's completed, or media held across a notRecording
 // into the next recording breaks P7, and the violation names the frame,
 // when it arrived and what the call was doing then.

@@ -270,6 +270,14 @@ func (u *Updater) arm(st *step) {
 	u.armed = st
 }
 
+// stillArmed reports whether the armed step's first request has not been
+// sent yet.
+func (u *Updater) stillArmed() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.armed != nil
+}
+
 func (u *Updater) disarm() {
 	u.mu.Lock()
 	defer u.mu.Unlock()

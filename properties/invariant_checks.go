@@ -47,6 +47,12 @@ func checkP1(w *World, e Event) string {
 		if w.Reported && e.Bytes > 0 {
 			return fmt.Sprintf("stream %d persisted after %s was sent", e.Stream, w.LastReport)
 		}
+		if w.Ended && w.EndedReturned && e.Bytes > 0 {
+			// CallEnded must wait for the writes under way, as Stop
+			// does before it reports: once it returned, the bot has
+			// said the recording is over.
+			return fmt.Sprintf("stream %d persisted after the call ended and the bot's CallEnded had returned (a write begun before the hang-up that CallEnded did not wait for)", e.Stream)
+		}
 	}
 	return ""
 }

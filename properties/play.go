@@ -324,7 +324,7 @@ func (r *runner) concurrently(what string) {
 		})
 		return
 	}
-	if what != "stop" && what != "fail" {
+	if what != "stop" && what != "fail" && what != "callEnded" {
 		r.background(func() { r.event(what, true) })
 		return
 	}
@@ -462,6 +462,12 @@ func (r *runner) step(st *step, ended *bool) {
 			// does with it is a frame event of its own.
 			env.observe(Event{Kind: EvAttempt, Label: "frame"})
 			r.deliver(st.afterReturn, false)
+		}
+		if env.Updater.stillArmed() {
+			// The bot sent nothing while its handler ran: it may send from
+			// a goroutine of its own (a Start answered at once). That
+			// request gets this step's drawn replies and frames too.
+			quiesce(r.opts.grace, r.baseline)
 		}
 		env.Updater.disarm()
 		r.mu.Lock()

@@ -67,8 +67,8 @@ type step struct {
 	// stall: storage stalls before this step's frames, until the next
 	// event that is not a frame (see storageStall).
 	stall bool
-	// duringWrite is "stop" or "fail", run while the burst's first write is
-	// under way.
+	// duringWrite is "stop", "fail" or "callEnded", run while the burst's
+	// first write is under way.
 	duringWrite string
 	// whileDraining are the streams of frames that arrive while that Stop
 	// or Fail waits for the write's lease.
@@ -270,7 +270,7 @@ func drawStep(t *rapid.T, at string, streams int, stalls bool) step {
 			st.frames = drawStreams(t, at+" frames", streams, 1, 4)
 		}
 		if rapid.IntRange(0, 7).Draw(t, at+": Stop or Fail during the first write?") == 7 {
-			st.duringWrite = rapid.SampledFrom([]string{"stop", "fail"}).Draw(t, at+": which")
+			st.duringWrite = rapid.SampledFrom([]string{"stop", "fail", "callEnded"}).Draw(t, at+": which")
 			st.whileDraining = drawStreams(t, at+" frames while it waits for that write", streams, 1, 2)
 		}
 	case stepStart, stepStop, stepFail:

@@ -9,6 +9,7 @@ import (
 	"github.com/recgate/recgate/internal/roundnine"
 	"github.com/recgate/recgate/internal/roundseven"
 	"github.com/recgate/recgate/internal/roundsix"
+	"github.com/recgate/recgate/internal/roundten"
 	"github.com/recgate/recgate/internal/roundthree"
 	"github.com/recgate/recgate/internal/userbots"
 )
@@ -57,6 +58,7 @@ func botRounds() []botRound {
 		fromBotrounds("seven", "internal/roundseven", roundseven.Bugs(), roundseven.Correct()),
 		fromBotrounds("eight", "internal/roundeight", roundeight.Bugs(), roundeight.Correct()),
 		fromBotrounds("nine", "internal/roundnine", roundnine.Bugs(), roundnine.Correct()),
+		fromBotrounds("ten", "internal/roundten", roundten.Bugs(), roundten.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

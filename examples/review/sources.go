@@ -92,6 +92,8 @@ var suiteLimits = []suiteLimit{
 	{topic: "one call per case", marker: "The suite plays one call"},
 	{topic: "writes later than the late window", marker: "Writes that land even later"},
 	{topic: "storage that falls behind (off by default)", marker: "With WithStorageStalls, storage falls behind too"},
+	{topic: "a hook that sleeps instead of waiting", marker: "A goroutine asleep in time.Sleep counts as blocked"},
+	{topic: "state kept across calls", marker: "Every case plays the same call ID"},
 }
 
 // docParagraphs returns a Go file's comment text as paragraphs, each

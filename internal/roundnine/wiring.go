@@ -18,10 +18,6 @@ import (
 // not count them.
 var errNoStream = errors.New("roundnine: no such stream")
 
-// errStreamDead is what a bot returns for a frame it drops because this
-// recording's file on the stream failed earlier (a sticky writer error).
-var errStreamDead = errors.New("roundnine: this recording's file on the stream failed earlier; frame dropped")
-
 // base is the wiring every bot of this round starts from, as README
 // shows it: one fsm.Machine for the call, one fsm.Stream per media
 // stream, the gate's openings reported to the suite (env.GateOpened),

@@ -39,12 +39,17 @@
 // FlagGateDrainsAlways passes 10/10; AsyncStart fails 10/10 (8 flaky), a
 // false alarm of P7's dating.
 //
-// With the patch in the round's report (CallEnded drawn during a write
-// and holding it as Stop does, checkP1 judging a write that lands after
+// The suite took the round's patch (CallEnded drawn during a write and
+// holding it as Stop does, checkP1 judging a write that lands after
 // CallEnded returned, and the Updater kept armed until the bot's own
-// goroutines are quiet when the handler sent nothing): HangupSkipsDrain
-// 10/10 on P1, AsyncStartAcceptedIsRecording 10/10 naming P4, AsyncStart's
-// false alarm 2/10, FlagGateDrainsAlways still passes 10/10.
+// goroutines are quiet when the handler sent nothing). On a scratch copy:
+// HangupSkipsDrain 10/10 on P1, AsyncStartAcceptedIsRecording 10/10
+// naming P4, AsyncStart's false alarm 2/10, FlagGateDrainsAlways still
+// passes 10/10. Measured again once it landed (RUNS=10): HangupSkipsDrain
+// 10/10 (P1), AsyncStartAcceptedIsRecording 10/10 (P1, P4, P7; 4 flaky),
+// AsyncStart's false alarm 6/10 (5 flaky: the row stays marked), SleepDrain
+// and WebhookOptimisticWhileAwaiting still 0/10 (no small fix: properties'
+// doc now says a sleeping hook passes), FlagGateDrainsAlways passes.
 //
 // Bugs lists the buggy bots, Correct the correct ones; rows marked Miss,
 // Unreliable or FalseAlarm carry the diagnosis, and the tests keep the

@@ -23,8 +23,7 @@ type (
 func Bugs() []Bug {
 	return []Bug{
 		{Name: "HangupSkipsDrain", Rule: "R2", New: NewHangupSkipsDrain, Catches: []string{"P1"},
-			Mistake: "frames go through an atomic flag that follows fsm's gate and a WaitGroup of handlers in flight; the hook waits for them on Stop and Fail but not on CallEnded (\"the socket is gone, no frame can be on its way\"): a handler that saw the flag just before the hang-up lands its write after CallEnded returned",
-			Miss:    "measured 0/10: the suite never runs CallEnded while a write is under way (scenario.go drawStep: duringWrite is drawn from stop and fail only), and a write that began before the call ended and lands after CallEnded returned breaks nothing (invariant_checks.go checkP1, EvWriteEnd judges only Reported)"},
+			Mistake: "frames go through an atomic flag that follows fsm's gate and a WaitGroup of handlers in flight; the hook waits for them on Stop and Fail but not on CallEnded (\"the socket is gone, no frame can be on its way\"): a handler that saw the flag just before the hang-up lands its write after CallEnded returned"},
 		{Name: "SleepDrain", Rule: "R2", New: NewSleepDrain, Catches: []string{"P1", "P2"},
 			Mistake: "the same flag, and a hook that lets handlers in flight finish by sleeping one frame time (20 ms) before it flushes and the machine reports: a write slower than the sleep lands after notRecording",
 			Miss:    "measured 0/10 (a 2 ms sleep was caught 9/10, only because the suite's stack sampling is slower than the sleep): the write Stop met is held until Stop is seen blocked twice (play.go backgroundWatch -> watched.hold -> settle.go settle), and a goroutine in time.Sleep counts as blocked (settle.go busy), so the write always lands during the sleep, before the report"},
@@ -32,8 +31,7 @@ func Bugs() []Bug {
 			Mistake:    "segment files whose header repeats the previous segment's last lines, the tail kept in a process-wide registry keyed by call ID so a re-created session of the call continues the chain; cleared on Stop and Fail but not on CallEnded or a dropped session: the next bot for that call ID writes lines of an earlier session's recording into its first segment",
 			Unreliable: "measured 10/10, but by accident: canaries name a frame number, not a case (scenario.go canary(n, variant)), and every case has the same call ID (suite.go suiteCallID), so an earlier case's lines are traced as this case's frames of the same numbers: P7 fires only when one of those happened to arrive outside the recording, and its report names the wrong frame and phase"},
 		{Name: "AsyncStartAcceptedIsRecording", Rule: "R1", New: NewAsyncStartAcceptedIsRecording, Catches: []string{"P1", "P4", "P7"},
-			Mistake:    "the Start webhook answers at once and runs fsm's Start on a goroutine, which takes a pending reply (running) as the recording having begun: frames the gate refuses are written while the machine awaits Graph's confirmation",
-			Unreliable: "measured 10/10 failed without -race, but every failure was the P7 the correct AsyncStart gets too (P7 is listed only so the row stays green), never P1 or P4; under -race the goroutine's request sometimes wins the race and P1/P4 are named: the request the goroutine sends after Start returned finds the Updater disarmed (play.go step: disarm right after the event) and is answered completed whatever was drawn (env.go UpdateRecordingStatus, default replyCompleted), so the pending reply this bug needs comes only when the goroutine sends before the suite disarms"},
+			Mistake: "the Start webhook answers at once and runs fsm's Start on a goroutine, which takes a pending reply (running) as the recording having begun: frames the gate refuses are written while the machine awaits Graph's confirmation"},
 		{Name: "WebhookOptimisticWhileAwaiting", Rule: "R1", New: NewWebhookOptimisticWhileAwaiting, Catches: []string{"P1", "P7"},
 			Mistake: "while the machine awaits a confirmation, the notification webhook lets media through on any completed notification before the machine checks it, and takes it back when the machine refuses it (a stale or foreign one): frames that arrive while the webhook runs are persisted without Graph's confirmation",
 			Miss:    "measured 0/10: no frame arrives while a drawn update step's OperationUpdate runs (play.go step, case stepUpdate: a bare r.call); frames meet a webhook only in the stale completed drawn during Start's request (play.go whileInFlight), when this bot's machine awaits nothing"},
@@ -46,7 +44,8 @@ func Correct() []CorrectBot {
 		{Name: "FlagGateDrainsAlways", New: NewFlagGateDrainsAlways,
 			What: "an atomic flag that follows fsm's gate and a WaitGroup of frame handlers in flight, waited for by the hook on every trigger (CallEnded too) before it flushes"},
 		{Name: "AsyncStart", New: NewAsyncStart,
-			What:       "the Start webhook answers at once and fsm's Start runs on a goroutine; fsm decides everything else (Close waits for the goroutine)",
-			FalseAlarm: "measured failed 10/10 (8 of them flaky), always P7 on a frame of a frames step that the suite dated before the goroutine's request (properties/stall.go frameNow calls env.arrive before the bot's Frame runs), while the lease was taken after Graph's completed: the suite dates arrival when it hands the frame over, and only its own serialisation keeps a synchronous bot's opening from falling between the two"},
+			What:         "the Start webhook answers at once and fsm's Start runs on a goroutine; fsm decides everything else (Close waits for the goroutine)",
+			FalseAlarm:   "measured failed 6/10 (5 of them flaky; 10/10 before the suite answered a request sent from the bot's goroutine right after Start returned with the step's drawn replies), P7 on a frame of a frames step that the suite dated before the goroutine's reply opened the gate (properties/stall.go frameNow calls env.arrive before the bot's Frame runs), while the lease was taken after Graph's completed: the suite dates arrival when it hands the frame over, and only its own serialisation keeps a synchronous bot's opening from falling between the two",
+			Intermittent: true},
 	}
 }

@@ -64,8 +64,10 @@
 //   - The suite took those three fixes (one EvAttempt per frame, a write
 //     carrying an already-failed frame succeeds, minBlindBytes = 48).
 //     Measured after, RUNS=10: StopAndRestartOnError and
-//     SegmentRotateOnError pass 10/10, PendingCarriedOver is caught 8/10
-//     and CircuitBreakerBuffers 4/10 (both marked Unreliable: each needs a
+//     SegmentRotateOnError pass 10/10, PendingCarriedOver is caught 6 -
+//     8/10 and CircuitBreakerBuffers 2 - 4/10 over two measurements (the
+//     second after round ten's fixes too, which also gave
+//     SpoolUploadedAtHangup 7/10; both marked Unreliable: each needs a
 //     fault on one of a recording's last frames and media in a later
 //     recording). GzipOverSink stays vacuous: a documented limit.
 //   - FuzzBot: FuzzLogAndDrop passes its 24 seeds; FuzzRetryQueueNotDrained

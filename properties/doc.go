@@ -99,11 +99,10 @@
 // Media encoded as base64 (either alphabet) or hex is traced too: the sink
 // decodes such runs and looks inside; so is media compressed as gzip or
 // zlib members (a compressed lead-in beside plain frames), which the sink
-// inflates, a member cut short at the end of a write included; a member is
-// found only where its header is in the write, so a gzip.Writer streaming
-// straight into env.Sink (header, blocks and trailer in separate writes)
-// hides its canaries and the run fails as vacuous: put a bufio.Writer
-// between them, or hand the Sink the plaintext. What
+// inflates, a member cut short at the end of a write included, and a
+// member spread over several writes to one Sink stream (a gzip.Writer
+// streaming straight into env.Sink writes its header, blocks and trailer
+// apart), which the sink follows from write to write. What
 // cannot be traced: only what reaches env.Sink is judged (a bot that also
 // writes elsewhere is judged on none of that); bytes a bot encrypts,
 // scrambles, transcodes (say, to mu-law) or compresses as raw deflate (no

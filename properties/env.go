@@ -132,6 +132,9 @@ type Sink struct {
 	mu      sync.Mutex
 	streams map[int][]byte
 	writes  int
+	// open is, per stream, the compressed member an earlier write left
+	// unfinished (see streamedCanaries).
+	open map[int]*openMember
 }
 
 // Write persists p on stream. A correct bot calls it only while it holds a
@@ -144,12 +147,16 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 		return 0, nil // persists nothing, whenever it comes (a flush of an empty buffer at Close)
 	}
 	e := s.env
-	media := e.trace(p)
+	s.mu.Lock()
+	streamed, keep := s.streamedCanaries(stream, p)
+	s.mu.Unlock()
+	media := e.trace(p, streamed...)
 	if r := e.run; r != nil && len(media) == 0 && r.opts.untraced[stream] {
 		// A stream the bot declared media-free (WithUntracedStreams) and
 		// bytes in which no frame is found: control data (a manifest, a
 		// log, an audit trail), which the rule does not time. Media found
 		// on such a stream is judged as on any other.
+		keep()
 		s.store(stream, p)
 		return len(p), nil
 	}
@@ -167,6 +174,7 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 	if r := e.run; r != nil {
 		r.duringWrite()
 	}
+	keep()
 	s.store(stream, p)
 	e.observe(Event{Kind: EvWriteEnd, Stream: stream, Bytes: len(p)})
 	return len(p), nil
@@ -183,9 +191,10 @@ func (s *Sink) store(stream int, p []byte) {
 	s.writes++
 }
 
-// trace finds the canaries in p and returns where each came from.
-func (e *Env) trace(p []byte) []Origin {
-	found := findCanaries(p)
+// trace finds the canaries in p (and takes those in also, found in a
+// compressed member p continues) and returns where each came from.
+func (e *Env) trace(p []byte, also ...string) []Origin {
+	found := append(findCanaries(p), also...)
 	if len(found) == 0 {
 		return nil
 	}

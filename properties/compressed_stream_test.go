@@ -1,0 +1,87 @@
+package properties
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+	"testing"
+)
+
+// A compressor streaming straight into the Sink writes a member's header,
+// its blocks and its trailer apart; the canaries are found in the write
+// that completes them, on that stream, and are credited once.
+func TestCanariesInACompressedStreamSpreadOverWrites(t *testing.T) {
+	for name, newWriter := range map[string]func(io.Writer) io.WriteCloser{
+		"gzip": func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) },
+		"zlib": func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(suiteCallID, 2)
+			var payload bytes.Buffer
+			for n := 1; n <= 3; n++ {
+				c := canary(n, 0)
+				env.arrive(n, 0, c)
+				payload.WriteString(string(payload2(n)))
+			}
+			// Every Write the compressor makes is one Sink write, as with
+			// gzip.NewWriter(env.Sink.Stream(0)).
+			var writes [][]byte
+			zw := newWriter(writerFunc(func(p []byte) (int, error) {
+				writes = append(writes, append([]byte(nil), p...))
+				return env.Sink.Write(0, p)
+			}))
+			if _, err := zw.Write(payload.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if len(writes) < 2 {
+				t.Fatalf("the compressor made %d write(s): the test wants a member spread over several", len(writes))
+			}
+			for _, w := range writes {
+				if len(findCanaries(w)) > 0 {
+					t.Fatalf("a single write of the stream already holds a canary: the test does not test streaming")
+				}
+			}
+			traced := map[int]int{}
+			for _, e := range env.events() {
+				if e.Kind == EvWriteBegin {
+					for _, o := range e.Media {
+						traced[o.Frame]++
+					}
+				}
+			}
+			for n := 1; n <= 3; n++ {
+				if traced[n] != 1 {
+					t.Errorf("frame %d traced %d times in the compressed stream, want once: %v", n, traced[n], traced)
+				}
+			}
+		})
+	}
+}
+
+// payload2 is frame n's payload on stream 0 (variant 0).
+func payload2(n int) []byte { return payload(n, 0, 0) }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Binary media whose bytes look like a zlib header by chance leaves no
+// member open for long, and costs no canary.
+func TestChanceZlibHeaderInBinaryMediaIsNotKept(t *testing.T) {
+	env := newEnv(suiteCallID, 1)
+	junk := []byte{0x00, 0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0x00, 0x78, 0x9c}
+	for i := 0; i < 3; i++ {
+		if _, err := env.Sink.Write(0, junk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Sink.mu.Lock()
+	defer env.Sink.mu.Unlock()
+	if m := env.Sink.open[0]; m != nil && len(m.buf) > 2*len(junk) {
+		t.Fatalf("a chance zlib header kept %d bytes of binary media open", len(m.buf))
+	}
+}

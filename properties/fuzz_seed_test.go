@@ -42,9 +42,9 @@ func TestFuzzPlaysAWholeCaseForEveryInput(t *testing.T) {
 	}
 }
 
-// FuzzSilentBotChild is run by TestFuzzBotSeedsFailAVacuousBot in a child
+// FuzzChildSilentBot is run by TestFuzzBotSeedsFailAVacuousBot in a child
 // process (it must fail, and a failing fuzz target fails its binary).
-func FuzzSilentBotChild(f *testing.F) {
+func FuzzChildSilentBot(f *testing.F) {
 	if os.Getenv("RECGATE_FUZZ_CHILD") != "silent" {
 		f.Skip("run by TestFuzzBotSeedsFailAVacuousBot")
 	}
@@ -53,8 +53,8 @@ func FuzzSilentBotChild(f *testing.F) {
 	})
 }
 
-// FuzzReferenceBotChild is the passing control.
-func FuzzReferenceBotChild(f *testing.F) {
+// FuzzChildReferenceBot is the passing control.
+func FuzzChildReferenceBot(f *testing.F) {
 	if os.Getenv("RECGATE_FUZZ_CHILD") != "reference" {
 		f.Skip("run by TestFuzzBotSeedsFailAVacuousBot")
 	}
@@ -79,11 +79,11 @@ func TestFuzzBotSeedsFailAVacuousBot(t *testing.T) {
 		}
 		return string(out), err
 	}
-	out, err := run("silent", "FuzzSilentBotChild")
+	out, err := run("silent", "FuzzChildSilentBot")
 	if err == nil || !strings.Contains(out, "vacuous run") {
 		t.Fatalf("FuzzBot passed a bot that never records (err %v):\n%s", err, out)
 	}
-	out, err = run("reference", "FuzzReferenceBotChild")
+	out, err = run("reference", "FuzzChildReferenceBot")
 	if err != nil {
 		t.Fatalf("FuzzBot failed the reference bot: %v\n%s", err, out)
 	}

@@ -76,7 +76,10 @@ const journalExt = ".jsonl"
 
 // OpenJournal opens (creating it if needed) the journal in dir and takes
 // its lock: an exclusive, non-blocking lock on dir/.lock, which holds this
-// process's pid, released by Close or when the process exits. When
+// process's pid (and, on Linux, macOS and the BSDs, on dir itself, so
+// that deleting .lock does not free the journal), released by Close or
+// when the process exits, and not before: a Journal the bot no longer
+// refers to keeps its lock. When
 // another Journal holds the lock (another process, or an earlier
 // OpenJournal in this process that was not closed), it fails at once with
 // an error that wraps ErrJournalInUse and names the holder's pid: stop

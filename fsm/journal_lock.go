@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,15 +37,35 @@ const lockName = ".lock"
 // journalLock is an exclusive lock on a journal directory, held through an
 // open lock file; the operating system drops it when the process dies.
 type journalLock struct {
-	f *os.File
+	f   *os.File
+	dir *os.File // the directory, locked too where the platform can (nil otherwise)
 }
+
+// heldLocks keeps every lock this process holds reachable until it is
+// released. The garbage collector closes an *os.File nobody refers to, and
+// closing it drops the flock: a bot that opened its journal, created its
+// trails and kept no pointer to the Journal would lose the lock while its
+// machines record, and a second process could recover its live calls.
+var heldLocks sync.Map // *journalLock -> struct{}
 
 // acquireJournalLock takes the lock on dir without waiting. When another
 // holds it, the error wraps ErrJournalInUse and names the holder's pid if
 // the lock file says it.
 func acquireJournalLock(dir string) (*journalLock, error) {
 	path := filepath.Join(dir, lockName)
+	d, busy, err := lockDirectory(dir)
+	if busy {
+		return nil, inUseError(dir, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fsm: OpenJournal(%q): taking the lock on the journal's directory: %w", dir, err)
+	}
 	f, busy, err := lockFile(path)
+	if busy || err != nil {
+		if d != nil {
+			d.Close()
+		}
+	}
 	if busy {
 		return nil, inUseError(dir, path)
 	}
@@ -56,15 +77,22 @@ func acquireJournalLock(dir string) (*journalLock, error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &journalLock{f: f}, nil
+	l := &journalLock{f: f, dir: d}
+	heldLocks.Store(l, struct{}{})
+	return l, nil
 }
 
 // release drops the lock. The file stays (removing it would let a process
 // that opened the old file and one that creates a new one both hold "the"
 // lock); it is emptied, so it names no process.
 func (l *journalLock) release() error {
+	defer heldLocks.Delete(l)
 	_ = l.f.Truncate(0)
-	return l.f.Close() // closing the last descriptor drops the lock
+	err := l.f.Close() // closing the last descriptor drops the lock
+	if l.dir != nil {
+		err = errors.Join(err, l.dir.Close())
+	}
+	return err
 }
 
 func inUseError(dir, path string) error {
@@ -92,6 +120,9 @@ func inUseError(dir, path string) error {
 // ctx is done; then the error wraps both ErrJournalInUse and ctx's error.
 // Any error other than ErrJournalInUse returns at once.
 func OpenJournalWait(ctx context.Context, dir string) (*Journal, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("fsm: OpenJournalWait(nil, %q): pass a context that bounds the wait (context.Background() waits for ever)", dir)
+	}
 	const poll = 100 * time.Millisecond
 	wait := 5 * time.Millisecond
 	for {

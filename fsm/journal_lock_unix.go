@@ -30,3 +30,26 @@ func lockFile(path string) (f *os.File, busy bool, err error) {
 	}
 	return f, false, nil
 }
+
+// lockDirectory takes an exclusive flock on the journal directory itself,
+// beside the one on its lock file: a lock file deleted while its owner
+// runs (a tidy-up of dot files, a tmp cleaner) would let a second process
+// create a new one and lock that, while the directory stays the same
+// inode for as long as the journal exists.
+func lockDirectory(dir string) (d *os.File, busy bool, err error) {
+	d, err = os.Open(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	for {
+		err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		d.Close()
+		return nil, errors.Is(err, syscall.EWOULDBLOCK), err
+	}
+	return d, false, nil
+}

@@ -28,3 +28,7 @@ func lockFile(path string) (f *os.File, busy bool, err error) {
 	}
 	return os.NewFile(uintptr(h), path), false, nil
 }
+
+// lockDirectory has nothing to add on Windows: the lock file is held open
+// without delete sharing, so it cannot be deleted while its owner runs.
+func lockDirectory(string) (*os.File, bool, error) { return nil, false, nil }

@@ -44,9 +44,21 @@ func (f UpdaterFunc) UpdateRecordingStatus(ctx context.Context, callID string, s
 // persisted. The machine calls it once each time it leaves Recording, after
 // the gate closed and every lease was released, and before it reports
 // notRecording or failed. (Leaving AwaitingConfirmation needs no hook:
-// nothing was persisted.) trigger says why (Stop, Fail or CallEnded). An error aborts a Stop or Fail (the gate stays
-// closed, nothing is reported, Stop may be retried); after CallEnded the
-// machine ends anyway and CallEnded returns the error.
+// nothing was persisted.) trigger says why (Stop, Fail or CallEnded).
+//
+// It runs also when the gate of that Recording never opened: Graph's
+// completed came after a Stop, Fail or CallEnded had closed the gate (Start
+// then returned ErrSuperseded). Nothing was persisted under the gate then,
+// so a hook must not write bytes that no frame went with (an empty file's
+// header, a compressor's trailer): write them only if the recording wrote
+// a frame.
+//
+// An error aborts a Stop or Fail (the gate stays closed, nothing is
+// reported, Stop may be retried; a hook that fails the same way each time,
+// such as a bufio.Writer's Flush after its first write error, which it
+// keeps, wedges the machine in Recording: drop or reset what failed rather
+// than fail again); after CallEnded the machine ends anyway and CallEnded
+// returns the error.
 type EndedHook func(ctx context.Context, trigger Trigger) error
 
 // Machine is the compliance machine of one call. Its methods are safe for

@@ -148,14 +148,13 @@ func (c *Coverage) Warnings() []string {
 	if c.FramesPersisted > 0 && c.StopsWithWrites == 0 {
 		out = append(out, "properties: warning: no Stop or Fail ran while one of the bot's writes held its lease, so the wait for writers before the report (R2) was not put to the test. "+
 			"The suite holds a write where it reaches env.Sink: a bot that keeps frames under the lease and hands them to env.Sink later (a buffer flushed by the hook or a timer) gives it nothing to hold. "+
-			"Hand env.Sink each frame while its lease is held, or run more cases (-rapid.checks)")
+			"Hand env.Sink each frame while its lease is held, or run more cases (-rapid.checks). "+
+			"A bot that persists through a queue its hook drains (an uploader goroutine) gets this warning by design: "+
+			"its frames reach env.Sink from the queue, after their lease, and each is judged where it lands (before the report if the hook drained the queue, after it if not); the warning only says that no Stop met a lease in flight")
 	}
 	return out
 }
 
-// vacuous is an error when the run checked nothing that matters, or when
-// a stream not named as holding no media got bytes the suite never traced
-// a frame in.
 // minBlindBytes is how many bytes a stream must have got in a run, with
 // never a traced frame, before the run calls it blind: more than two of
 // the suite's shortest frames. A stream that got less holds a header or
@@ -163,6 +162,9 @@ func (c *Coverage) Warnings() []string {
 // first frame), not media the sink could not read.
 const minBlindBytes = 48
 
+// vacuous is an error when the run checked nothing that matters, or when
+// a stream not named as holding no media got bytes the suite never traced
+// a frame in.
 func (c *Coverage) vacuous(untraced map[int]bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

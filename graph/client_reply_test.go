@@ -213,3 +213,12 @@ func TestErrorsNameOnlyTheIDsKnown(t *testing.T) {
 	require.NotEmpty(t, sent)
 	assert.Contains(t, err.Error(), "[client-request-id "+sent+"]")
 }
+
+// A failed operation without an id or clientContext names neither as "".
+func TestOperationErrorNamesOnlyWhatItHas(t *testing.T) {
+	bare := (&graph.OperationError{Operation: graph.Operation{Status: graph.OperationFailed}}).Error()
+	assert.NotContains(t, bare, `""`)
+	full := (&graph.OperationError{Operation: graph.Operation{ID: "op-1", ClientContext: "cc-1", Status: graph.OperationFailed}}).Error()
+	assert.Contains(t, full, `operation "op-1"`)
+	assert.Contains(t, full, `clientContext "cc-1"`)
+}

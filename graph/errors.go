@@ -19,8 +19,18 @@ type OperationError struct {
 // Error names the operation and Graph's resultInfo, and what to check
 // for a policy refusal.
 func (e *OperationError) Error() string {
-	msg := fmt.Sprintf("graph: updateRecordingStatus operation %q (clientContext %q) failed: %s",
-		e.Operation.ID, e.Operation.ClientContext, e.Operation.ResultInfo.String())
+	var which []string
+	if e.Operation.ID != "" {
+		which = append(which, fmt.Sprintf("operation %q", e.Operation.ID))
+	}
+	if e.Operation.ClientContext != "" {
+		which = append(which, fmt.Sprintf("clientContext %q", e.Operation.ClientContext))
+	}
+	subject := "the updateRecordingStatus operation"
+	if len(which) > 0 {
+		subject = "updateRecordingStatus " + strings.Join(which, ", ")
+	}
+	msg := fmt.Sprintf("graph: %s failed: %s", subject, e.Operation.ResultInfo.String())
 	if e.NonCompliance() {
 		msg += "; " + nonComplianceHint
 	}

@@ -38,8 +38,9 @@
 // hand-rolled counting gate, a registry of calls, two calls in one
 // process, a debounced flush done right, a recording that fails itself
 // and starts again); the suite must pass them. GzipClosedInHook stores
-// only gzip, which the suite cannot read: its run must fail as vacuous
-// (Vacuous). A correct bot whose FalseAlarm is set is one the suite fails
+// only gzip, which the suite could not read when this round was written
+// (its run failed as vacuous); the sink now follows a gzip member across a
+// stream's writes, and it passes. A correct bot whose FalseAlarm is set is one the suite fails
 // today; its test skips with the diagnosis until the suite passes it.
 //
 // The round found three misses (DebouncedFlush, PendingFallback,

@@ -58,11 +58,15 @@ type Journal struct {
 	dir  string
 	lock *journalLock
 
-	// ops is held for reading by every operation, and for writing by
-	// Close: Close waits for a Recover in progress, and nothing runs on
-	// a journal whose lock is released.
-	ops    sync.RWMutex
-	closed bool // guarded by ops
+	// opsMu guards closed, active and idle. Every operation counts itself
+	// in active; Close marks the journal closed first (so an operation
+	// begun after it, a recovery hook's call on the journal included,
+	// fails at once instead of waiting), then waits for active to drop to
+	// zero before it releases the lock.
+	opsMu  sync.Mutex
+	closed bool
+	active int
+	idle   chan struct{} // closed when active drops to zero during a Close
 
 	mu sync.Mutex // serialises Create's names; guards created
 	n  uint64
@@ -103,7 +107,9 @@ func OpenJournal(dir string) (*Journal, error) {
 }
 
 // Close releases the journal's lock, after any Recover or ArchiveEnded in
-// progress returns; then another process (or a new OpenJournal in this
+// progress returns (an operation begun once Close has begun, a recovery
+// hook's call on the journal included, fails with ErrJournalClosed rather
+// than wait); then another process (or a new OpenJournal in this
 // one) may open the journal. Close it only once every machine with a
 // trail in it is done: the trail files Create returned are the caller's
 // and stay open. Afterwards Create, Trails, Recover and ArchiveEnded
@@ -113,12 +119,21 @@ func (j *Journal) Close() error {
 	if j == nil {
 		return nil
 	}
-	j.ops.Lock()
-	defer j.ops.Unlock()
+	j.opsMu.Lock()
 	if j.closed {
+		j.opsMu.Unlock()
 		return nil
 	}
 	j.closed = true
+	var wait chan struct{}
+	if j.active > 0 {
+		wait = make(chan struct{})
+		j.idle = wait
+	}
+	j.opsMu.Unlock()
+	if wait != nil {
+		<-wait
+	}
 	if j.lock == nil {
 		return nil
 	}
@@ -134,12 +149,21 @@ func (j *Journal) use(op string) (done func(), err error) {
 	if j == nil || j.lock == nil {
 		return nil, fmt.Errorf("fsm: Journal.%s on a Journal that OpenJournal did not return: open it with OpenJournal", op)
 	}
-	j.ops.RLock()
+	j.opsMu.Lock()
+	defer j.opsMu.Unlock()
 	if j.closed {
-		j.ops.RUnlock()
 		return nil, fmt.Errorf("%w: Journal.%s on the journal in %s after its Close (its lock is released, so another process may own it now); open it again with OpenJournal", ErrJournalClosed, op, j.dir)
 	}
-	return j.ops.RUnlock, nil
+	j.active++
+	return func() {
+		j.opsMu.Lock()
+		defer j.opsMu.Unlock()
+		j.active--
+		if j.active == 0 && j.idle != nil {
+			close(j.idle)
+			j.idle = nil
+		}
+	}, nil
 }
 
 // owns reports whether this Journal created the trail at path.
@@ -194,6 +218,9 @@ func (j *Journal) Create(callID string) (*os.File, error) {
 	j.mu.Unlock()
 	f, err := os.OpenFile(filepath.Join(j.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
+		j.mu.Lock()
+		delete(j.created, name) // not ours: it may be another's trail (EEXIST)
+		j.mu.Unlock()
 		return nil, fmt.Errorf("fsm: creating a journal trail: %w", err)
 	}
 	if err := syncDir(j.dir); err != nil {

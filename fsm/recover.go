@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 
@@ -23,12 +24,14 @@ type InterruptedCall struct {
 	// CallID is the call's ID; Trail the path of its trail file (name the
 	// machine's media files after it to find them again).
 	CallID, Trail string
-	// State is the last state the trail shows.
+	// State is the last state the dead process's records show (records an
+	// earlier, unfinished recovery appended are not counted: a retried
+	// hook is told the call as the first one was).
 	State State
-	// GateOpen: the trail ends with the gate open (the process died while
-	// recording), or with the authorization that was about to open it (it
-	// is synced before the gate opens; the gate's own record follows the
-	// opening, so the gate may have been open without it). Epoch is the
+	// GateOpen: the dead process's records end with the gate open (it died
+	// while recording), or with the authorization that was about to open
+	// it (it is synced before the gate opens; the gate's own record follows
+	// the opening, so the gate may have been open without it). Epoch is the
 	// gate's epoch in that record.
 	GateOpen bool
 	Epoch    uint64
@@ -181,6 +184,11 @@ func (j *Journal) Recover(ctx context.Context, u Updater, hook RecoveryHook) (Re
 			c = ownTrail(path)
 		} else {
 			c = RecoverTrail(ctx, path, u, hook)
+			if c.Outcome == RecoveryUnreadable && errors.Is(c.Err, fs.ErrNotExist) {
+				// Moved since it was listed: ArchiveEnded moves only the
+				// trails of calls that are over, so there is nothing to do.
+				continue
+			}
 		}
 		rep.Calls = append(rep.Calls, c)
 		if c.Err != nil {
@@ -265,7 +273,10 @@ func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook
 	}
 	c.CallID = recs[0].CallID
 	st := readTrail(recs)
-	c.State, c.GateOpen, c.Epoch = st.state, st.gateOpen, st.epoch
+	// The hook is told the call as the dead process left it, also when an
+	// earlier recovery got part of the way (its records close the gate and
+	// move to Stopping); what to append follows the trail as it is now.
+	c.State, c.GateOpen, c.Epoch = st.left.state, st.left.gateOpen, st.left.epoch
 	c.PendingRequest, c.PendingStatus = st.pending, st.pendingStatus
 	if !st.needsRecovery() {
 		c.Outcome = RecoveryClean
@@ -274,25 +285,27 @@ func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook
 	last := recs[len(recs)-1]
 	a := &trailAppender{f: f, callID: c.CallID, seq: last.Seq, prev: head, last: last.Time}
 	c.HookSkipped = st.recoveryHookDone
-	recoverCall(ctx, &c, a, u, hook)
+	recoverCall(ctx, &c, st, a, u, hook)
 	return c
 }
 
-// recoverCall appends the closing, runs the hook and reports failed.
-func recoverCall(ctx context.Context, c *CallRecovery, a *trailAppender, u Updater, hook RecoveryHook) {
+// recoverCall appends the closing, runs the hook and reports failed. now
+// is the trail as it is (an earlier recovery may have closed the gate and
+// moved to Stopping already).
+func recoverCall(ctx context.Context, c *CallRecovery, now trailState, a *trailAppender, u Updater, hook RecoveryHook) {
 	fail := func(o RecoveryOutcome, err error) {
 		c.Outcome, c.Err = o, fmt.Errorf("fsm: recovering call %s (%s): %w", c.CallID, c.Trail, err)
 	}
-	if c.GateOpen {
+	if now.gateOpen {
 		closed := false
-		if err := a.add(AuditRecord{Kind: EventGate, Trigger: RecoverTrigger, GateOpen: &closed, Epoch: c.Epoch,
+		if err := a.add(AuditRecord{Kind: EventGate, Trigger: RecoverTrigger, GateOpen: &closed, Epoch: now.epoch,
 			Error: "the process died with the gate open; recovery closes it"}); err != nil {
 			fail(RecoveryUnreadable, err)
 			return
 		}
 	}
-	if c.State != Stopping {
-		if err := a.add(AuditRecord{Kind: EventTransition, Trigger: RecoverTrigger, From: c.State.String(), To: Stopping.String()}); err != nil {
+	if now.state != Stopping {
+		if err := a.add(AuditRecord{Kind: EventTransition, Trigger: RecoverTrigger, From: now.state.String(), To: Stopping.String()}); err != nil {
 			fail(RecoveryUnreadable, err)
 			return
 		}

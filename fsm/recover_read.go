@@ -24,6 +24,16 @@ type trailState struct {
 	// recoveryHookDone: a recovery's hook succeeded, and no gate opened
 	// since.
 	recoveryHookDone bool
+	// left is the state, gate and epoch as the dead process left them:
+	// before the first record an earlier, unfinished recovery appended
+	// (which closes the gate and moves to Stopping in the trail). A
+	// retried recovery's hook is told the call as the first one was.
+	left struct {
+		state    State
+		gateOpen bool
+		epoch    uint64
+	}
+	recovering bool
 }
 
 // needsRecovery reports whether the trail ends without a clean end.
@@ -55,6 +65,10 @@ func readTrail(recs []AuditRecord) trailState {
 	var t trailState
 	for i := range recs {
 		r := &recs[i]
+		if r.Trigger == RecoverTrigger && !t.recovering {
+			t.recovering = true
+			t.left.state, t.left.gateOpen, t.left.epoch = t.state, t.gateOpen, t.epoch
+		}
 		switch r.Kind {
 		case EventTransition:
 			if s, ok := stateNamed(r.To); ok {
@@ -98,6 +112,9 @@ func readTrail(recs []AuditRecord) trailState {
 				t.exposed = false
 			}
 		}
+	}
+	if !t.recovering {
+		t.left.state, t.left.gateOpen, t.left.epoch = t.state, t.gateOpen, t.epoch
 	}
 	return t
 }

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,8 +125,10 @@ func TestRecoverHookErrorReportsNothingUntilItWorks(t *testing.T) {
 	verifyTrail(t, trail)
 
 	rep, err = j.Recover(context.Background(), u, func(_ context.Context, c fsm.InterruptedCall) error {
-		assert.Equal(t, fsm.Stopping, c.State)
-		assert.False(t, c.GateOpen)
+		// The call as the dead process left it, not as the first
+		// recovery's records left the trail.
+		assert.Equal(t, fsm.Recording, c.State)
+		assert.True(t, c.GateOpen)
 		return nil
 	})
 	require.NoError(t, err)
@@ -339,4 +344,109 @@ func TestRecoverDoesNotRerunAHookThatSucceeded(t *testing.T) {
 	ivs := fsm.AuditIntervals(verifyTrail(t, trail))
 	require.Len(t, ivs, 1)
 	assert.Empty(t, ivs[0].Findings, "the reports all follow the hook's record")
+}
+
+// A hook that failed runs again on the next Recover, and is told the call
+// as the dead process left it (gate open, Recording), not as the first
+// recovery's records left the trail (gate closed, Stopping): a hook that
+// seals only when GateOpen must seal on the retry too.
+func TestRetriedRecoveryHookSeesTheCallAsLeft(t *testing.T) {
+	j, trail := crashedRecording(t)
+	u := &fakeUpdater{}
+	var seen []fsm.InterruptedCall
+	hook := func(_ context.Context, c fsm.InterruptedCall) error {
+		seen = append(seen, c)
+		if len(seen) == 1 {
+			return errors.New("the media volume is not mounted yet")
+		}
+		return nil
+	}
+	_, err := j.Recover(context.Background(), u, hook)
+	require.Error(t, err)
+	rep, err := j.Recover(context.Background(), u, hook)
+	require.NoError(t, err)
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+	require.Len(t, seen, 2)
+	assert.True(t, seen[0].GateOpen)
+	assert.Equal(t, fsm.Recording, seen[0].State)
+	assert.Equal(t, seen[0].GateOpen, seen[1].GateOpen, "the retry is told the gate as the dead process left it")
+	assert.Equal(t, seen[0].State, seen[1].State)
+	assert.Equal(t, seen[0].Epoch, seen[1].Epoch)
+	ivs := fsm.AuditIntervals(verifyTrail(t, trail))
+	require.Len(t, ivs, 1)
+	assert.Empty(t, ivs[0].Findings)
+}
+
+// A trail that ArchiveEnded moves while Recover runs (after Recover listed
+// it) is skipped, not reported as unreadable.
+func TestRecoverSkipsATrailMovedMeanwhile(t *testing.T) {
+	j := openJournal(t, t.TempDir())
+	crashed, err := j.Create(journalCall)
+	require.NoError(t, err)
+	t.Cleanup(func() { crashed.Close() })
+	m, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(crashed))
+	require.NoError(t, err)
+	_, err = m.Start(context.Background())
+	require.NoError(t, err)
+	ended, err := j.Create(journalCall) // listed after the crashed one
+	require.NoError(t, err)
+	e, err := fsm.New(journalCall, &fakeUpdater{}, fsm.WithAuditTrail(ended))
+	require.NoError(t, err)
+	require.NoError(t, e.CallEnded(context.Background()))
+	<-e.Done()
+	require.NoError(t, ended.Close())
+	j = restart(t, j)
+	archive := t.TempDir()
+	hook := func(context.Context, fsm.InterruptedCall) error {
+		// What a background ArchiveEnded does meanwhile.
+		return os.Rename(ended.Name(), filepath.Join(archive, filepath.Base(ended.Name())))
+	}
+	rep, err := j.Recover(context.Background(), &fakeUpdater{}, hook)
+	require.NoError(t, err)
+	require.Len(t, rep.Calls, 1, "only the crashed call: the moved one is skipped")
+	assert.Equal(t, fsm.RecoveryReported, rep.Calls[0].Outcome)
+}
+
+// A recovery hook that calls the journal while Close waits for the
+// recovery gets ErrJournalClosed at once, and Close and Recover return.
+func TestCloseDuringRecoverDoesNotDeadlockAHookThatUsesTheJournal(t *testing.T) {
+	j, _ := crashedRecording(t)
+	inHook := make(chan struct{})
+	var hookErr error
+	hook := func(context.Context, fsm.InterruptedCall) error {
+		close(inHook)
+		for {
+			if _, err := j.Trails(); err != nil {
+				hookErr = err
+				return nil
+			}
+			runtime.Gosched() // until Close has begun
+		}
+	}
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		_, _ = j.Recover(context.Background(), &fakeUpdater{}, hook)
+	}()
+	watchdog := time.NewTimer(10 * time.Second)
+	defer watchdog.Stop()
+	select {
+	case <-inHook:
+	case <-watchdog.C:
+		t.Fatal("watchdog: the recovery hook never ran")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- j.Close() }()
+	select {
+	case <-recovered:
+	case <-watchdog.C:
+		t.Fatal("watchdog: Recover did not return while Close waited for it (a hook calling the journal deadlocked)")
+	}
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-watchdog.C:
+		t.Fatal("watchdog: Close did not return after Recover")
+	}
+	assert.ErrorIs(t, hookErr, fsm.ErrJournalClosed)
 }

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -95,3 +96,33 @@ func TestFactoryErrorIsReportedBeforeAnyCase(t *testing.T) {
 		t.Fatalf("a wiring mistake is reported as a case to replay:\n%s", v.Output)
 	}
 }
+
+// A factory that panics or hangs, or a Close that hangs, is a wiring
+// mistake too: reported as such, without crashing or hanging the run.
+func TestFactoryPanicOrHangIsReported(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	for name, c := range map[string]struct {
+		factory Factory
+		want    string
+	}{
+		"panic": {func(*Env) (Bot, error) { panic("factory bug") }, "panicked"},
+		"hang":  {func(*Env) (Bot, error) { <-release; return nil, nil }, "hangs"},
+		"close hangs": {func(env *Env) (Bot, error) {
+			b, err := ReferenceBot(env)
+			return hangingCloser{b, release}, err
+		}, "Close had not returned"},
+	} {
+		v := RunSuite(c.factory, WithTimeout(50*time.Millisecond))
+		if v.Passed || !strings.Contains(v.Output, c.want) || !strings.Contains(v.Output, "before any case ran") {
+			t.Errorf("%s: passed=%v, output:\n%s\nwant a failure before any case that says %q", name, v.Passed, v.Output, c.want)
+		}
+	}
+}
+
+type hangingCloser struct {
+	Bot
+	release chan struct{}
+}
+
+func (h hangingCloser) Close(context.Context) error { <-h.release; return nil }

@@ -103,6 +103,13 @@ func (e *Env) endCase() {
 	e.over = len(e.broken)
 }
 
+// caseOver reports whether endCase has marked the end of the case.
+func (e *Env) caseOver() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.over >= 0
+}
+
 // lateViolations are the invariants broken after the case ended.
 func (e *Env) lateViolations() []Violation {
 	e.mu.Lock()

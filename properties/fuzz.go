@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"flag"
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -109,9 +111,18 @@ func fuzzFunc(newBot Factory, cov *Coverage, opts []Option) func(*testing.T, []b
 		err = errors.New("properties: Fuzz(nil): pass the Factory that builds your bot around the suite's Env")
 	}
 	o.late = &lateWatch{}
+	// The factory is tried once, before the first input plays: a factory
+	// that cannot build a bot fails every input, and each report says so
+	// rather than blame the input.
+	var once sync.Once
 	prop := rapid.MakeFuzz(func(rt *rapid.T) {
+		once.Do(func() {
+			if err == nil {
+				err = preflight(newBot, o)
+			}
+		})
 		if err != nil {
-			rt.Fatal(err)
+			rt.Fatal(fmt.Errorf("%w (the same for every input: not this input's fault)", err))
 		}
 		// The fuzzer never says it is done: a late write of an earlier
 		// case is reported when the next one starts, which the fuzzer

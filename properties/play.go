@@ -59,7 +59,7 @@ type runner struct {
 	// streamBusy marks the streams whose Frame is under way; streamQueue
 	// holds the frames that arrived on them meanwhile (see deliverFrame).
 	streamBusy  map[int]bool
-	streamQueue map[int][]int
+	streamQueue map[int][]queuedFrame
 	// faulted are the frames whose first write the storage failed.
 	faulted map[int]bool
 }
@@ -318,7 +318,7 @@ func (r *runner) concurrently(what string) {
 		// before the reply): Graph confirmed nothing, and a bot that takes
 		// any completed as consent shows itself. The bot's webhook runs
 		// while its machine is busy with the request.
-		op, _ := r.env.Updater.update(graph.OperationCompleted, false)
+		op, _ := r.env.Updater.update(graph.OperationCompleted, true)
 		r.background(func() {
 			r.call("OperationUpdate", true, func(ctx context.Context) error { return r.bot.OperationUpdate(ctx, op) })
 		})
@@ -484,13 +484,15 @@ func (r *runner) step(st *step, ended *bool) {
 		r.mu.Lock()
 		r.atFlush = st.atFlush
 		r.mu.Unlock()
-		defer func() { r.mu.Lock(); r.atFlush = nil; r.mu.Unlock() }()
 		if !*ended {
 			env.observe(Event{Kind: EvCallEnded})
 		}
 		*ended = true
 		env.observe(Event{Kind: EvAttempt, Label: "callEnded"})
 		r.event("callEnded", false)
+		r.mu.Lock()
+		r.atFlush = nil
+		r.mu.Unlock()
 	case stepIntrospect:
 		in, ok := r.bot.(Introspector)
 		if !ok {

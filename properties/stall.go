@@ -242,32 +242,61 @@ func (r *runner) deliverStalled(streams []int) {
 // fsm.Stream never meets fsm.ErrStreamBusy from the suite. Frames of
 // different streams still overlap. A frame arrives (for the invariants)
 // when the bot gets it, not when it was queued.
+//
+// A frame that waited is delivered only once a concurrent Stop or Fail
+// has returned or blocked, so that it does not race the Stop that its
+// stream's write was holding up (replay from a seed depends on it); one
+// that came during a storage stall that has ended since is dropped, as
+// deliverStalled drops the frames a stall cut short.
 func (r *runner) deliverFrame(n, s int, inline bool) {
+	stalled := r.stalled()
 	r.mu.Lock()
 	if r.streamBusy[s] {
-		r.streamQueue[s] = append(r.streamQueue[s], n)
+		r.streamQueue[s] = append(r.streamQueue[s], queuedFrame{n: n, stalled: stalled})
 		r.mu.Unlock()
 		return
 	}
 	if r.streamBusy == nil {
-		r.streamBusy, r.streamQueue = make(map[int]bool), make(map[int][]int)
+		r.streamBusy, r.streamQueue = make(map[int]bool), make(map[int][]queuedFrame)
 	}
 	r.streamBusy[s] = true
 	r.mu.Unlock()
 	for {
 		r.frameNow(n, s, inline)
-		r.mu.Lock()
-		q := r.streamQueue[s]
-		if len(q) == 0 || r.failure != "" {
-			// A case that failed (a hung Frame) delivers nothing more.
-			delete(r.streamQueue, s)
-			r.streamBusy[s] = false
-			r.mu.Unlock()
+		next, ok := r.nextQueued(s)
+		for ok && next.stalled && !r.stalled() {
+			r.env.observe(Event{Kind: EvQuiet, Label: fmt.Sprintf("frame %d on stream %d dropped: it came during a storage stall that ended before the stream's previous Frame returned", next.n, s)})
+			next, ok = r.nextQueued(s)
+		}
+		if !ok {
 			return
 		}
-		n, r.streamQueue[s] = q[0], q[1:]
-		r.mu.Unlock()
+		r.holdWhileStopping()
+		n = next.n
 	}
+}
+
+// queuedFrame is a frame waiting for its stream's previous Frame to
+// return; stalled says it came during a storage stall.
+type queuedFrame struct {
+	n       int
+	stalled bool
+}
+
+// nextQueued takes the next frame waiting on stream s, or marks the
+// stream free when none waits (or the case failed: a hung Frame's stream
+// delivers nothing more).
+func (r *runner) nextQueued(s int) (queuedFrame, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	q := r.streamQueue[s]
+	if len(q) == 0 || r.failure != "" {
+		delete(r.streamQueue, s)
+		r.streamBusy[s] = false
+		return queuedFrame{}, false
+	}
+	r.streamQueue[s] = q[1:]
+	return q[0], true
 }
 
 // frameNow hands frame n of stream s to the bot.

@@ -107,6 +107,9 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 // CheckT runs one drawn case on rapid's T; Check and Fuzz wrap it, and
 // callers with their own rapid.Check loop may use it directly.
 func CheckT(rt *rapid.T, newBot Factory, opts ...Option) {
+	if newBot == nil {
+		rt.Fatal("properties: CheckT(rt, nil): pass the Factory that builds your bot around the suite's Env")
+	}
 	o, err := buildOptions(opts)
 	if err != nil {
 		rt.Fatal(err)

@@ -18,17 +18,7 @@ func lockFile(path string) (f *os.File, busy bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, errors.Is(err, syscall.EWOULDBLOCK), err
-	}
-	return f, false, nil
+	return flockOrClose(f)
 }
 
 // lockDirectory takes an exclusive flock on the journal directory itself,
@@ -41,15 +31,21 @@ func lockDirectory(dir string) (d *os.File, busy bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	return flockOrClose(d)
+}
+
+// flockOrClose takes an exclusive flock on f without waiting, or closes f.
+func flockOrClose(f *os.File) (*os.File, bool, error) {
+	var err error
 	for {
-		err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
 	}
 	if err != nil {
-		d.Close()
+		f.Close()
 		return nil, errors.Is(err, syscall.EWOULDBLOCK), err
 	}
-	return d, false, nil
+	return f, false, nil
 }

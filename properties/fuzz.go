@@ -66,14 +66,8 @@ const fuzzSeeds = 24
 // run checks no vacuity, since its cases run in worker processes.
 func FuzzBot(f *testing.F, newBot Factory, opts ...Option) {
 	f.Helper()
-	if newBot == nil {
-		f.Fatal("properties: FuzzBot(f, nil): pass the Factory that builds your bot around the suite's Env")
-	}
-	o, err := buildOptions(opts)
+	o, err := prepare("FuzzBot(f, nil)", newBot, opts)
 	if err != nil {
-		f.Fatal(err)
-	}
-	if err := preflight(newBot, o); err != nil {
 		f.Fatal(err)
 	}
 	for i := 0; i < fuzzSeeds; i++ {

@@ -7,6 +7,19 @@ import (
 	"time"
 )
 
+// prepare refuses a nil factory (call is how the caller was called, for
+// the message), builds the options and tries the factory once.
+func prepare(call string, newBot Factory, opts []Option) (options, error) {
+	if newBot == nil {
+		return options{}, fmt.Errorf("properties: %s: pass the Factory that builds your bot around the suite's Env", call)
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return o, err
+	}
+	return o, preflight(newBot, o)
+}
+
 // preflight builds one bot before any case is drawn, so that a factory
 // that cannot build a bot at all (an error, a nil Bot, a panic: a mistake
 // in the wiring, not in a drawn case) is reported as such, at once,

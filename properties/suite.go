@@ -76,14 +76,8 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 		panic("properties: Check(nil, ...): pass the test's *testing.T")
 	}
 	t.Helper()
-	if newBot == nil {
-		t.Fatal("properties: Check(t, nil): pass the Factory that builds your bot around the suite's Env")
-	}
-	o, err := buildOptions(opts)
+	o, err := prepare("Check(t, nil)", newBot, opts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := preflight(newBot, o); err != nil {
 		t.Fatal(err)
 	}
 	var cov Coverage

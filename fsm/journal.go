@@ -58,15 +58,16 @@ type Journal struct {
 	dir  string
 	lock *journalLock
 
-	// opsMu guards closed, active and idle. Every operation counts itself
-	// in active; Close marks the journal closed first (so an operation
+	// opsMu guards closed, active and releaseErr. Every operation counts
+	// itself in active; Close marks the journal closed (so an operation
 	// begun after it, a recovery hook's call on the journal included,
-	// fails at once instead of waiting), then waits for active to drop to
-	// zero before it releases the lock.
-	opsMu  sync.Mutex
-	closed bool
-	active int
-	idle   chan struct{} // closed when active drops to zero during a Close
+	// fails at once) and releases the lock if nothing runs, or leaves the
+	// release to the last operation to end: Close never waits, so a hook
+	// that calls it cannot deadlock.
+	opsMu      sync.Mutex
+	closed     bool
+	active     int
+	releaseErr error
 
 	mu sync.Mutex // serialises Create's names; guards created
 	n  uint64
@@ -106,41 +107,41 @@ func OpenJournal(dir string) (*Journal, error) {
 	return &Journal{dir: dir, lock: l, created: make(map[string]struct{})}, nil
 }
 
-// Close releases the journal's lock, after any Recover or ArchiveEnded in
-// progress returns (an operation begun once Close has begun, a recovery
-// hook's call on the journal included, fails with ErrJournalClosed rather
-// than wait); then another process (or a new OpenJournal in this
-// one) may open the journal. Close it only once every machine with a
-// trail in it is done: the trail files Create returned are the caller's
-// and stay open. Afterwards Create, Trails, Recover and ArchiveEnded
-// return an error wrapping ErrJournalClosed. Close is idempotent: a
-// second call does nothing and returns nil.
+// Close releases the journal's lock; then another process (or a new
+// OpenJournal in this one) may open the journal. Afterwards Create,
+// Trails, Recover and ArchiveEnded return an error wrapping
+// ErrJournalClosed (also one a recovery hook makes while Close runs). If a
+// Recover or ArchiveEnded is in progress, Close returns at once and the
+// lock is released when the last of them returns (OpenJournalWait, in this
+// process or another, waits for that); so Close never waits, even when a
+// RecoveryHook calls it. Close it only once every machine with a trail in
+// it is done: the trail files Create returned are the caller's and stay
+// open. Close is idempotent: a later call returns the error of releasing
+// the lock, if it failed, and nil otherwise.
 func (j *Journal) Close() error {
 	if j == nil {
 		return nil
 	}
 	j.opsMu.Lock()
-	if j.closed {
-		j.opsMu.Unlock()
-		return nil
+	defer j.opsMu.Unlock()
+	if !j.closed {
+		j.closed = true
+		if j.active == 0 {
+			j.releaseLocked()
+		}
 	}
-	j.closed = true
-	var wait chan struct{}
-	if j.active > 0 {
-		wait = make(chan struct{})
-		j.idle = wait
-	}
-	j.opsMu.Unlock()
-	if wait != nil {
-		<-wait
-	}
+	return j.releaseErr
+}
+
+// releaseLocked drops the OS lock. Called with opsMu held, once: by Close
+// when nothing runs, or by the last operation to end after Close.
+func (j *Journal) releaseLocked() {
 	if j.lock == nil {
-		return nil
+		return
 	}
 	if err := j.lock.release(); err != nil {
-		return fmt.Errorf("fsm: Journal.Close(%s): releasing the lock: %w", j.dir, err)
+		j.releaseErr = fmt.Errorf("fsm: Journal.Close(%s): releasing the lock: %w", j.dir, err)
 	}
-	return nil
 }
 
 // use marks the start of an operation named op: it fails on a nil or
@@ -159,9 +160,8 @@ func (j *Journal) use(op string) (done func(), err error) {
 		j.opsMu.Lock()
 		defer j.opsMu.Unlock()
 		j.active--
-		if j.active == 0 && j.idle != nil {
-			close(j.idle)
-			j.idle = nil
+		if j.active == 0 && j.closed {
+			j.releaseLocked() // Close came while this ran
 		}
 	}, nil
 }

@@ -26,12 +26,20 @@ func lockFile(path string) (f *os.File, busy bool, err error) {
 // runs (a tidy-up of dot files, a tmp cleaner) would let a second process
 // create a new one and lock that, while the directory stays the same
 // inode for as long as the journal exists.
+//
+// Where the file system cannot flock a directory opened for reading (NFS
+// and CIFS emulate flock with fcntl locks, which want a descriptor open
+// for writing), the journal goes on with its file's lock alone.
 func lockDirectory(dir string) (d *os.File, busy bool, err error) {
 	d, err = os.Open(dir)
 	if err != nil {
 		return nil, false, err
 	}
-	return flockOrClose(d)
+	d, busy, err = flockOrClose(d)
+	if errors.Is(err, syscall.EBADF) || errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL) {
+		return nil, false, nil
+	}
+	return d, busy, err
 }
 
 // flockOrClose takes an exclusive flock on f without waiting, or closes f.

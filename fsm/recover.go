@@ -275,8 +275,12 @@ func RecoverTrail(ctx context.Context, path string, u Updater, hook RecoveryHook
 	st := readTrail(recs)
 	// The hook is told the call as the dead process left it, also when an
 	// earlier recovery got part of the way (its records close the gate and
-	// move to Stopping); what to append follows the trail as it is now.
-	c.State, c.GateOpen, c.Epoch = st.left.state, st.left.gateOpen, st.left.epoch
+	// move to Stopping); what to append follows the trail as it is now. A
+	// trail that needs nothing more is reported as it is now.
+	c.State, c.GateOpen, c.Epoch = st.state, st.gateOpen, st.epoch
+	if st.needsRecovery() {
+		c.State, c.GateOpen, c.Epoch = st.left.state, st.left.gateOpen, st.left.epoch
+	}
 	c.PendingRequest, c.PendingStatus = st.pending, st.pendingStatus
 	if !st.needsRecovery() {
 		c.Outcome = RecoveryClean

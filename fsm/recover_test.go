@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -449,4 +450,46 @@ func TestCloseDuringRecoverDoesNotDeadlockAHookThatUsesTheJournal(t *testing.T) 
 		t.Fatal("watchdog: Close did not return after Recover")
 	}
 	assert.ErrorIs(t, hookErr, fsm.ErrJournalClosed)
+}
+
+// A recovery hook that closes the journal (a bot shutting down from its
+// hook) neither deadlocks nor loses the lock before Recover returns.
+func TestCloseFromARecoveryHook(t *testing.T) {
+	j, _ := crashedRecording(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := j.Recover(context.Background(), &fakeUpdater{}, func(context.Context, fsm.InterruptedCall) error {
+			if err := j.Close(); err != nil {
+				return err
+			}
+			if _, err := fsm.OpenJournal(j.Dir()); !errors.Is(err, fsm.ErrJournalInUse) {
+				return fmt.Errorf("the lock was released while the recovery still ran: %v", err)
+			}
+			return nil
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("watchdog: Recover did not return: a hook that calls Close deadlocked")
+	}
+	again, err := fsm.OpenJournal(j.Dir())
+	require.NoError(t, err, "the lock is released once Recover returned")
+	require.NoError(t, again.Close())
+}
+
+// Once recovered, a trail reads clean, as it is now (gate closed), not as
+// the dead process left it: code that acts on GateOpen acts once.
+func TestRecoveredTrailReportsItsStateNow(t *testing.T) {
+	j, _ := crashedRecording(t)
+	_, err := j.Recover(context.Background(), &fakeUpdater{}, nil)
+	require.NoError(t, err)
+	rep, err := j.Recover(context.Background(), &fakeUpdater{}, nil)
+	require.NoError(t, err)
+	require.Len(t, rep.Calls, 1)
+	assert.Equal(t, fsm.RecoveryClean, rep.Calls[0].Outcome)
+	assert.False(t, rep.Calls[0].GateOpen)
+	assert.NotEqual(t, fsm.Recording, rep.Calls[0].State)
 }

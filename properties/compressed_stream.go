@@ -19,41 +19,42 @@ import (
 // openMember is a gzip or zlib member that began in an earlier write to a
 // Sink stream and has not ended yet.
 type openMember struct {
-	buf  []byte              // the member's bytes so far, from its header
-	seen map[string]struct{} // canaries already found in it
+	buf  []byte         // the member's bytes so far, from its header
+	seen map[string]int // how often each canary was found in it so far
 }
 
 // streamedCanaries returns the canaries that p completes in the member
-// left open on stream by earlier writes, and keep, which records what p
-// leaves open (the member it continues, or one it begins and does not
-// finish) once p is stored: a write the storage fails changes nothing.
-// Called with s.mu held; keep takes it.
-func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep func()) {
+// left open on stream by earlier writes (a frame written twice into the
+// member counts twice), and keep, which records what p leaves open (the
+// member it continues, or one it begins and does not finish) once p is
+// stored: a write the storage fails changes nothing. overflow is set when
+// the member grew past maxInflated, compressed or inflated: what follows
+// in it is not traced, and the run says so. Called with s.mu held; keep
+// takes it.
+func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep func(), overflow bool) {
 	var next *openMember
-	if m := s.open[stream]; m != nil && len(m.buf)+len(p) <= maxInflated {
+	if m := s.open[stream]; m != nil {
 		buf := append(m.buf[:len(m.buf):len(m.buf)], p...)
 		inflated, state := inflateMember(buf)
-		seen := make(map[string]struct{}, len(m.seen))
-		for c := range m.seen {
-			seen[c] = struct{}{}
-		}
-		for _, c := range findCanariesIn(inflated, false) {
-			if _, ok := seen[c]; !ok {
-				seen[c] = struct{}{}
-				canaries = append(canaries, c)
+		if len(buf) > maxInflated || len(inflated) > maxInflated {
+			overflow = true
+		} else {
+			now := canaryCounts(inflated)
+			for c, n := range now {
+				for k := m.seen[c]; k < n; k++ {
+					canaries = append(canaries, c)
+				}
 			}
-		}
-		if state == memberCut {
-			next = &openMember{buf: buf, seen: seen}
+			if state == memberCut {
+				next = &openMember{buf: buf, seen: now}
+			}
 		}
 	}
-	if next == nil {
+	if next == nil && !overflow {
 		if i := lastOpenHeader(p); i >= 0 {
-			next = &openMember{buf: append([]byte(nil), p[i:]...), seen: make(map[string]struct{})}
+			next = &openMember{buf: append([]byte(nil), p[i:]...)}
 			inflated, _ := inflateMember(next.buf)
-			for _, c := range findCanariesIn(inflated, false) {
-				next.seen[c] = struct{}{} // found in this write already (inflatedMembers)
-			}
+			next.seen = canaryCounts(inflated) // found in this write already (inflatedMembers)
 		}
 	}
 	return canaries, func() {
@@ -67,7 +68,16 @@ func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep f
 			s.open = make(map[int]*openMember)
 		}
 		s.open[stream] = next
+	}, overflow
+}
+
+// canaryCounts counts the canaries in inflated media.
+func canaryCounts(inflated []byte) map[string]int {
+	out := make(map[string]int)
+	for _, c := range findCanariesIn(inflated, false) {
+		out[c]++
 	}
+	return out
 }
 
 // lastOpenHeader returns where in p the last gzip or zlib member begins
@@ -107,8 +117,12 @@ func inflateMember(b []byte) ([]byte, memberState) {
 		}
 		return nil, memberCorrupt
 	}
-	out, err := io.ReadAll(io.LimitReader(r, maxInflated))
+	// One byte past the bound tells a member that is too big from one
+	// that ended right at it.
+	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
 	switch {
+	case len(out) > maxInflated:
+		return out, memberCorrupt
 	case err == nil:
 		return out, memberWhole
 	case errors.Is(err, io.ErrUnexpectedEOF):

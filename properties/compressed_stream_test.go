@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
@@ -83,5 +84,57 @@ func TestChanceZlibHeaderInBinaryMediaIsNotKept(t *testing.T) {
 	defer env.Sink.mu.Unlock()
 	if m := env.Sink.open[0]; m != nil && len(m.buf) > 2*len(junk) {
 		t.Fatalf("a chance zlib header kept %d bytes of binary media open", len(m.buf))
+	}
+}
+
+// A frame written twice into one open member is traced twice, as it would
+// be uncompressed (a ring buffer replayed into a recording's stream).
+func TestRepeatedFrameInAnOpenMemberIsTracedEachTime(t *testing.T) {
+	env := newEnv(suiteCallID, 1)
+	env.arrive(1, 0, canary(1, 0))
+	zw := gzip.NewWriter(env.Sink.Stream(0))
+	for i := 0; i < 2; i++ {
+		if _, err := zw.Write(payload2(1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	traced := 0
+	for _, e := range env.events() {
+		if e.Kind == EvWriteBegin {
+			traced += len(e.Media)
+		}
+	}
+	if traced != 2 {
+		t.Fatalf("frame 1, written twice into one gzip member, traced %d times: want 2", traced)
+	}
+}
+
+// A member that grows past the bound is no longer followed, and the run
+// says so rather than go quiet.
+func TestOversizedCompressedMemberIsReported(t *testing.T) {
+	env := newEnv(suiteCallID, 1)
+	// Writes of 2 MiB: a few re-inflations, not a hundred.
+	bw := bufio.NewWriterSize(env.Sink.Stream(0), 2<<20)
+	zw, err := gzip.NewWriterLevel(bw, gzip.NoCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20) // zeros: no run the sink would try to decode
+	for i := 0; i < 6; i++ {     // 6 MiB, stored as is
+		if _, err := zw.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.stats.untracedCompressed.Load(); n == 0 {
+		t.Fatal("a 6 MiB member was followed past the 4 MiB bound without a word")
 	}
 }

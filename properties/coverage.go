@@ -18,6 +18,9 @@ type caseStats struct {
 	stalledWrites   atomic.Int64 // writes a stall held
 	bursts          atomic.Int64 // frames steps of more than 4 frames
 	storageFaults   atomic.Int64 // writes the storage failed (ErrStorageFault)
+	// untracedCompressed counts compressed members that grew too big to
+	// follow (see streamedCanaries).
+	untracedCompressed atomic.Int64
 }
 
 // caseCoverage is what one case reached.
@@ -31,6 +34,7 @@ type caseCoverage struct {
 	stalledWrites   int
 	bursts          int
 	storageFaults   int
+	untracedComp    int
 	intervals       int
 	// streamBytes and streamTraced are, per Sink stream, the bytes
 	// persisted and whether a frame was traced in them.
@@ -48,6 +52,7 @@ func (r *runner) coverage() caseCoverage {
 		stalledWrites:   int(r.env.stats.stalledWrites.Load()),
 		bursts:          int(r.env.stats.bursts.Load()),
 		storageFaults:   int(r.env.stats.storageFaults.Load()),
+		untracedComp:    int(r.env.stats.untracedCompressed.Load()),
 		bytes:           w.Persisted,
 		intervals:       w.Interval,
 	}
@@ -97,6 +102,9 @@ type Coverage struct {
 	// StorageFaults counts the writes the storage failed with
 	// ErrStorageFault (nothing stored).
 	StorageFaults int
+	// UntracedCompressed counts compressed members that grew past 4 MiB
+	// (compressed or inflated), whose rest the sink did not trace.
+	UntracedCompressed int
 	// StreamBytes counts, per Sink stream, the bytes persisted; TracedStreams
 	// says on which streams a frame was ever traced.
 	StreamBytes   map[int]int
@@ -119,6 +127,7 @@ func (c *Coverage) add(k caseCoverage) {
 	c.StalledWrites += k.stalledWrites
 	c.Bursts += k.bursts
 	c.StorageFaults += k.storageFaults
+	c.UntracedCompressed += k.untracedComp
 	if c.StreamBytes == nil {
 		c.StreamBytes, c.TracedStreams = map[int]int{}, map[int]bool{}
 	}
@@ -151,6 +160,9 @@ func (c *Coverage) Warnings() []string {
 			"Hand env.Sink each frame while its lease is held, or run more cases (-rapid.checks). "+
 			"A bot that persists through a queue its hook drains (an uploader goroutine) gets this warning by design: "+
 			"its frames reach env.Sink from the queue, after their lease, and each is judged where it lands (before the report if the hook drained the queue, after it if not); the warning only says that no Stop met a lease in flight")
+	}
+	if c.UntracedCompressed > 0 {
+		out = append(out, fmt.Sprintf("properties: warning: %d compressed member(s) grew past 4 MiB on a Sink stream; the rest of each was not traced: start a new member now and then (close and reopen the compressor), or hand env.Sink the plaintext", c.UntracedCompressed))
 	}
 	return out
 }

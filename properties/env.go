@@ -155,8 +155,12 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 	}
 	e := s.env
 	s.mu.Lock()
-	streamed, keep := s.streamedCanaries(stream, p)
+	streamed, keep, overflow := s.streamedCanaries(stream, p)
 	s.mu.Unlock()
+	if overflow {
+		e.stats.untracedCompressed.Add(1)
+		e.observe(Event{Kind: EvQuiet, Label: fmt.Sprintf("stream %d: a compressed member grew past %d MiB: the rest of it is not traced", stream, maxInflated>>20)})
+	}
 	media := e.trace(p, streamed...)
 	if r := e.run; r != nil && len(media) == 0 && r.opts.untraced[stream] {
 		// A stream the bot declared media-free (WithUntracedStreams) and

@@ -48,7 +48,7 @@ func expandFuzzInput(input []byte) []byte {
 // starts, so the input the fuzzer saves for it is not the one at fault;
 // the report shows the case that is.
 func Fuzz(newBot Factory, opts ...Option) func(*testing.T, []byte) {
-	return fuzzFunc(newBot, nil, opts)
+	return fuzzFunc(newBot, nil, opts, false)
 }
 
 // fuzzSeeds is how many seeds FuzzBot adds: under plain go test, the
@@ -85,7 +85,7 @@ func FuzzBot(f *testing.F, newBot Factory, opts ...Option) {
 			}
 		})
 	}
-	f.Fuzz(fuzzFunc(newBot, &cov, opts))
+	f.Fuzz(fuzzFunc(newBot, &cov, opts, true))
 }
 
 // fuzzing reports whether this test binary fuzzes (the coordinator or a
@@ -99,7 +99,9 @@ func fuzzing() bool {
 	return false
 }
 
-func fuzzFunc(newBot Factory, cov *Coverage, opts []Option) func(*testing.T, []byte) {
+// fuzzFunc is the fuzz target; tried says the factory was tried already
+// (FuzzBot does, before it adds its seeds).
+func fuzzFunc(newBot Factory, cov *Coverage, opts []Option, tried bool) func(*testing.T, []byte) {
 	o, err := buildOptions(opts)
 	if err == nil && newBot == nil {
 		err = errors.New("properties: Fuzz(nil): pass the Factory that builds your bot around the suite's Env")
@@ -111,7 +113,7 @@ func fuzzFunc(newBot Factory, cov *Coverage, opts []Option) func(*testing.T, []b
 	var once sync.Once
 	prop := rapid.MakeFuzz(func(rt *rapid.T) {
 		once.Do(func() {
-			if err == nil {
+			if err == nil && !tried {
 				err = preflight(newBot, o)
 			}
 		})

@@ -24,53 +24,57 @@ func prepare(call string, newBot Factory, opts []Option) (options, error) {
 // that cannot build a bot at all (an error, a nil Bot, a panic: a mistake
 // in the wiring, not in a drawn case) is reported as such, at once,
 // instead of as a failing case that rapid saves under testdata/rapid and
-// replays. The bot is closed if it is a Closer, and otherwise dropped: it
-// saw no event. The factory and Close run under the suite's timeout, so a
-// factory that hangs is named, not waited for.
+// replays. The factory runs on the caller's goroutine, as in a case, so a
+// factory that calls t.Fatal (a test database that cannot be opened) fails
+// the test with its own message. The bot is closed if it is a Closer, and
+// otherwise dropped: it saw no event.
 func preflight(newBot Factory, o options) error {
-	type built struct {
+	var (
 		bot      Bot
 		err      error
 		panicked any
-	}
-	done := make(chan built, 1)
-	go func() {
-		var b built
-		defer func() {
-			b.panicked = recover()
-			done <- b
-		}()
-		b.bot, b.err = newBot(newEnv(suiteCallID, 1))
+	)
+	func() {
+		defer func() { panicked = recover() }()
+		bot, err = newBot(newEnv(suiteCallID, 1))
 	}()
-	var b built
-	select {
-	case b = <-done:
-	case <-time.After(o.timeout):
-		return fmt.Errorf("properties: the bot factory had not returned %s after it was called, before any case ran: it hangs (fix the wiring; nothing was drawn)", o.timeout)
-	}
 	switch {
-	case b.panicked != nil:
-		return fmt.Errorf("properties: the bot factory panicked before any case ran (fix the wiring; nothing was drawn): %v", b.panicked)
-	case b.err != nil:
-		return fmt.Errorf("properties: the bot factory failed before any case ran (fix the wiring; nothing was drawn): %w", b.err)
-	case b.bot == nil:
+	case panicked != nil:
+		return fmt.Errorf("properties: the bot factory panicked before any case ran (fix the wiring; nothing was drawn): %v", panicked)
+	case err != nil:
+		return fmt.Errorf("properties: the bot factory failed before any case ran (fix the wiring; nothing was drawn): %w", err)
+	case bot == nil:
 		return errors.New("properties: the bot factory returned a nil Bot and no error, before any case ran: return your Bot, or an error that says why it cannot be built")
 	}
-	c, ok := b.bot.(Closer)
+	c, ok := bot.(Closer)
 	if !ok {
 		return nil
 	}
+	// Close gets the suite's watchdog, as in a case: a Close that ignores
+	// its context is named, not waited for.
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	closed := make(chan any, 1)
+	type outcome struct {
+		returned bool
+		panicked any
+	}
+	closed := make(chan outcome, 1)
 	go func() {
-		defer func() { closed <- recover() }()
+		var out outcome
+		defer func() {
+			out.panicked = recover()
+			closed <- out
+		}()
 		_ = c.Close(ctx) // a bot that saw nothing has nothing to finish
+		out.returned = true
 	}()
 	select {
-	case p := <-closed:
-		if p != nil {
-			return fmt.Errorf("properties: the bot's Close panicked on a bot that saw no event, before any case ran (fix the wiring; nothing was drawn): %v", p)
+	case out := <-closed:
+		switch {
+		case out.panicked != nil:
+			return fmt.Errorf("properties: the bot's Close panicked on a bot that saw no event, before any case ran (fix the wiring; nothing was drawn): %v", out.panicked)
+		case !out.returned:
+			return errors.New("properties: the bot's Close called runtime.Goexit (t.Fatal, t.Skip or require on a goroutine that is not the test's), before any case ran: return an error instead")
 		}
 	case <-time.After(o.timeout + o.timeout/4):
 		return fmt.Errorf("properties: the bot's Close had not returned %s after it was called on a bot that saw no event, before any case ran (its context's deadline had passed): it hangs", o.timeout+o.timeout/4)

@@ -74,7 +74,7 @@ func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep f
 // canaryCounts counts the canaries in inflated media.
 func canaryCounts(inflated []byte) map[string]int {
 	out := make(map[string]int)
-	for _, c := range findCanariesIn(inflated, false) {
+	for _, c := range findCanariesIn(inflated, 1) {
 		out[c]++
 	}
 	return out

@@ -45,9 +45,11 @@
 // A stream's frames come one at a time (Bot.Frame). The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with
-// -rapid.seed. A goroutine asleep in time.Sleep counts as blocked: a hook
-// that "drains" by sleeping rather than waiting for the writes under way
-// is not told apart from one that waits, and passes. Every invariant is
+// -rapid.seed. A Stop that sleeps (time.Sleep, outside fsm's own drain)
+// while a write waits for it counts as running, for up to 100 ms, so a
+// hook that "drains" by sleeping rather than waiting for the writes under
+// way is caught; one that waits on a timer's channel cannot be told from
+// one that waits for the write, and passes. Every invariant is
 // checked on every event, and every write is judged whenever it lands:
 // after each Stop, Fail and CallEnded and at
 // the end of a case the suite waits (Closer, then at most the grace

@@ -242,7 +242,7 @@ const maxWriteHold = 100 * time.Millisecond
 // writes a frame in several pieces would pay the limit for each.
 func (w *watched) hold(limit time.Duration) {
 	began := time.Now()
-	if !settle(w.done, w.id, limit) && time.Since(began) >= limit {
+	if !settleWith(w.done, w.id, limit, true) && time.Since(began) >= limit {
 		w.spinning.Store(true)
 	}
 }

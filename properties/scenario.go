@@ -347,12 +347,13 @@ func payload(n, stream, variant int) []byte {
 // enough to hold a canary once decoded.
 var encodedRun = regexp.MustCompile(`[A-Za-z0-9+/_-]{12,}={0,2}`)
 
-func findCanaries(p []byte) []string { return findCanariesIn(p, true) }
+func findCanaries(p []byte) []string { return findCanariesIn(p, 2) }
 
-// findCanariesIn is findCanaries, inflating compressed members only if
-// inflate is set: a member inside a member is inflated, one more level is
-// not (a nest of compressed members must not multiply the work).
-func findCanariesIn(p []byte, inflate bool) []string {
+// findCanariesIn is findCanaries, inflating compressed members levels deep:
+// findCanaries inflates a member and a member inside it (a per-frame zlib
+// codec inside a gzipped segment), one more level is not (a nest of
+// compressed members must not multiply the work).
+func findCanariesIn(p []byte, levels int) []string {
 	out := scanCanaries(p, nil)
 	// Media encoded before the sink (base64 in JSON, hex in a log) keeps
 	// its canaries once decoded: look inside every run that decodes.
@@ -362,9 +363,9 @@ func findCanariesIn(p []byte, inflate bool) []string {
 		}
 	}
 	// Compressed media (gzip, zlib) too, and what it holds encoded.
-	if inflate {
+	if levels > 0 {
 		for _, inflated := range inflatedMembers(p) {
-			out = append(out, findCanariesIn(inflated, false)...)
+			out = append(out, findCanariesIn(inflated, levels-1)...)
 		}
 	}
 	return out

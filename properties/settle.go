@@ -75,6 +75,46 @@ func busy(state string) bool {
 // goroutine runs the suite's own code (which never counts as blocked). It
 // reports whether done was closed.
 func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
+	return settleWith(done, id, limit, false)
+}
+
+// maxSleepWait bounds how long a goroutine in time.Sleep counts as
+// running for settleWith: a hook that sleeps "a frame time" (20 ms) is
+// seen through; one that polls with short sleeps until the write has
+// landed costs at most this much before it counts as blocked.
+const maxSleepWait = 100 * time.Millisecond
+
+// fsmDrain is the frame of fsm's drain, which waits for leases by
+// polling with short sleeps: a goroutine asleep there waits for the
+// write, and is blocked.
+var fsmDrain = []byte("github.com/recgate/recgate/fsm.(*Stream).waitIdle")
+
+// sleepsOnItsOwn reports whether goroutine g, asleep (time.Sleep), is
+// not waiting in fsm's drain: it goes on by itself, whatever the suite
+// does. A Stop whose hook sleeps instead of waiting for the writes in
+// flight ("a frame time is plenty") is blocked by settle's measure, and the
+// write it should have waited for lands in the sleep, before the report;
+// with sleepAwake that write waits until Stop returned (or maxSleepWait),
+// and lands after the report, where P1 and P2 see it. (A wait on a timer's
+// channel, select or <-time.After, cannot be told from a wait for the
+// write, and still counts as blocked.)
+func sleepsOnItsOwn(stacks []byte, g uint64) bool {
+	head := []byte("goroutine " + strconv.FormatUint(g, 10) + " [")
+	i := bytes.Index(stacks, head)
+	if i < 0 {
+		return false
+	}
+	rest := stacks[i+len(head):]
+	if end := bytes.Index(rest, []byte("\n\n")); end >= 0 {
+		rest = rest[:end]
+	}
+	return !bytes.Contains(rest, fsmDrain)
+}
+
+// settleWith is settle; with sleepAwake, a goroutine asleep on its own
+// (sleepsOnItsOwn) counts as running for up to maxSleepWait.
+func settleWith(done <-chan struct{}, id func() uint64, limit time.Duration, sleepAwake bool) bool {
+	began := time.Now()
 	// Most bot calls return within microseconds: try that first.
 	for i := 0; i < 64; i++ {
 		select {
@@ -95,7 +135,10 @@ func settle(done <-chan struct{}, id func() uint64, limit time.Duration) bool {
 		}
 		var states map[uint64]string
 		states, buf = goroutineStates(buf)
-		if g := id(); g != 0 && !busy(states[g]) {
+		g := id()
+		st := states[g]
+		awake := busy(st) || sleepAwake && st == "sleep" && time.Since(began) < maxSleepWait && sleepsOnItsOwn(buf, g)
+		if g != 0 && !awake {
 			blocked++
 			if blocked >= 2 {
 				return false

@@ -4,6 +4,7 @@ import (
 	"github.com/recgate/recgate/internal/botrounds"
 	"github.com/recgate/recgate/internal/buggybots"
 	"github.com/recgate/recgate/internal/roundeight"
+	"github.com/recgate/recgate/internal/roundeleven"
 	"github.com/recgate/recgate/internal/roundfive"
 	"github.com/recgate/recgate/internal/roundfour"
 	"github.com/recgate/recgate/internal/roundnine"
@@ -59,6 +60,7 @@ func botRounds() []botRound {
 		fromBotrounds("eight", "internal/roundeight", roundeight.Bugs(), roundeight.Correct()),
 		fromBotrounds("nine", "internal/roundnine", roundnine.Bugs(), roundnine.Correct()),
 		fromBotrounds("ten", "internal/roundten", roundten.Bugs(), roundten.Correct()),
+		fromBotrounds("eleven", "internal/roundeleven", roundeleven.Bugs(), roundeleven.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

@@ -92,7 +92,7 @@ var suiteLimits = []suiteLimit{
 	{topic: "one call per case", marker: "The suite plays one call"},
 	{topic: "writes later than the late window", marker: "Writes that land even later"},
 	{topic: "storage that falls behind (off by default)", marker: "With WithStorageStalls, storage falls behind too"},
-	{topic: "a hook that sleeps instead of waiting", marker: "A goroutine asleep in time.Sleep counts as blocked"},
+	{topic: "a hook that waits on a timer instead of the writes", marker: "one that waits on a timer's channel cannot be told"},
 	{topic: "state kept across calls", marker: "Every case plays the same call ID"},
 }
 

@@ -24,12 +24,11 @@ func Bugs() []Bug {
 	return []Bug{
 		{Name: "TimerDrain", Rule: "R2", New: NewTimerDrain, Catches: []string{"P1", "P2"},
 			Mistake:    "an atomic flag that follows fsm's gate, and a hook that lets handlers in flight finish by waiting one frame time (20 ms) on a timer's channel or its context, then flushes: a write slower than the timer lands after notRecording",
-			Unreliable: "measured 4/10 (all flaky) at HEAD and 3/10 (all flaky) with /tmp/roundeleven_properties.patch: the write Stop met is let go once Stop is seen blocked (play.go watched.hold -> settle.go settle), and a goroutine parked on a timer's channel (chan receive, select) looks exactly like one waiting for the write, so the write lands inside the timer wait, before the report; it is caught only when the timer fires before stack sampling sees Stop parked. The runtime does not say which channel a goroutine waits on, so no sampling fix tells the two apart"},
+			Unreliable: "measured 4/10 (all flaky) before the suite took round eleven's patch, 3/10 (all flaky) with it on a scratch copy, 0/10 once it landed: the write Stop met is let go once Stop is seen blocked (play.go watched.hold -> settle.go settle), and a goroutine parked on a timer's channel (chan receive, select) looks exactly like one waiting for the write, so the write lands inside the timer wait, before the report; it is caught only when the timer fires before stack sampling sees Stop parked. The runtime does not say which channel a goroutine waits on, so no sampling fix tells the two apart"},
 		{Name: "SleepDrainShort", Rule: "R2", New: NewSleepDrainShort, Catches: []string{"P1", "P2"},
 			Mistake: "the same flag, and a hook that sleeps 2 ms (\"a write takes microseconds\") instead of waiting for the handlers in flight"},
 		{Name: "PollThenGiveUp", Rule: "R2", New: NewPollThenGiveUp, Catches: []string{"P1", "P2"},
-			Mistake:    "the same flag, and a hook that polls the count of handlers in flight every millisecond but gives up after one frame time (\"never hold up the report\") and lets the machine report with a write still in flight",
-			Unreliable: "measured 4/10 at HEAD, every catch flaky: the hook's 1 ms sleeps look blocked (settle.go busy: \"sleep\" is not busy), so the held write lands during the polling, before the report; 10/10 and never flaky with /tmp/roundeleven_properties.patch (a sleep outside fsm's drain counts as running for up to 100 ms)"},
+			Mistake: "the same flag, and a hook that polls the count of handlers in flight every millisecond but gives up after one frame time (\"never hold up the report\") and lets the machine report with a write still in flight"},
 	}
 }
 
@@ -39,7 +38,6 @@ func Correct() []CorrectBot {
 		{Name: "PollingDrain", New: NewPollingDrain,
 			What: "the same flag, and a hook that polls the count of handlers in flight every millisecond (time.Sleep) until it is zero, then flushes"},
 		{Name: "ZlibInGzip", New: NewZlibInGzip,
-			What:    "each frame packed with zlib (a per-frame codec), the packed frames written through one gzip.Writer per stream straight over env.Sink and flushed after each frame, under fsm's leases",
-			Vacuous: "measured vacuous 10/10 at HEAD: the sink follows a gzip member across writes but looks for canaries in what it inflates without inflating the zlib members inside it (compressed_stream.go streamedCanaries: findCanariesIn(inflated, false); scenario.go findCanariesIn: the inflated member is scanned with inflate=false, though its comment says a member inside a member is inflated); passes 10/10 with /tmp/roundeleven_properties.patch"},
+			What: "each frame packed with zlib (a per-frame codec), the packed frames written through one gzip.Writer per stream straight over env.Sink and flushed after each frame, under fsm's leases"},
 	}
 }

@@ -33,12 +33,20 @@ type openMember struct {
 // takes it.
 func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep func(), overflow bool) {
 	var next *openMember
+	// readable is how many of p's bytes belong to a compressed member the
+	// sink could read (one it continues, or the first that starts in p):
+	// such bytes are not blind, even when they hold no frame (an empty
+	// member's header and trailer, for a stream that got no frame).
+	readable := 0
 	if m := s.open[stream]; m != nil {
 		buf := append(m.buf[:len(m.buf):len(m.buf)], p...)
 		inflated, state := inflateMember(buf)
 		if len(buf) > maxInflated || len(inflated) > maxInflated {
 			overflow = true
 		} else {
+			if state != memberCorrupt {
+				readable = len(p)
+			}
 			now := canaryCounts(inflated)
 			for c, n := range now {
 				for k := m.seen[c]; k < n; k++ {
@@ -57,9 +65,20 @@ func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep f
 			next.seen = canaryCounts(inflated) // found in this write already (inflatedMembers)
 		}
 	}
+	if readable == 0 {
+		if i := firstMember(p); i >= 0 {
+			readable = len(p) - i
+		}
+	}
 	return canaries, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if readable > 0 {
+			if s.readable == nil {
+				s.readable = make(map[int]int)
+			}
+			s.readable[stream] += readable
+		}
 		if next == nil {
 			delete(s.open, stream)
 			return
@@ -104,6 +123,34 @@ const (
 	memberCut                        // valid so far, cut short: the rest may come in the next write
 	memberWhole                      // its trailer was read
 )
+
+// firstMember returns where in p the first gzip or zlib member begins
+// that inflates (to its end, or to p's end), or -1.
+func firstMember(p []byte) int {
+	tried := 0
+	for i := 0; i+2 <= len(p) && tried < maxMembers; i++ {
+		if !(i+2 < len(p) && p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8) && !zlibHeader(p[i], p[i+1]) {
+			continue
+		}
+		tried++
+		if _, state := inflateMember(p[i:]); state != memberCorrupt {
+			return i
+		}
+	}
+	return -1
+}
+
+// readableBytes returns, per stream, the bytes stored that belonged to
+// compressed members the sink read.
+func (s *Sink) readableBytes() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int]int, len(s.readable))
+	for k, v := range s.readable {
+		out[k] = v
+	}
+	return out
+}
 
 // inflateMember inflates the member at the start of b as far as it goes,
 // and says whether it ended within b, was cut short, or is corrupt (two

@@ -138,3 +138,39 @@ func TestOversizedCompressedMemberIsReported(t *testing.T) {
 		t.Fatal("a 6 MiB member was followed past the 4 MiB bound without a word")
 	}
 }
+
+// Empty compressed members (a gzip.Writer opened per stream and recording,
+// closed by the hook, on a stream that got no frame) are read by the sink:
+// their bytes are not blind, and the run is not vacuous for them; the same
+// bytes unreadable still are.
+func TestEmptyCompressedMembersAreNotBlind(t *testing.T) {
+	env := newEnv(suiteCallID, 3)
+	for i := 0; i < 3; i++ { // three recordings' empty members on stream 2
+		zw := gzip.NewWriter(env.Sink.Stream(2))
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readable := env.Sink.readableBytes()[2]
+	stored := len(env.Sink.persisted()[2])
+	if stored < minBlindBytes || readable != stored {
+		t.Fatalf("stream 2 got %d bytes of empty gzip members, %d of them read as members: want all of them, and at least %d", stored, readable, minBlindBytes)
+	}
+	base := caseCoverage{confirmed: true, framesPersisted: 1, streamBytes: map[int]int{0: 40}, streamTraced: map[int]bool{0: true}}
+	var ok Coverage
+	ok.add(base)
+	withEmpty := base
+	withEmpty.streamBytes = map[int]int{0: 40, 2: stored}
+	withEmpty.streamReadable = map[int]int{2: readable}
+	ok.add(withEmpty)
+	if err := ok.vacuous(nil); err != nil {
+		t.Fatalf("empty gzip members made the run vacuous: %v", err)
+	}
+	var blind Coverage
+	opaque := base
+	opaque.streamBytes = map[int]int{0: 40, 2: stored}
+	blind.add(opaque)
+	if err := blind.vacuous(nil); err == nil {
+		t.Fatal("the same number of unreadable bytes passed the blind check")
+	}
+}

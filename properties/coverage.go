@@ -40,6 +40,9 @@ type caseCoverage struct {
 	// persisted and whether a frame was traced in them.
 	streamBytes  map[int]int
 	streamTraced map[int]bool
+	// streamReadable is, per Sink stream, the bytes of compressed members
+	// the sink read (not blind, frames or not).
+	streamReadable map[int]int
 }
 
 func (r *runner) coverage() caseCoverage {
@@ -58,6 +61,7 @@ func (r *runner) coverage() caseCoverage {
 	}
 	seen := map[int]bool{}
 	c.streamBytes, c.streamTraced = map[int]int{}, map[int]bool{}
+	c.streamReadable = r.env.Sink.readableBytes()
 	for _, e := range r.env.events() {
 		if e.Kind == EvWriteEnd {
 			c.streamBytes[e.Stream] += e.Bytes
@@ -109,6 +113,9 @@ type Coverage struct {
 	// says on which streams a frame was ever traced.
 	StreamBytes   map[int]int
 	TracedStreams map[int]bool
+	// readableBytes counts, per stream, the bytes of compressed members
+	// the sink read: they are not blind (see vacuous).
+	readableBytes map[int]int
 }
 
 func (c *Coverage) add(k caseCoverage) {
@@ -133,6 +140,12 @@ func (c *Coverage) add(k caseCoverage) {
 	}
 	for s, n := range k.streamBytes {
 		c.StreamBytes[s] += n
+	}
+	if c.readableBytes == nil {
+		c.readableBytes = map[int]int{}
+	}
+	for s, n := range k.streamReadable {
+		c.readableBytes[s] += n
 	}
 	for s := range k.streamTraced {
 		c.TracedStreams[s] = true
@@ -182,7 +195,7 @@ func (c *Coverage) vacuous(untraced map[int]bool) error {
 	defer c.mu.Unlock()
 	var blind []string
 	for _, s := range slices.Sorted(maps.Keys(c.StreamBytes)) {
-		if n := c.StreamBytes[s]; n >= minBlindBytes && !c.TracedStreams[s] && !untraced[s] {
+		if n := c.StreamBytes[s]; n-c.readableBytes[s] >= minBlindBytes && !c.TracedStreams[s] && !untraced[s] {
 			blind = append(blind, fmt.Sprintf("stream %d (%d bytes)", s, n))
 		}
 	}

@@ -140,8 +140,10 @@ type Sink struct {
 	streams map[int][]byte
 	writes  int
 	// open is, per stream, the compressed member an earlier write left
-	// unfinished (see streamedCanaries).
-	open map[int]*openMember
+	// unfinished (see streamedCanaries); readable counts, per stream, the
+	// bytes stored that belonged to compressed members the sink read.
+	open     map[int]*openMember
+	readable map[int]int
 }
 
 // Write persists p on stream. A correct bot calls it only while it holds a

@@ -163,7 +163,13 @@ func TestOnlyAuthenticConfirmationOpensTheGate(t *testing.T) {
 			if !d.Forgery.TokenValid() {
 				want = refusedStatus(d.Forgery)
 			}
-			if delivered.StatusCode != want {
+			// A key ID the key set lacks is refused 503 once the validator
+			// fetched the set within its refetch interval, and 401 if it may
+			// still fetch (its first fetch can come before or after this
+			// notification: timing, not the seed). Either refuses;
+			// forgery_test.go pins each case down.
+			unknownKeyRefused := d.Forgery == graphtest.ForgedUnknownKey && delivered.StatusCode == http.StatusUnauthorized
+			if delivered.StatusCode != want && !unknownKeyRefused {
 				rt.Fatalf("notification %d (%s): callback answered %d, want %d", i, d, delivered.StatusCode, want)
 			}
 			if want != http.StatusAccepted && c.events.count() != eventsBefore {

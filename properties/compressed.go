@@ -1,12 +1,5 @@
 package properties
 
-import (
-	"bytes"
-	"compress/gzip"
-	"compress/zlib"
-	"io"
-)
-
 // Media a bot compresses before env.Sink (a lead-in gzipped "because it is
 // the bulky part", a zlib-packed archive) keeps its canaries once inflated.
 // The sink looks for the two formats that announce themselves, gzip and
@@ -29,36 +22,27 @@ const (
 func inflatedMembers(p []byte) [][]byte {
 	var out [][]byte
 	tried := 0
-	for i := 0; i+2 < len(p) && tried < maxMembers; i++ {
-		var open func(io.Reader) (io.Reader, error)
-		switch {
-		case p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8: // gzip, deflate
-			open = func(r io.Reader) (io.Reader, error) {
-				z, err := gzip.NewReader(r)
-				if err != nil {
-					return nil, err
-				}
-				z.Multistream(false)
-				return z, nil
-			}
-		case zlibHeader(p[i], p[i+1]):
-			open = func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) }
-		default:
+	for i := 0; i+1 < len(p) && tried < maxMembers; i++ {
+		if !memberHeaderAt(p, i) {
 			continue
 		}
 		tried++
-		r, err := open(bytes.NewReader(p[i:]))
-		if err != nil {
-			continue
-		}
 		// A member cut short or corrupt still gives what it inflated
 		// before the error.
-		b, _ := io.ReadAll(io.LimitReader(r, maxInflated))
-		if len(b) > 0 {
-			out = append(out, b)
+		if b, _ := inflateMember(p[i:]); len(b) > 0 {
+			out = append(out, b[:min(len(b), maxInflated)])
 		}
 	}
 	return out
+}
+
+// memberHeaderAt reports whether a gzip member (deflate) or a zlib stream
+// may begin at p[i].
+func memberHeaderAt(p []byte, i int) bool {
+	if i+2 < len(p) && p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8 {
+		return true
+	}
+	return i+1 < len(p) && zlibHeader(p[i], p[i+1])
 }
 
 // zlibHeader reports whether a and b open a zlib stream: deflate with a

@@ -58,16 +58,14 @@ func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep f
 			}
 		}
 	}
-	if next == nil && !overflow {
-		if i := lastOpenHeader(p); i >= 0 {
-			next = &openMember{buf: append([]byte(nil), p[i:]...)}
-			inflated, _ := inflateMember(next.buf)
-			next.seen = canaryCounts(inflated) // found in this write already (inflatedMembers)
+	if (next == nil && !overflow) || readable == 0 {
+		first, cut, cutInflated := scanMembers(p)
+		if next == nil && !overflow && cut >= 0 {
+			// found in this write already (inflatedMembers)
+			next = &openMember{buf: append([]byte(nil), p[cut:]...), seen: canaryCounts(cutInflated)}
 		}
-	}
-	if readable == 0 {
-		if i := firstMember(p); i >= 0 {
-			readable = len(p) - i
+		if readable == 0 && first >= 0 {
+			readable = len(p) - first
 		}
 	}
 	return canaries, func() {
@@ -99,20 +97,28 @@ func canaryCounts(inflated []byte) map[string]int {
 	return out
 }
 
-// lastOpenHeader returns where in p the last gzip or zlib member begins
-// that p does not finish (it runs to p's end, cut short), or -1.
-func lastOpenHeader(p []byte) int {
-	last, tried := -1, 0
-	for i := 0; i+2 <= len(p) && tried < maxMembers; i++ {
-		if !(i+2 < len(p) && p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8) && !zlibHeader(p[i], p[i+1]) {
+// scanMembers looks at every place in p where a gzip or zlib member may
+// begin, inflating each once: first is where the first that inflates
+// (to its end, or to p's end) begins, cut where the last that p does not
+// finish (cut short at p's end) begins, with what it inflates to so far;
+// -1 for none.
+func scanMembers(p []byte) (first, cut int, cutInflated []byte) {
+	first, cut = -1, -1
+	tried := 0
+	for i := 0; i+1 < len(p) && tried < maxMembers; i++ {
+		if !memberHeaderAt(p, i) {
 			continue
 		}
 		tried++
-		if _, state := inflateMember(p[i:]); state == memberCut {
-			last = i
+		inflated, state := inflateMember(p[i:])
+		if state != memberCorrupt && first < 0 {
+			first = i
+		}
+		if state == memberCut {
+			cut, cutInflated = i, inflated
 		}
 	}
-	return last
+	return first, cut, cutInflated
 }
 
 // memberState is how far a member in a buffer goes.
@@ -123,22 +129,6 @@ const (
 	memberCut                        // valid so far, cut short: the rest may come in the next write
 	memberWhole                      // its trailer was read
 )
-
-// firstMember returns where in p the first gzip or zlib member begins
-// that inflates (to its end, or to p's end), or -1.
-func firstMember(p []byte) int {
-	tried := 0
-	for i := 0; i+2 <= len(p) && tried < maxMembers; i++ {
-		if !(i+2 < len(p) && p[i] == 0x1f && p[i+1] == 0x8b && p[i+2] == 8) && !zlibHeader(p[i], p[i+1]) {
-			continue
-		}
-		tried++
-		if _, state := inflateMember(p[i:]); state != memberCorrupt {
-			return i
-		}
-	}
-	return -1
-}
 
 // readableBytes returns, per stream, the bytes stored that belonged to
 // compressed members the sink read.

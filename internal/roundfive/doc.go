@@ -11,8 +11,9 @@
 //     getter that re-POSTs the recording request; a machine rebuilt after
 //     Fail whose counter clientContext generator starts again; a
 //     confirmation deadline of 2 ms;
-//   - crash recovery wired into Start: Journal.Recover recovers the live
-//     call's own trail and reports failed under an open gate;
+//   - crash recovery wired into Start: Journal.Recover recovered the live
+//     call's own trail and reported failed under an open gate (since fsm
+//     leaves the trails its own Journal created alone, a correct bot);
 //   - storage around env.Sink: an io.Pipe drained by io.Copy (the copy
 //     lands after pw.Write returned), JSON lines with base64 audio beside
 //     plain captions (a lead-in heard before consent), a goroutine per

@@ -47,7 +47,8 @@
 // naming P4, AsyncStart's false alarm 2/10, FlagGateDrainsAlways still
 // passes 10/10. Measured again once it landed (RUNS=10): HangupSkipsDrain
 // 10/10 (P1), AsyncStartAcceptedIsRecording 10/10 (P1, P4, P7; 4 flaky),
-// AsyncStart's false alarm 6/10 (5 flaky: the row stays marked), SleepDrain
+// AsyncStart's false alarm 6/10 (5 flaky: the row stays marked; 10/10,
+// mostly flaky, after round eleven's fix), SleepDrain
 // and WebhookOptimisticWhileAwaiting still 0/10, FlagGateDrainsAlways
 // passes. Round eleven's fix (a Stop asleep outside fsm's drain counts as
 // running while a write waits for it) took SleepDrain to 10/10;

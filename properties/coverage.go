@@ -13,6 +13,7 @@ import (
 // caseStats counts, during one case, what the suite did.
 type caseStats struct {
 	framesSent      atomic.Int64
+	framesOffered   atomic.Int64 // frames sent inside a confirmed recording, with no Stop asked
 	stopsWithWrites atomic.Int64 // a Stop or Fail run while a write held its lease
 	stalls          atomic.Int64 // storage stalls begun
 	stalledWrites   atomic.Int64 // writes a stall held
@@ -27,6 +28,7 @@ type caseStats struct {
 type caseCoverage struct {
 	confirmed       bool // a recording was confirmed
 	framesSent      int
+	framesOffered   int
 	framesPersisted int // frames traced in persisted bytes
 	bytes           int
 	stopsWithWrites int
@@ -50,6 +52,7 @@ func (r *runner) coverage() caseCoverage {
 	c := caseCoverage{
 		confirmed:       w.Interval > 0,
 		framesSent:      int(r.env.stats.framesSent.Load()),
+		framesOffered:   int(r.env.stats.framesOffered.Load()),
 		stopsWithWrites: int(r.env.stats.stopsWithWrites.Load()),
 		stalls:          int(r.env.stats.stalls.Load()),
 		stalledWrites:   int(r.env.stats.stalledWrites.Load()),
@@ -96,6 +99,11 @@ type Coverage struct {
 	// frames found (by their canaries) in what it persisted; Bytes is what
 	// it persisted in all.
 	FramesSent, FramesPersisted, Bytes int
+	// FramesOffered counts the frames sent while a recording was confirmed
+	// and no Stop, Fail or CallEnded had come: the frames a correct bot
+	// persists. A run with none gave the bot nothing to persist that the
+	// suite could judge (see Check).
+	FramesOffered int
 	// StopsWithWrites counts Stops and Fails the suite ran while a write
 	// held its lease.
 	StopsWithWrites int
@@ -127,6 +135,7 @@ func (c *Coverage) add(k caseCoverage) {
 	}
 	c.Intervals += k.intervals
 	c.FramesSent += k.framesSent
+	c.FramesOffered += k.framesOffered
 	c.FramesPersisted += k.framesPersisted
 	c.Bytes += k.bytes
 	c.StopsWithWrites += k.stopsWithWrites
@@ -149,6 +158,42 @@ func (c *Coverage) add(k caseCoverage) {
 	}
 	for s := range k.streamTraced {
 		c.TracedStreams[s] = true
+	}
+}
+
+// judgedNothing reports whether the run so far offered the bot no frame
+// inside a confirmed recording: with few cases drawn, chance alone does
+// that (about one case in three offers one), and such a run proves nothing
+// about the bot either way.
+func (c *Coverage) judgedNothing() (bool, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.FramesOffered == 0, c.Cases
+}
+
+// enoughCases is how many cases a run that offered the bot no frame inside
+// a confirmed recording plays in all before it is called vacuous. rapid's
+// default run (100 cases) never plays more; a run of -rapid.checks=10
+// offered nothing about one time in a hundred, and called a correct bot
+// vacuous.
+const enoughCases = 100
+
+// playUntilOffered runs play (one rapid.Check of -rapid.checks cases)
+// and, while the run has offered the bot no frame in a confirmed
+// recording and has not failed, again, up to enoughCases cases in all.
+// Each further run draws its own seed; one that fails prints it, and
+// replaying that seed fails in the first run.
+func playUntilOffered(cov *Coverage, failed func() bool, play func()) {
+	play()
+	for !failed() {
+		nothing, before := cov.judgedNothing()
+		if !nothing || before >= enoughCases {
+			return
+		}
+		play()
+		if _, after := cov.judgedNothing(); after == before {
+			return // -rapid.checks=0: no case runs, however often asked
+		}
 	}
 }
 
@@ -204,6 +249,8 @@ func (c *Coverage) vacuous(untraced map[int]bool) error {
 		return errors.New("properties: vacuous run: no case ran")
 	case c.Confirmed == 0:
 		return errors.New("properties: vacuous run: no case reached a confirmed recording (does the bot call env.Updater on Start?)")
+	case c.FramesPersisted == 0 && c.FramesOffered == 0:
+		return fmt.Errorf("properties: vacuous run: in %d cases no frame arrived while a recording was confirmed, so the bot had nothing to persist that the suite could judge: run more cases (-rapid.checks; the default is 100)", c.Cases)
 	case c.FramesPersisted == 0:
 		return errors.New("properties: vacuous run: the bot never persisted a frame the suite sent, so nothing was judged (does it write the frames it gets to env.Sink, with their content? A bot that encrypts or compresses what it stores must hand env.Sink the plaintext)")
 	case len(blind) > 0:

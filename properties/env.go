@@ -84,7 +84,11 @@ func (e *Env) observeLocked(ev Event) {
 func (e *Env) arrive(n, stream int, canary string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.origins[canary] = e.world.Origin(n, stream, len(e.log)+1)
+	o := e.world.Origin(n, stream, len(e.log)+1)
+	e.origins[canary] = o
+	if o.Interval != 0 {
+		e.stats.framesOffered.Add(1)
+	}
 	e.observeLocked(Event{Kind: EvFrame, Stream: stream, Frame: n})
 }
 

@@ -65,7 +65,9 @@ type Factory func(env *Env) (Bot, error)
 // and every invariant is checked on every event, until the bot is quiet. A
 // failure names the invariant, says what happened, and shrinks to a short
 // case; rerun it with -rapid.seed. A run in which no frame was ever
-// persisted fails as vacuous. Check logs what the run covered.
+// persisted fails as vacuous; a run that offered the bot no frame inside
+// a confirmed recording (a short -rapid.checks can, by chance) first
+// plays more cases, up to 100 in all. Check logs what the run covered.
 //
 // rapid saves a failing case under testdata/rapid/ in the package being
 // tested, to replay it first next time; pass -rapid.nofailfile to keep
@@ -82,7 +84,9 @@ func Check(t *testing.T, newBot Factory, opts ...Option) {
 	}
 	var cov Coverage
 	o.late = &lateWatch{}
-	rapid.Check(t, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	playUntilOffered(&cov, t.Failed, func() {
+		rapid.Check(t, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	})
 	if t.Failed() {
 		return
 	}

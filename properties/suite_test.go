@@ -49,8 +49,8 @@ func TestVacuousRunFails(t *testing.T) {
 	if v.Passed {
 		t.Fatalf("a bot that persists nothing passed: %s", v.Coverage)
 	}
-	if !strings.Contains(v.Output, "vacuous") {
-		t.Fatalf("the failure does not say the run was vacuous:\n%.3000s", v.Output)
+	if !strings.Contains(v.Output, "vacuous") || !strings.Contains(v.Output, "the bot never persisted a frame the suite sent") {
+		t.Fatalf("the failure does not say the run was vacuous, through the bot's doing:\n%.3000s", v.Output)
 	}
 }
 

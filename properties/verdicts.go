@@ -29,7 +29,8 @@ type SuiteVerdict struct {
 
 // RunSuite runs the rapid suite against newBot (rapid's default number of
 // cases, or -rapid.checks) and returns its verdict instead of failing a
-// test: for reports. A vacuous run (nothing persisted) does not pass.
+// test: for reports. A vacuous run (nothing persisted) does not pass; a
+// short run that offered the bot no frame plays on as Check's does.
 // Outside a test binary it first sets up the testing flags rapid reads
 // (testing.Init, and an empty parse of the command-line flag set if
 // nothing parsed it yet).
@@ -61,7 +62,9 @@ func RunSuite(newBot Factory, opts ...Option) SuiteVerdict {
 	var first atomic.Int64
 	o.onFail = func() { first.CompareAndSwap(0, int64(time.Since(start))) }
 	o.late = &lateWatch{}
-	rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	playUntilOffered(cov, v.Failed, func() {
+		rapid.Check(v, func(rt *rapid.T) { cov.add(runCase(rt, newBot, o)) })
+	})
 	if !v.Failed() {
 		if msg := o.late.awaitReport(o.lateWindow); msg != "" {
 			o.onFail()

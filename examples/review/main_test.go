@@ -139,10 +139,35 @@ func TestBadFlags(t *testing.T) {
 // something failed, so a failing test shows them.
 func failedRows(report string) string {
 	var b strings.Builder
-	for _, line := range strings.Split(report, "\n") {
+	lines := strings.Split(report, "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
 		if strings.Contains(line, "FAILED") || strings.Contains(line, "**finding:**") || strings.Contains(line, "MISSED") {
 			b.WriteString(line + "\n")
+			// A failed suite's own output follows its verdict in a fenced
+			// block: without it, a CI log names the failure but not the
+			// seed and the violation that would replay it.
+			if i+2 < len(lines) && lines[i+1] == "" && lines[i+2] == "```" {
+				for i += 3; i < len(lines) && lines[i] != "```"; i++ {
+					b.WriteString("    " + lines[i] + "\n")
+				}
+			}
 		}
 	}
 	return b.String()
+}
+
+// A failing suite's seed and violation must reach the test log: CI keeps
+// nothing else of the run.
+func TestFailedRowsKeepTheSuiteOutput(t *testing.T) {
+	report := "| a | passed |\n**FAILED** in 1s.\n\n```\n[rapid] failed: seed 42\nP1 violated\n```\nafter\n"
+	got := failedRows(report)
+	for _, want := range []string{"**FAILED** in 1s.", "seed 42", "P1 violated"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failedRows lost %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "after") || strings.Contains(got, "| a |") {
+		t.Errorf("failedRows kept lines past the block or rows that passed:\n%s", got)
+	}
 }

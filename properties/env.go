@@ -383,7 +383,14 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		u.pending = nil
 	}
 	u.mu.Unlock()
-	e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg})
+	replied := func() {
+		e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg})
+	}
+	if bg && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
+		e.run.landReply(replied) // between frames, not inside one
+	} else {
+		replied()
+	}
 	return op, err
 }
 

@@ -62,6 +62,10 @@ type runner struct {
 	streamQueue map[int][]queuedFrame
 	// faulted are the frames whose first write the storage failed.
 	faulted map[int]bool
+	// handOver and frameCalls let a reply to a bot's own goroutine land
+	// between frames (see landReply).
+	handOver   sync.RWMutex
+	frameCalls map[*frameCall]bool
 }
 
 // slowStorageLatency is how long, at most, the suite's storage takes to

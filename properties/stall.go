@@ -306,7 +306,11 @@ func (r *runner) frameNow(n, s int, inline bool) {
 		v = 1
 	}
 	p := payload(n, s, v)
+	r.handingOver()
 	r.env.arrive(n, s, canary(n, v))
 	r.env.stats.framesSent.Add(1)
-	r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error { return r.bot.Frame(ctx, s, p) })
+	r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error {
+		defer r.leaveFrame(r.enterFrame())
+		return r.bot.Frame(ctx, s, p)
+	})
 }

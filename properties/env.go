@@ -356,14 +356,12 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	u.seq++
 	op := r.outcome.operation(fmt.Sprintf("op-%d", u.seq), clientContext)
 	var err error
+	var pending *graph.Operation
 	switch r.outcome {
 	case OutcomePending:
 		if status == graph.StatusRecording {
-			if u.pending != nil {
-				u.stale = append(u.stale, *u.pending)
-			}
-			pending := op
-			u.pending = &pending
+			p := op
+			pending = &p
 		}
 	case OutcomeFailed:
 		// As *graph.Client does: the failed operation travels inside the
@@ -385,6 +383,20 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	u.mu.Unlock()
 	replied := func() {
 		e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg})
+		if pending != nil {
+			// Graph's operation exists for the suite's notifications only
+			// once its reply is an event: an update step drawn meanwhile
+			// (the bot's Start runs on a goroutine) would otherwise be a
+			// real notification the world took as about no attempt, and
+			// a bot that opened on it (correctly: Graph said completed)
+			// broke P4.
+			u.mu.Lock()
+			if u.pending != nil {
+				u.stale = append(u.stale, *u.pending)
+			}
+			u.pending = pending
+			u.mu.Unlock()
+		}
 	}
 	if bg && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
 		e.run.landReply(replied) // between frames, not inside one

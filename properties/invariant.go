@@ -227,6 +227,11 @@ type World struct {
 	// thread: the key of the model checker's states stays cheap.)
 	refusedBy     string
 	refusedThread int
+	// startWhileOut: a Start was asked while the latest recording request
+	// was out. A bot that runs Start on a goroutine of its own sends that
+	// Start's request once the one out is answered, refused or not: it is
+	// the new attempt asked for, not the refused one sent again (P3).
+	startWhileOut bool
 	// recordingThread sent the latest recording request: its reply and
 	// its updates are about that thread's attempt (the model checker's
 	// replies name no thread).
@@ -337,6 +342,7 @@ func (w *World) apply(e Event) {
 			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
+			w.startWhileOut = false
 			w.everRequested = true
 			w.recordingThread = e.Thread
 			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
@@ -359,7 +365,9 @@ func (w *World) apply(e Event) {
 		if e.Status == graph.StatusRecording {
 			switch {
 			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable:
-				w.refuse(w.recordingThread, e.replyText())
+				if !w.startWhileOut {
+					w.refuse(w.recordingThread, e.replyText())
+				}
 			case e.Outcome != OutcomeError:
 				w.refuse(w.recordingThread, "")
 			}
@@ -401,6 +409,9 @@ func (w *World) apply(e Event) {
 		case "start":
 			if w.refusedThread == e.Thread {
 				w.refusedBy = "" // a new attempt may send recording again
+			}
+			if w.InFlight > 0 && w.InFlightStatus == graph.StatusRecording {
+				w.startWhileOut = true
 			}
 		case "stop":
 			w.StopAsked = "Stop"

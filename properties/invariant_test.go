@@ -69,6 +69,16 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 			attempt("start"), request(graph.StatusNotRecording, "c"), replied(graph.StatusNotRecording, "c", OutcomeCompleted, "", false), request(rec, "d")}, ""},
 		{"a Fail that reports, then records", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
 			attempt("fail"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeCompleted, "", false), request(rec, "c")}, "P3"},
+		// A bot that runs Start on a goroutine of its own: the second
+		// Start was asked while the first's request was out, and sends
+		// once that request is answered, refused or not (internal/
+		// roundten's AsyncStart failed P3 here under -race). Once only:
+		// the refusal of that request needs a Start again.
+		{"a Start asked while the refused request was out", []Event{attempt("start"), request(rec, "a"), attempt("start"),
+			replied(rec, "a", OutcomeError, "403 8506", false), request(rec, "b")}, ""},
+		{"a Start asked while out excuses one request, not two", []Event{attempt("start"), request(rec, "a"), attempt("start"),
+			replied(rec, "a", OutcomeError, "403 8506", false), request(rec, "b"), replied(rec, "b", OutcomeFailed, "", false),
+			attempt("frame"), request(rec, "c")}, "P3"},
 	}
 	for _, c := range cases {
 		got := strings.Join(observeAll(c.events...), ",")

@@ -60,7 +60,14 @@
 // WithLateWindow for the last ones. A write that begins while a concurrent
 // Stop, Fail or CallEnded runs on another goroutine waits until it
 // returned or blocked, so a write made without a lease lands after the
-// report (or after CallEnded returned), where P1 sees it. The suite plays
+// report (or after CallEnded returned), where P1 sees it. A frame arrives
+// when the suite hands it to Bot.Frame; a bot that runs Start on a
+// goroutine of its own (its webhook answers at once) gets Graph's
+// completed between two frames, never while a Frame call is running
+// (that reply waits until every Frame call under way has returned or
+// blocked), and a real notification only once the reply it follows has
+// come: the suite then judges such a bot as it judges one whose Start
+// waits for the reply. The suite plays
 // one call: a bot serving several must hand every call's storage to
 // env.Sink. Every case plays the same call ID, and its canaries are
 // unique within the case only: state a bot keeps across calls by call ID

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/recgate/recgate/graph"
 )
@@ -52,7 +53,12 @@ func newEnv(callID string, streams int) *Env {
 // is written. A bot that does not call it is still judged on every byte it
 // persists (P1, P7, P9) and on what it sends to Graph; what it loses is the
 // check of a gate that opens wrongly but happens to persist nothing.
-func (e *Env) GateOpened() { e.observe(Event{Kind: EvGateOpen}) }
+func (e *Env) GateOpened() {
+	// From a goroutine outside any bot call (a Start the bot runs on its
+	// own goroutine), an opening may race a CallEnded still running: P5
+	// judges it as it judges such a goroutine's request.
+	e.observe(Event{Kind: EvGateOpen, background: e.run != nil && !e.run.inBotCall()})
+}
 
 // observe records ev and checks every invariant on it.
 func (e *Env) observe(ev Event) {
@@ -285,6 +291,9 @@ type Updater struct {
 	stale      []graph.Operation // earlier attempts' operations
 	terminated bool
 	seq        int
+	// fromGoroutines counts the requests sent from outside any bot call
+	// (see runner.step).
+	fromGoroutines atomic.Int64
 }
 
 // arm hands the Updater the step about to run: its drawn replies, and what
@@ -327,6 +336,9 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// of the machine's, a goroutine of the bot's) is not part of the
 	// attempt the suite is playing: P3 does not count it in that attempt.
 	bg := e.run != nil && !e.run.inBotCall()
+	if bg {
+		u.fromGoroutines.Add(1)
+	}
 	e.observe(Event{Kind: EvRequest, Status: status, ClientContext: clientContext, background: bg})
 
 	u.mu.Lock()

@@ -218,6 +218,8 @@ type World struct {
 	// EndedReturned: the bot's CallEnded returned (the rapid suite's sink
 	// writes count as after the end of the call from then on).
 	EndedReturned bool
+	// StopReturned: the Stop or Fail that StopAsked names has returned.
+	StopReturned bool
 
 	everRequested  bool
 	confirmedAtEnd bool
@@ -227,11 +229,14 @@ type World struct {
 	// thread: the key of the model checker's states stays cheap.)
 	refusedBy     string
 	refusedThread int
-	// startWhileOut: a Start was asked while the latest recording request
-	// was out. A bot that runs Start on a goroutine of its own sends that
-	// Start's request once the one out is answered, refused or not: it is
-	// the new attempt asked for, not the refused one sent again (P3).
-	startWhileOut bool
+	// startsUnsent counts the Starts asked whose recording request has not
+	// been seen (up to maxStartsUnsent): each recording request takes one,
+	// a confirmed recording clears them. A bot that runs Start on a
+	// goroutine of its own sends a Start's request after the handler
+	// returned, even after an earlier request was refused: that is the
+	// new attempt asked for, not the refused one sent again (P3), so a
+	// refusal while a Start is unsent does not count.
+	startsUnsent int
 	// recordingThread sent the latest recording request: its reply and
 	// its updates are about that thread's attempt (the model checker's
 	// replies name no thread).
@@ -342,7 +347,9 @@ func (w *World) apply(e Event) {
 			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
-			w.startWhileOut = false
+			if w.startsUnsent > 0 {
+				w.startsUnsent--
+			}
 			w.everRequested = true
 			w.recordingThread = e.Thread
 			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
@@ -365,11 +372,14 @@ func (w *World) apply(e Event) {
 		if e.Status == graph.StatusRecording {
 			switch {
 			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable:
-				if !w.startWhileOut {
+				if w.startsUnsent == 0 {
 					w.refuse(w.recordingThread, e.replyText())
 				}
 			case e.Outcome != OutcomeError:
 				w.refuse(w.recordingThread, "")
+			}
+			if e.Outcome == OutcomeCompleted {
+				w.startsUnsent = 0 // recording: a Start still unsent has nothing to send
 			}
 			w.LastRecordingOutcome = e.Outcome
 			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
@@ -400,8 +410,11 @@ func (w *World) apply(e Event) {
 		}
 		w.Ended, w.Confirmed = true, false
 	case EvReturned:
-		if e.Label == "callEnded" || e.Label == "concurrent callEnded" {
+		switch strings.TrimPrefix(e.Label, "concurrent ") {
+		case "callEnded":
 			w.EndedReturned = true
+		case "stop", "fail":
+			w.StopReturned = true
 		}
 	case EvAttempt:
 		label, concurrent := strings.CutPrefix(e.Label, "concurrent ")
@@ -410,13 +423,11 @@ func (w *World) apply(e Event) {
 			if w.refusedThread == e.Thread {
 				w.refusedBy = "" // a new attempt may send recording again
 			}
-			if w.InFlight > 0 && w.InFlightStatus == graph.StatusRecording {
-				w.startWhileOut = true
-			}
+			w.startsUnsent = min(w.startsUnsent+1, maxStartsUnsent)
 		case "stop":
-			w.StopAsked = "Stop"
+			w.StopAsked, w.StopReturned = "Stop", false
 		case "fail":
-			w.StopAsked = "Fail"
+			w.StopAsked, w.StopReturned = "Fail", false
 		}
 		if concurrent {
 			w.Concurrent = true
@@ -433,6 +444,10 @@ func (w *World) apply(e Event) {
 		w.Introspecting = e.Label == "begin"
 	}
 }
+
+// maxStartsUnsent bounds World.startsUnsent, which the model checker's
+// key holds.
+const maxStartsUnsent = 3
 
 // attemptName is the bot method an attempt label stands for.
 func attemptName(label string) string {

@@ -30,6 +30,12 @@ func replied(s graph.Status, cc string, o Outcome, text string, retryable bool) 
 
 func attempt(label string) Event { return Event{Kind: EvAttempt, Label: label} }
 
+// fromGoroutine marks e as sent by a goroutine outside any bot call.
+func fromGoroutine(e Event) Event {
+	e.background = true
+	return e
+}
+
 // P3: a recording request after a refusal needs a new Start in between,
 // whichever event (or goroutine) sends it; 429/503/504 may be retried.
 func TestP3RefusalNeedsANewStart(t *testing.T) {
@@ -79,6 +85,12 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 		{"a Start asked while out excuses one request, not two", []Event{attempt("start"), request(rec, "a"), attempt("start"),
 			replied(rec, "a", OutcomeError, "403 8506", false), request(rec, "b"), replied(rec, "b", OutcomeFailed, "", false),
 			attempt("frame"), request(rec, "c")}, "P3"},
+		{"two Starts asked before either sent", []Event{attempt("start"), attempt("start"), fromGoroutine(request(rec, "a")),
+			replied(rec, "a", OutcomeError, "403 8506", false), fromGoroutine(request(rec, "b"))}, ""},
+		{"an unsent Start is moot once recording is confirmed", []Event{attempt("start"), attempt("start"), request(rec, "a"),
+			replied(rec, "a", OutcomeCompleted, "", false), attempt("frame"), request(graph.StatusFailed, "b"),
+			replied(graph.StatusFailed, "b", OutcomeError, "500", false), request(rec, "c"), replied(rec, "c", OutcomeFailed, "", false),
+			attempt("frame"), request(rec, "d")}, "P3,P3"},
 	}
 	for _, c := range cases {
 		got := strings.Join(observeAll(c.events...), ",")
@@ -133,6 +145,38 @@ func TestP5RequestRacingCallEnded(t *testing.T) {
 		{"a timer's request while CallEnded runs", []Event{{Kind: EvCallEnded}, attempt("callEnded"), timer(graph.StatusFailed, "a")}, ""},
 		{"a timer's request after CallEnded returned", []Event{{Kind: EvCallEnded}, attempt("callEnded"), {Kind: EvReturned, Label: "callEnded"}, timer(graph.StatusFailed, "a")}, "P5"},
 		{"the bot's CallEnded reports", []Event{{Kind: EvCallEnded}, attempt("callEnded"), request(not, "b")}, "P5"},
+		// A Start the bot runs on its own goroutine may open the gate
+		// while CallEnded is on its way (internal/roundten's AsyncStart
+		// under -race); CallEnded must have closed it by the time it
+		// returns, and a bot call may never open it after the end.
+		{"the bot's goroutine opens while CallEnded runs", []Event{{Kind: EvCallEnded}, attempt("callEnded"), {Kind: EvGateOpen, background: true}}, ""},
+		{"the bot's goroutine opens after CallEnded returned", []Event{{Kind: EvCallEnded}, attempt("callEnded"), {Kind: EvReturned, Label: "callEnded"}, {Kind: EvGateOpen, background: true}}, "P5"},
+		{"a bot call opens while CallEnded runs", []Event{{Kind: EvCallEnded}, attempt("callEnded"), {Kind: EvGateOpen}}, "P5"},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// P9: the gate may not open once the bot was asked to Stop or Fail. A
+// Start the bot runs on its own goroutine may open it while the Stop is
+// on its way (internal/roundten's AsyncStart under -race); once the Stop
+// returned, and from any bot call, the opening counts.
+func TestP9GateOpenRacingStop(t *testing.T) {
+	rec := graph.StatusRecording
+	confirmed := []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false)}
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"the bot's goroutine opens while Stop runs", append(confirmed[:3:3], attempt("stop"), Event{Kind: EvGateOpen, background: true}), ""},
+		{"the bot's goroutine opens while Fail runs", append(confirmed[:3:3], attempt("fail"), Event{Kind: EvGateOpen, background: true}), ""},
+		{"the bot's goroutine opens after Stop returned", append(confirmed[:3:3], attempt("stop"), Event{Kind: EvReturned, Label: "stop"}, Event{Kind: EvGateOpen, background: true}), "P9"},
+		{"a bot call opens while Stop runs", append(confirmed[:3:3], attempt("stop"), Event{Kind: EvGateOpen}), "P9"},
+		{"a second Stop is on its way again", append(confirmed[:3:3], attempt("stop"), Event{Kind: EvReturned, Label: "stop"}, attempt("stop"), Event{Kind: EvGateOpen, background: true}), ""},
 	}
 	for _, c := range cases {
 		if got := strings.Join(observeAll(c.events...), ","); got != c.want {

@@ -455,6 +455,7 @@ func (r *runner) step(st *step, ended *bool) {
 		r.during, r.whileDraining = "", nil
 		r.mu.Unlock()
 	case stepStart, stepStop, stepFail:
+		sentBefore := env.Updater.fromGoroutines.Load()
 		env.Updater.arm(st)
 		r.mu.Lock()
 		r.atFlush = st.atFlush
@@ -467,10 +468,13 @@ func (r *runner) step(st *step, ended *bool) {
 			env.observe(Event{Kind: EvAttempt, Label: "frame"})
 			r.deliver(st.afterReturn, false)
 		}
-		if env.Updater.stillArmed() {
+		if env.Updater.stillArmed() || env.Updater.fromGoroutines.Load() != sentBefore {
 			// The bot sent nothing while its handler ran: it may send from
 			// a goroutine of its own (a Start answered at once). That
-			// request gets this step's drawn replies and frames too.
+			// request gets this step's drawn replies and frames too. And
+			// a goroutine's request, once answered, is acted on (the gate
+			// opens) before the next step, as it would be had the handler
+			// waited for the reply: the next Stop is not asked in between.
 			quiesce(r.opts.grace, r.baseline)
 		}
 		env.Updater.disarm()

@@ -24,8 +24,9 @@
 //   - the Updater is armed with a step's replies only while the step's
 //     handler runs: a request sent from the bot's own goroutine after that
 //     is answered completed whatever was drawn (AsyncStartAcceptedIsRecording;
-//     AsyncStart is its correct form, which the suite fails on P7 because
-//     it dates a frame's arrival before the bot's handler runs);
+//     AsyncStart is its correct form, which the suite failed on P7 because
+//     it dates a frame's arrival before the bot's handler runs, until the
+//     goroutine's reply was made to land between frames: see below);
 //   - no frame arrives while a drawn update step's OperationUpdate runs
 //     (WebhookOptimisticWhileAwaiting).
 //
@@ -54,6 +55,19 @@
 // running while a write waits for it) took SleepDrain to 10/10;
 // WebhookOptimisticWhileAwaiting stays a miss (internal/roundeleven says
 // why).
+//
+// AsyncStart's false alarm was three races of the suite's, each fixed in
+// properties with a test that fails on the old code: a completed reply to
+// the bot's goroutine that landed while a Frame call ran, after the frame
+// was dated and before its lease (P7; such a reply now waits until every
+// Frame call under way returned or blocked); a Start asked while the
+// first Start's request was out, whose request came after that one was
+// refused (P3; the world now excuses that one request); and a real
+// notification drawn before the pending reply it follows was an event
+// (P4; the operation is published with its reply). Measured after (RUNS=10
+// each): AsyncStart passes 0/10 failed twice with -race and twice
+// without; AsyncStartAcceptedIsRecording is still caught 10/10 (P1, P4,
+// P7) with -race.
 //
 // Bugs lists the buggy bots, Correct the correct ones; rows marked Miss,
 // Unreliable or FalseAlarm carry the diagnosis, and the tests keep the

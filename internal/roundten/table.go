@@ -43,8 +43,6 @@ func Correct() []CorrectBot {
 		{Name: "FlagGateDrainsAlways", New: NewFlagGateDrainsAlways,
 			What: "an atomic flag that follows fsm's gate and a WaitGroup of frame handlers in flight, waited for by the hook on every trigger (CallEnded too) before it flushes"},
 		{Name: "AsyncStart", New: NewAsyncStart,
-			What:         "the Start webhook answers at once and fsm's Start runs on a goroutine; fsm decides everything else (Close waits for the goroutine)",
-			FalseAlarm:   "measured failed 6/10 after round ten's fix and 10/10 again on the suite after round eleven (most flaky; P7, once P3, twice P5) (5 of the 6 flaky; 10/10 before the suite answered a request sent from the bot's goroutine right after Start returned with the step's drawn replies), P7 on a frame of a frames step that the suite dated before the goroutine's reply opened the gate (properties/stall.go frameNow calls env.arrive before the bot's Frame runs), while the lease was taken after Graph's completed: the suite dates arrival when it hands the frame over, and only its own serialisation keeps a synchronous bot's opening from falling between the two",
-			Intermittent: true},
+			What: "the Start webhook answers at once and fsm's Start runs on a goroutine; fsm decides everything else (Close waits for the goroutine)"},
 	}
 }

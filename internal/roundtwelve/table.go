@@ -1,0 +1,88 @@
+package roundtwelve
+
+import (
+	"github.com/recgate/recgate/internal/botrounds"
+	"github.com/recgate/recgate/properties"
+)
+
+// The table's rows and pseudo-invariants are botrounds', shared by every
+// round.
+const (
+	Hung         = botrounds.Hung
+	Interference = botrounds.Interference
+	Vacuous      = botrounds.Vacuous
+)
+
+type (
+	// Bug is one buggy wiring (see botrounds.Bug).
+	Bug = botrounds.Bug
+	// CorrectBot is a wiring that keeps the rule (see botrounds.CorrectBot).
+	CorrectBot = botrounds.CorrectBot
+)
+
+// stalls is the suite's storage that falls behind, the second test a
+// team with queues runs.
+var stalls = []properties.Option{properties.WithStorageStalls()}
+
+// untracedMeta declares the metadata stream of the segment bots.
+var untracedMeta = []properties.Option{properties.WithUntracedStreams(metaStream)}
+
+// Bugs lists the buggy bots of this round.
+func Bugs() []Bug {
+	return []Bug{
+		// A session of writers per recording.
+		{Name: "SessionEndsInHook", Rule: "R1", New: NewSessionEndsInHook, Catches: []string{"P7", "P1"},
+			Mistake: "writer goroutines per stream fed by bounded drop-oldest queues, a session started when fsm's gate opens and ended (cancel, wait) by the recording-ended hook; the frame handler queues a frame whenever a session is live, without a lease: frames that arrive after Stop closed the gate and before the hook runs are written",
+			Miss:    "measured 0/10 (RUNS=10, with and without -race): the frames this bot wrongly keeps are those that arrive after Stop, Fail or CallEnded closed fsm's gate and before the hook ends the session, and the suite never delivers a frame there. It delivers frames during a Stop only where its own code runs: whileDraining frames when the Stop was started from inside a Sink write on a bot-call goroutine (play.go duringWrite: a write from the bot's own goroutine starts nothing, and every write of this bot is its writers'), atFlush frames from Sink.Flush (runner.duringFlush), which the hook calls after it ended the session, inFlight frames while notRecording is out (after the hook), afterReturn frames once Stop returned (session gone). fsm's drain has no lease to wait for, so nothing of the suite runs between the gate closing and the hook: the window of round ten's WebhookOptimisticWhileAwaiting, on the Stop side"},
+		{Name: "CancelWithoutWait", Rule: "R2", New: NewCancelWithoutWait, Catches: []string{"P1", "P2"},
+			Mistake: "the same session, frames queued under a lease, but the hook only cancels the writers' context (\"they look at it before each write\") and flushes; the group is waited for in Close: a writer that checked the context before the cancel writes after notRecording"},
+		{Name: "CancelWithoutWaitStalled", Rule: "R2", New: NewCancelWithoutWait, Catches: []string{"P1", "P2"}, Options: stalls,
+			Mistake: "CancelWithoutWait under WithStorageStalls, the second test the docs recommend for a bot with queues"},
+		// Start as a task.
+		{Name: "StartCancelledByStop", Rule: "R1", New: NewStartCancelledByStop, Catches: []string{"P9", "P7", "P1"},
+			Mistake:    "Start runs fsm's Start on a cancellable goroutine (duplicate Starts coalesced); a Stop that comes while it waits for Graph cancels it and returns without the machine's Stop (\"the recording never started\"): a completed already on its way opens the gate after the user said stop",
+			Unreliable: "measured 8/10 (P9 each time): caught only when the suite runs a Stop or Fail concurrently with Start's request (scenario.go drawStep: st.concurrent, 1 Start in 5, then stop or fail 2 of 5) and draws Graph's completed as already on its way (st.lateReply, 1 in 2); otherwise the cancelled request returns the context's error and nothing opens. The two runs that passed drew no such Start in their 100 cases; the mechanism is sound (GateOpened from the task goroutine after the concurrent Stop returned breaks P9)"},
+		{Name: "RetryIgnoresCancel", Rule: "protocol", New: NewRetryIgnoresCancel, Catches: []string{"P5"},
+			Mistake:    "Graph middleware retries 429/503/504 (same clientContext, Retry-After capped at 20 ms) on context.WithoutCancel(ctx) (\"a retry must not inherit the webhook's deadline\"): when the call ends while recording is throttled, the retry goes to a call that is gone",
+			Unreliable: "measured 2/10 (P5): it shows only when CallEnded runs concurrently with a request whose first answer is 429, 503 or 504, and the suite runs concurrent events beside Start's request only (scenario.go drawStep: `st.kind == stepStart && ...`: 1 Start in 5, callEnded 1 of 5, a retryable first answer 12 in 100), about one case in 200. A Stop's or Fail's report never has an event beside it, though a hang-up while notRecording is throttled is as real; drawing a concurrent CallEnded for Stop and Fail steps too would show this bot far more often"},
+		// Every request from one sender goroutine.
+		{Name: "HangupStopsInline", Rule: "protocol", New: NewHangupStopsInline, Catches: []string{"P5"},
+			Mistake: "CallEnded first calls the machine's Stop when recording (\"clear Graph's indicator before we leave\"): notRecording is sent after the call ended"},
+		{Name: "HangupStopsViaSender", Rule: "protocol", New: NewHangupStopsViaSender, Catches: []string{"P5"},
+			Mistake: "HangupStopsInline after the team moved every Graph request to one sender goroutine (pacing for Graph's per-app throttling): the same notRecording after the call ended, sent by the sender while the handler waits for it",
+			Miss:    "measured 0/10 (HangupStopsInline, the same bot without the sender: 10/10): env.go UpdateRecordingStatus marks a request background when it comes from a goroutine outside any bot call (`bg := !e.run.inBotCall()`, by goroutine id), and checkP5 exempts a background request while CallEnded has not returned (`e.background && !w.EndedReturned`), an exemption meant for fsm's own timers racing the hang-up. A bot whose handlers hand every request to one sender goroutine and wait for the reply gets it for all of them. /tmp/roundtwelve_properties.patch counts a request sent while one of the bot's control handlers runs (Start, Stop, Fail, CallEnded, OperationUpdate) as that handler's: 10/10 on a scratch copy"},
+		{Name: "DoubleReportViaSender", Rule: "protocol", New: NewDoubleReportViaSender, Catches: []string{"P3"},
+			Mistake: "round three's DoubleReport (after the machine's Stop succeeded, notRecording once more \"because the red dot sticks\") sent through the sender goroutine: two reports in one Stop",
+			Miss:    "measured 0/10 (round three's DoubleReport, sent inline: caught by P3): the second notRecording comes from the sender goroutine, so it is a background request (env.go UpdateRecordingStatus, by goroutine id), and checkP3 does not count background requests in the attempt (`if w.Concurrent || e.background || ...`); its clientContext is its own, so P10 has nothing to say. /tmp/roundtwelve_properties.patch (a request sent while a control handler runs is the handler's): 10/10 on a scratch copy"},
+		// Segments and clips.
+		{Name: "RingKeptAcrossRecordings", Rule: "R1", New: NewRingKeptAcrossRecordings, Catches: []string{"P7"},
+			Mistake: "a ring of each stream's last five seconds (frames written under a lease) that the hook writes as a highlight clip; the ring is the call's, not the recording's, so the next recording's clip starts with the last one's frames"},
+	}
+}
+
+// Correct lists the correct bots of this round.
+func Correct() []CorrectBot {
+	return []CorrectBot{
+		{Name: "SessionWorkers", New: NewSessionWorkers,
+			What: "writer goroutines per stream fed by bounded drop-oldest queues, a session started when fsm's gate opens; frames queued under a lease; the hook cancels the writers' context and waits for them (errgroup-style) before it flushes"},
+		{Name: "StartTask", New: NewStartTask,
+			What: "Start runs fsm's Start on a cancellable goroutine, duplicate Starts coalesced; a Stop cancels it and still calls the machine's Stop (Close waits for the goroutine)"},
+		{Name: "GraphSender", New: NewGraphSender,
+			What: "every Graph request sent by one goroutine that paces them; the handlers wait for its reply"},
+		{Name: "StopRetriesReport", New: NewStopRetriesReport,
+			What:         "Stop and Fail call the machine's again (up to three tries) when the report failed with a timeout, a 5xx or a failed operation, as fsm's documentation says (\"call Stop again to retry the report\"); each try is a new clientContext",
+			FalseAlarm:   "measured failed 7/10 (P3 each time: \"a second request (notRecording) in one Stop, after the notRecording request got a timeout\" or \"got failed\"): checkP3 allows a second request in one attempt only after 429/503/504 (`prev.Retryable`), while fsm.Machine.Stop's own documentation tells the bot to call Stop again when the report fails, and each call sends a new clientContext (so P10 is content). A report retried after a timeout is what R2 wants (Graph must hear that recording ended); P3's one-request rule was made for guards doing I/O twice. The same bot with its requests sent by a goroutine passes, exempt as background",
+			Intermittent: true},
+		{Name: "SegmentFiles", New: NewSegmentFiles, Options: untracedMeta,
+			What: "segment files per stream: header under the first frame's lease, frames, trailer (counts) from the hook; io.MultiWriter to the audio and a lower-case transcript stream; metadata lines (events, participants) at every event, before consent too, on a stream declared with WithUntracedStreams"},
+		{Name: "HeaderBeforeGate", New: NewHeaderBeforeGate, Options: untracedMeta,
+			What:       "SegmentFiles with each segment's header (format, call ID, stream number; no media) written when the recording is requested, before Graph answers",
+			FalseAlarm: "measured failed 10/10 (P1: \"stream 0 began persisting before any recording request was sent\"): P1 times every byte on a traced stream (env.go Sink.Write: only a WithUntracedStreams stream stores canary-free bytes untimed), so a header with no media is judged as media would be. R1 is about media and data derived from it; the suite cannot tell a header from an encrypted pre-roll (both carry no canary), which is why untraced bytes are timed, and fsm's EndedHook doc already says to write such bytes only with a frame. A documented strictness, not fixable by sampling: the fix is in the docs (write a segment's header under its first frame's lease)"},
+		{Name: "StopLineFirst", New: NewStopLineFirst, Options: untracedMeta,
+			What:         "SegmentFiles whose Stop first writes a metadata line with each segment's frame count, read under the lock the frame path holds while it opens a segment, and then calls the machine's Stop; a frame admitted meanwhile (the gate is still open) is written before notRecording",
+			FalseAlarm:   "measured failed 5/10 (P7, once with P9): the Stop the suite draws during a segment's header write (duringWrite, the frame handler holds the segments' lock) waits for that lock before it reaches the machine, so settle sees it blocked and the suite delivers the whileDraining frames: the gate is still open, a frame is admitted under a lease and written before notRecording, inside the confirmed recording, and P7 calls it captured outside any interval because World.Origin ends the interval when the suite asks for Stop (StopAsked), not when the bot's gate closes. R1 and R2 hold (nothing is persisted after notRecording, nothing before completed); P9 says a bot must take no new lease once asked to stop, which no bot can promise for the time its Stop handler runs before it reaches its gate",
+			Intermittent: true},
+		{Name: "RingClip", New: NewRingClip,
+			What: "a ring of each stream's last five seconds (frames written under a lease), written by the hook as a clip and cleared"},
+	}
+}

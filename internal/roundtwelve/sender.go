@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -29,11 +28,10 @@ type graphSender struct {
 }
 
 type senderJob struct {
-	ctx                  context.Context
-	callID, cc           string
-	status               graph.Status
-	reply                chan senderReply
-	enqueued, dispatched time.Time
+	ctx        context.Context
+	callID, cc string
+	status     graph.Status
+	reply      chan senderReply
 }
 
 type senderReply struct {
@@ -58,7 +56,6 @@ func (s *graphSender) run() {
 		case <-s.stop:
 			return
 		case j := <-s.requests:
-			j.dispatched = time.Now()
 			op, err := s.next.UpdateRecordingStatus(j.ctx, j.callID, j.status, j.cc)
 			j.reply <- senderReply{op, err} // buffered: never blocks
 		}
@@ -67,7 +64,7 @@ func (s *graphSender) run() {
 
 // UpdateRecordingStatus hands the request to the sender and waits.
 func (s *graphSender) UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, cc string) (graph.Operation, error) {
-	j := senderJob{ctx: ctx, callID: callID, status: status, cc: cc, reply: make(chan senderReply, 1), enqueued: time.Now()}
+	j := senderJob{ctx: ctx, callID: callID, status: status, cc: cc, reply: make(chan senderReply, 1)}
 	select {
 	case s.requests <- j:
 	case <-ctx.Done():

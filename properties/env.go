@@ -335,7 +335,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// A request from a goroutine that is not inside a bot call (a timer
 	// of the machine's, a goroutine of the bot's) is not part of the
 	// attempt the suite is playing: P3 does not count it in that attempt.
-	bg := e.run != nil && !e.run.inBotCall()
+	bg := e.run != nil && !e.run.inBotCall() && !madeFor(ctx)
 	if bg {
 		u.fromGoroutines.Add(1)
 	}

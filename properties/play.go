@@ -138,7 +138,10 @@ func (r *runner) failed() string {
 // goroutine the suite started for the purpose (inline true) it runs right
 // there, so that settle watches the goroutine that runs the bot's code.
 func (r *runner) call(what string, inline bool, fn func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.timeout)
+	live := new(atomic.Bool)
+	live.Store(true)
+	defer live.Store(false)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), r.opts.timeout)
 	defer cancel()
 	var hung atomic.Bool
 	watchdog := time.AfterFunc(r.opts.timeout, func() {
@@ -201,6 +204,25 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && time.Since(began) >= r.opts.timeout:
 		r.fail("the bot hung in %s: it returned only when its context's deadline (%s) passed: %v\n(a bot waiting for itself, e.g. a hook that waits for a lease the bot holds)", what, r.opts.timeout, err)
 	}
+}
+
+// botCallKey tags the context of each bot call with whether the call is
+// still running (see madeFor).
+type botCallKey struct{}
+
+// madeFor reports whether ctx is, or derives from, the context of a bot
+// call that is still running: a request made with it is that call's, on
+// whatever goroutine it is sent. A bot that sends every Graph request
+// from one sender goroutine (pacing for Graph's throttling) while the
+// handler waits passes the handler's context along; without this, its
+// requests counted as no call's, and a second report in one Stop (P3)
+// or a report from CallEnded (P5) went unjudged.
+func madeFor(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	live, _ := ctx.Value(botCallKey{}).(*atomic.Bool)
+	return live != nil && live.Load()
 }
 
 // inBotCall reports whether the calling goroutine is inside a bot call

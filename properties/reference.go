@@ -37,6 +37,12 @@ type referenceBot struct {
 }
 
 func newReferenceBot(env *Env, mutants hooks.Mutant) (*referenceBot, error) {
+	return newReferenceBotOver(env, env.Updater, mutants)
+}
+
+// newReferenceBotOver is newReferenceBot with the machine's requests sent
+// through updater (a test's sender goroutine).
+func newReferenceBotOver(env *Env, updater fsm.Updater, mutants hooks.Mutant) (*referenceBot, error) {
 	opts := []fsm.Option{
 		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }),
 		fsm.WithObserver(func(e fsm.Event) {
@@ -50,7 +56,7 @@ func newReferenceBot(env *Env, mutants hooks.Mutant) (*referenceBot, error) {
 			Yield: mutantPause, Lock: func() {}, Unlock: func() {}, Mutants: mutants,
 		}))
 	}
-	m, err := fsm.New(env.CallID, env.Updater, opts...)
+	m, err := fsm.New(env.CallID, updater, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,123 @@
+package properties
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+)
+
+// oneSender sends every Graph request from one goroutine, as bots that
+// pace their requests for Graph's per-application throttling do; a
+// handler hands it the request, with its own context, and waits.
+type oneSender struct {
+	next fsm.Updater
+	jobs chan senderJob
+	quit chan struct{}
+	done sync.WaitGroup
+}
+
+type senderJob struct {
+	ctx    context.Context
+	status graph.Status
+	cc     string
+	callID string
+	reply  chan senderReply
+}
+
+type senderReply struct {
+	op  graph.Operation
+	err error
+}
+
+func newOneSender(next fsm.Updater) *oneSender {
+	s := &oneSender{next: next, jobs: make(chan senderJob), quit: make(chan struct{})}
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case j := <-s.jobs:
+				op, err := s.next.UpdateRecordingStatus(j.ctx, j.callID, j.status, j.cc)
+				j.reply <- senderReply{op, err}
+			}
+		}
+	}()
+	return s
+}
+
+func (s *oneSender) UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, cc string) (graph.Operation, error) {
+	j := senderJob{ctx: ctx, status: status, cc: cc, callID: callID, reply: make(chan senderReply, 1)}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return graph.Operation{}, ctx.Err()
+	case <-s.quit:
+		return graph.Operation{}, errors.New("the sender is shut down")
+	}
+	r := <-j.reply
+	return r.op, r.err
+}
+
+func (s *oneSender) close() {
+	close(s.quit)
+	s.done.Wait()
+}
+
+// senderBot is the reference wiring over oneSender; with doubleReport,
+// its Stop sends notRecording once more after the machine's Stop
+// succeeded ("the red dot sticks"): two reports in one Stop.
+type senderBot struct {
+	*referenceBot
+	sender       *oneSender
+	env          *Env
+	doubleReport bool
+	reports      int
+}
+
+func newSenderBot(doubleReport bool) Factory {
+	return func(env *Env) (Bot, error) {
+		s := newOneSender(env.Updater)
+		b, err := newReferenceBotOver(env, s, 0)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		return &senderBot{referenceBot: b, sender: s, env: env, doubleReport: doubleReport}, nil
+	}
+}
+
+func (b *senderBot) Stop(ctx context.Context) error {
+	if err := b.m.Stop(ctx); err != nil || !b.doubleReport {
+		return err
+	}
+	b.reports++
+	_, err := b.sender.UpdateRecordingStatus(ctx, b.env.CallID, graph.StatusNotRecording, fmt.Sprintf("red-dot-again-%d", b.reports))
+	return err
+}
+
+func (b *senderBot) Close(context.Context) error {
+	b.sender.close()
+	return nil
+}
+
+// A request sent from a bot's own sender goroutine with the context of
+// the handler that waits for it is that handler's: a second report in one
+// Stop breaks P3 there as it does from the handler itself. (Before, every
+// such request counted as no call's, and the suite passed this bot.)
+func TestRequestsFromASenderGoroutineAreTheHandlers(t *testing.T) {
+	if v := RunSuite(newSenderBot(false)); !v.Passed {
+		t.Fatalf("the reference wiring over one sender goroutine failed:\n%.3000s", v.Output)
+	}
+	v := RunSuite(newSenderBot(true))
+	if v.Passed || !strings.Contains(v.Output, "P3 OneRequestPerAttempt") {
+		t.Fatalf("two reports in one Stop, sent through a sender goroutine, were not caught as P3 (passed: %v):\n%.3000s", v.Passed, v.Output)
+	}
+}

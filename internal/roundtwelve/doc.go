@@ -9,35 +9,36 @@
 // diagnosis):
 //
 //   - a bot that sends its Graph requests from one sender goroutine (its
-//     handlers wait for the reply) is judged as if fsm's own timers sent
-//     them: the suite marks a request "background" by the goroutine that
-//     makes it, and background requests are not counted by P3 and are
-//     exempt from P5 while CallEnded runs. Round three's DoubleReport sent
-//     that way (DoubleReportViaSender) and a hang-up handler that stops the
-//     recording first (HangupStopsViaSender) pass 0/10; the same hang-up
-//     handler sending inline is caught 10/10;
+//     handlers wait for the reply) was judged as if fsm's own timers sent
+//     them: the suite marked a request "background" by the goroutine that
+//     made it, and background requests were not counted by P3 and were
+//     exempt from P5 while CallEnded ran. Round three's DoubleReport sent
+//     that way (DoubleReportViaSender) and a hang-up handler that stops
+//     the recording first (HangupStopsViaSender) passed 0/10 (the same
+//     hang-up handler sending inline: 10/10). The suite took the fix while
+//     this round ran (a request made on the context of a bot call still
+//     running is that call's, whichever goroutine sends it): both 10/10;
 //   - a writer session admitted without a lease and ended by the hook
 //     (SessionEndsInHook) passes 0/10: the suite never delivers a frame
 //     between Stop closing fsm's gate and the hook, where nothing of its
-//     own runs unless a write holds a lease;
+//     own runs unless a write holds a lease. The patch kept at
+//     /tmp/roundtwelve_properties.patch adds Env.GateClosed (called from
+//     the bot's fsm observer, as GateOpened is), at which the suite
+//     delivers a frame on every stream while a Stop, Fail or CallEnded
+//     runs: 10/10 on a scratch copy, every correct bot still passing;
 //   - P3 fails a bot that calls Stop again when its report timed out or
-//     failed, as fsm's documentation says to (StopRetriesReport, 7/10);
+//     failed, as fsm's documentation says to (StopRetriesReport, 6 - 8/10);
 //     P1 fails a segment header without media written before the request
 //     (HeaderBeforeGate, 10/10, a documented strictness); P7 fails a frame
 //     admitted under a lease while a Stop handler waits for a lock before
-//     it reaches the gate (StopLineFirst, 5/10), because an interval ends
-//     when the suite asks for Stop, not when the gate closes;
+//     it reaches the gate (StopLineFirst, 5 - 8/10), because an interval
+//     ends when the suite asks for Stop, not when the gate closes;
 //   - a Graph retry middleware that ignores cancellation
-//     (RetryIgnoresCancel, 2/10) and a Stop that only cancels a Start task
-//     (StartCancelledByStop, 8/10) are caught when the rare concurrent
-//     draws they need come up; writers cancelled without a wait
-//     (CancelWithoutWait) are caught 10/10 even without storage stalls.
-//
-// /tmp/roundtwelve_properties.patch (on a scratch copy) makes a request
-// made on a running handler's context that handler's, whichever goroutine
-// sends it, and adds Env.GateClosed, at which the suite delivers a frame
-// on every stream while a Stop, Fail or CallEnded runs: the three misses
-// are then caught 10/10 and every correct bot still passes.
+//     (RetryIgnoresCancel, 2 - 5/10) and a Stop that only cancels a Start
+//     task (StartCancelledByStop, 8 - 10/10) are caught when the rare
+//     concurrent draws they need come up; writers cancelled without a
+//     wait (CancelWithoutWait) are caught 9 - 10/10 even without storage
+//     stalls, 10/10 with them.
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

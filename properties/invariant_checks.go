@@ -103,6 +103,13 @@ func checkP3(w *World, e Event) string {
 	if replied && prev.Retryable && prev.Status == e.Status {
 		return "" // a retry of the same request after 429/503/504: the rule allows it
 	}
+	if replied && prev.Status != graph.StatusRecording && e.Status != graph.StatusRecording && (prev.Outcome == OutcomeFailed || prev.Outcome == OutcomeError) {
+		// A report sent again because the last one failed (a timeout, a
+		// 5xx, a failed operation): fsm's Stop says to call it again, and
+		// Graph must hear that recording ended (R2). Only a report
+		// Graph accepted makes another one a duplicate.
+		return ""
+	}
 	after := "before the first was answered"
 	if replied {
 		after = fmt.Sprintf("after the %s request got %s", prev.Status, prev.replyText())

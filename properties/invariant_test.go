@@ -75,6 +75,19 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 			attempt("start"), request(graph.StatusNotRecording, "c"), replied(graph.StatusNotRecording, "c", OutcomeCompleted, "", false), request(rec, "d")}, ""},
 		{"a Fail that reports, then records", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
 			attempt("fail"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeCompleted, "", false), request(rec, "c")}, "P3"},
+		// fsm's Stop says to call it again when the report failed; a Stop
+		// handler that does so sends the report again (internal/
+		// roundtwelve's StopRetriesReport). Once Graph accepted a report,
+		// another one is a duplicate (round three's DoubleReport).
+		{"a report sent again after it timed out", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeError, "timeout", false),
+			request(graph.StatusNotRecording, "c")}, ""},
+		{"a report sent again after a failed operation", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("fail"), request(graph.StatusFailed, "b"), replied(graph.StatusFailed, "b", OutcomeFailed, "", false),
+			request(graph.StatusFailed, "c")}, ""},
+		{"a report sent again after Graph accepted it", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeCompleted, "", false),
+			request(graph.StatusNotRecording, "c")}, "P3"},
 		// A bot that runs Start on a goroutine of its own: the second
 		// Start was asked while the first's request was out, and sends
 		// once that request is answered, refused or not (internal/

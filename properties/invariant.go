@@ -31,7 +31,7 @@ var (
 		Rule:  "No notRecording or failed request is sent while a lease is held or before the recording-ended hook returned.",
 		check: checkP2}
 	P3 = Invariant{ID: "P3", Name: "OneRequestPerAttempt",
-		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside).",
+		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, and a report sent again because the last one failed).",
 		check: checkP3}
 	P4 = Invariant{ID: "P4", Name: "PendingIsNotSuccess",
 		Rule:  "A notStarted, running or missing status never opens the gate.",

@@ -12,6 +12,7 @@ import (
 	"github.com/recgate/recgate/internal/roundsix"
 	"github.com/recgate/recgate/internal/roundten"
 	"github.com/recgate/recgate/internal/roundthree"
+	"github.com/recgate/recgate/internal/roundtwelve"
 	"github.com/recgate/recgate/internal/userbots"
 )
 
@@ -61,6 +62,7 @@ func botRounds() []botRound {
 		fromBotrounds("nine", "internal/roundnine", roundnine.Bugs(), roundnine.Correct()),
 		fromBotrounds("ten", "internal/roundten", roundten.Bugs(), roundten.Correct()),
 		fromBotrounds("eleven", "internal/roundeleven", roundeleven.Bugs(), roundeleven.Correct()),
+		fromBotrounds("twelve", "internal/roundtwelve", roundtwelve.Bugs(), roundtwelve.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

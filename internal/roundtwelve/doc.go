@@ -26,9 +26,10 @@
 //     the bot's fsm observer, as GateOpened is), at which the suite
 //     delivers a frame on every stream while a Stop, Fail or CallEnded
 //     runs: 10/10 on a scratch copy, every correct bot still passing;
-//   - P3 fails a bot that calls Stop again when its report timed out or
+//   - P3 failed a bot that calls Stop again when its report timed out or
 //     failed, as fsm's documentation says to (StopRetriesReport, 6 - 8/10);
-//     P1 fails a segment header without media written before the request
+//     the suite took that fix too (a report may be sent again after one
+//     that failed): it passes 10/10. P1 fails a segment header without media written before the request
 //     (HeaderBeforeGate, 10/10, a documented strictness); P7 fails a frame
 //     admitted under a lease while a Stop handler waits for a lock before
 //     it reaches the gate (StopLineFirst, 5 - 8/10), because an interval

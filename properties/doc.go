@@ -140,11 +140,15 @@
 // Bot is the six handlers every bot has. Optional: Closer (finish
 // background work at the end of a case), GateReporter (say whether the gate
 // is open, checked after every step), Introspector (introspect the
-// machine: P3 checks it sends nothing), and Env.GateOpened (call it when
-// the gate opens: P4, P5 and P9 are then checked at that very moment). A
-// bot that reports nothing is still judged on every byte it persists and
-// every request it sends; what it gives up is the check of a gate that
-// opens wrongly while nothing happens to be written.
+// machine: P3 checks it sends nothing), Env.GateOpened (call it when
+// the gate opens: P4, P5 and P9 are then checked at that very moment) and
+// Env.GateClosed (call it when the gate closes: during a Stop, Fail or
+// CallEnded the suite delivers a frame on every stream right then, so
+// admission that outlives the gate, a writer session the hook ends, is
+// caught). A bot that reports nothing is still judged on every byte it
+// persists and every request it sends; what it gives up is the check of
+// a gate that opens wrongly while nothing happens to be written, and the
+// frames at the moment its gate closes.
 //
 // ReferenceBot is recgate's own fsm-based wiring, and passes.
 //

@@ -60,6 +60,21 @@ func (e *Env) GateOpened() {
 	e.observe(Event{Kind: EvGateOpen, background: e.run != nil && !e.run.inBotCall()})
 }
 
+// GateClosed tells the suite that the bot's gate has just closed (fsm's
+// observer reports it: EventGate with Open false). A bot that can tell
+// should call it: while a Stop, Fail or CallEnded runs, the suite then
+// delivers a frame on every stream at that very moment, as media keeps
+// coming, so a bot whose own admission outlives the gate (a writer
+// session, a flag its hook clears) shows itself: between the gate closing
+// and the hook nothing else of the suite runs unless a write holds a
+// lease. The frames are handed over on goroutines of their own;
+// GateClosed returns once each Frame has returned or blocked.
+func (e *Env) GateClosed() {
+	if r := e.run; r != nil {
+		r.gateClosed()
+	}
+}
+
 // observe records ev and checks every invariant on it.
 func (e *Env) observe(ev Event) {
 	e.mu.Lock()

@@ -225,6 +225,22 @@ func madeFor(ctx context.Context) bool {
 	return live != nil && live.Load()
 }
 
+// gateClosed delivers a frame on every stream when the bot's gate closes
+// while a Stop, Fail or CallEnded runs (see Env.GateClosed).
+func (r *runner) gateClosed() {
+	r.mu.Lock()
+	stopping := r.ending != nil || r.stopping != nil
+	r.mu.Unlock()
+	if !stopping || r.env.caseOver() {
+		return
+	}
+	streams := make([]int, r.sc.streams)
+	for i := range streams {
+		streams[i] = i
+	}
+	r.background(func() { r.deliver(streams, true) })
+}
+
 // inBotCall reports whether the calling goroutine is inside a bot call
 // the suite made.
 func (r *runner) inBotCall() bool {

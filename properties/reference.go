@@ -49,6 +49,9 @@ func newReferenceBotOver(env *Env, updater fsm.Updater, mutants hooks.Mutant) (*
 			if e.Kind == fsm.EventGate && e.Open {
 				env.GateOpened()
 			}
+			if e.Kind == fsm.EventGate && !e.Open {
+				env.GateClosed()
+			}
 		}),
 	}
 	if mutants != 0 {

@@ -19,7 +19,7 @@ var (
 
 // fsmBot is the wiring the team copied from README: one fsm.Machine for
 // the call, one Stream per media stream, a recording-ended hook, the
-// gate's openings told to the suite. The bots embed it and change what
+// gate's openings and closings told to the suite. The bots embed it and change what
 // the team changed.
 type fsmBot struct {
 	env     *properties.Env
@@ -50,6 +50,9 @@ func newFSMBot(env *properties.Env, w wiring) (*fsmBot, error) {
 		fsm.WithObserver(func(e fsm.Event) {
 			if e.Kind == fsm.EventGate && e.Open {
 				env.GateOpened()
+			}
+			if e.Kind == fsm.EventGate && !e.Open {
+				env.GateClosed()
 			}
 			if own != nil {
 				own(e)

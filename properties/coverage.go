@@ -181,8 +181,9 @@ const enoughCases = 100
 // playUntilOffered runs play (one rapid.Check of -rapid.checks cases)
 // and, while the run has offered the bot no frame in a confirmed
 // recording and has not failed, again, up to enoughCases cases in all.
-// Each further run draws its own seed; one that fails prints it, and
-// replaying that seed fails in the first run.
+// Each further run draws its own seed (under -rapid.seed, the same cases
+// again); one that fails prints it, and replaying that seed fails in the
+// first run.
 func playUntilOffered(cov *Coverage, failed func() bool, play func()) {
 	play()
 	for !failed() {
@@ -201,8 +202,8 @@ func playUntilOffered(cov *Coverage, failed func() bool, play func()) {
 func (c *Coverage) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent, %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts; %d writes failed by storage",
-		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts, c.StorageFaults)
+	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent (%d inside a confirmed recording), %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts; %d writes failed by storage",
+		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesOffered, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts, c.StorageFaults)
 }
 
 // Warnings say what the run did not put to the test although it persisted

@@ -70,7 +70,8 @@
 // waits for the reply. A request counts as the bot call's whose context
 // it carries while that call runs, on whatever goroutine it is sent (a
 // sender goroutine that paces every request for Graph's throttling, the
-// handler waiting): pass the handler's context along. The suite plays
+// handler waiting): pass the handler's context along, with its deadline
+// (one context.WithoutCancel stripped belongs to no call). The suite plays
 // one call: a bot serving several must hand every call's storage to
 // env.Sink. Every case plays the same call ID, and its canaries are
 // unique within the case only: state a bot keeps across calls by call ID

@@ -68,7 +68,8 @@ func (e *Env) GateOpened() {
 // session, a flag its hook clears) shows itself: between the gate closing
 // and the hook nothing else of the suite runs unless a write holds a
 // lease. The frames are handed over on goroutines of their own;
-// GateClosed returns once each Frame has returned or blocked.
+// GateClosed returns once the frames' delivery has returned or blocked
+// (a Frame that blocks holds back the streams after it).
 func (e *Env) GateClosed() {
 	if r := e.run; r != nil {
 		r.gateClosed()
@@ -350,7 +351,8 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// A request from a goroutine that is not inside a bot call (a timer
 	// of the machine's, a goroutine of the bot's) is not part of the
 	// attempt the suite is playing: P3 does not count it in that attempt.
-	bg := e.run != nil && !e.run.inBotCall() && !madeFor(ctx)
+	outside := e.run != nil && !e.run.inBotCall()
+	bg := outside && !madeFor(ctx)
 	if bg {
 		u.fromGoroutines.Add(1)
 	}
@@ -409,7 +411,8 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	}
 	u.mu.Unlock()
 	replied := func() {
-		e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg})
+		e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg,
+			final: r.terminates || graph.IsNonCompliance(r.err)})
 		if pending != nil {
 			// Graph's operation exists for the suite's notifications only
 			// once its reply is an event: an update step drawn meanwhile
@@ -425,8 +428,10 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 			u.mu.Unlock()
 		}
 	}
-	if bg && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
-		e.run.landReply(replied) // between frames, not inside one
+	if outside && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
+		// Between frames, not inside one: also a goroutine's request on
+		// its handler's context, whose handler may have returned by now.
+		e.run.landReply(replied)
 	} else {
 		replied()
 	}

@@ -144,6 +144,10 @@ type Event struct {
 	// from a goroutine outside any bot call: the bot's own timer or
 	// goroutine, or the machine's (a confirmation deadline's failed).
 	background bool
+	// final marks a reply after which the same request must never be
+	// sent again: 403 8506 (not a compliance-recording call) and a
+	// terminated call (404).
+	final bool
 }
 
 // Origin is where persisted media came from: a frame the suite sent,
@@ -230,8 +234,10 @@ type World struct {
 	refusedBy     string
 	refusedThread int
 	// startsUnsent counts the Starts asked whose recording request has not
-	// been seen (up to maxStartsUnsent): each recording request takes one,
-	// a confirmed recording clears them. A bot that runs Start on a
+	// been seen (up to maxStartsUnsent): each recording request takes one;
+	// a confirmed recording, a report, and a Stop, Fail or CallEnded asked
+	// clear them (a Start asked before those has nothing left to send). A
+	// bot that runs Start on a
 	// goroutine of its own sends a Start's request after the handler
 	// returned, even after an earlier request was refused: that is the
 	// new attempt asked for, not the refused one sent again (P3), so a
@@ -311,6 +317,9 @@ func (w *World) confirm(ok bool) {
 	if ok && !w.Confirmed {
 		w.Interval++
 	}
+	if ok {
+		w.startsUnsent = 0 // recording: a Start still unsent has nothing to send
+	}
 	w.Confirmed = ok
 }
 
@@ -355,6 +364,7 @@ func (w *World) apply(e Event) {
 			w.Confirmed, w.Reported, w.LastRecordingOutcome, w.StopAsked = false, false, OutcomeNone, ""
 		} else {
 			w.Confirmed, w.Reported, w.LastReport = false, true, e.Status
+			w.startsUnsent = 0
 		}
 	case EvReply:
 		if w.InFlight > 0 {
@@ -377,9 +387,6 @@ func (w *World) apply(e Event) {
 				}
 			case e.Outcome != OutcomeError:
 				w.refuse(w.recordingThread, "")
-			}
-			if e.Outcome == OutcomeCompleted {
-				w.startsUnsent = 0 // recording: a Start still unsent has nothing to send
 			}
 			w.LastRecordingOutcome = e.Outcome
 			w.confirm(e.Outcome == OutcomeCompleted && !w.Reported && !w.Ended)
@@ -425,9 +432,11 @@ func (w *World) apply(e Event) {
 			}
 			w.startsUnsent = min(w.startsUnsent+1, maxStartsUnsent)
 		case "stop":
-			w.StopAsked, w.StopReturned = "Stop", false
+			w.StopAsked, w.StopReturned, w.startsUnsent = "Stop", false, 0
 		case "fail":
-			w.StopAsked, w.StopReturned = "Fail", false
+			w.StopAsked, w.StopReturned, w.startsUnsent = "Fail", false, 0
+		case "callEnded":
+			w.startsUnsent = 0
 		}
 		if concurrent {
 			w.Concurrent = true

@@ -103,11 +103,12 @@ func checkP3(w *World, e Event) string {
 	if replied && prev.Retryable && prev.Status == e.Status {
 		return "" // a retry of the same request after 429/503/504: the rule allows it
 	}
-	if replied && prev.Status != graph.StatusRecording && e.Status != graph.StatusRecording && (prev.Outcome == OutcomeFailed || prev.Outcome == OutcomeError) {
+	if replied && prev.Status != graph.StatusRecording && e.Status != graph.StatusRecording && (prev.Outcome == OutcomeFailed || prev.Outcome == OutcomeError && !prev.final) {
 		// A report sent again because the last one failed (a timeout, a
 		// 5xx, a failed operation): fsm's Stop says to call it again, and
-		// Graph must hear that recording ended (R2). Only a report
-		// Graph accepted makes another one a duplicate.
+		// Graph must hear that recording ended (R2). A report Graph
+		// accepted, or refused for good (8506, a terminated call), makes
+		// another one a duplicate.
 		return ""
 	}
 	after := "before the first was answered"
@@ -134,8 +135,9 @@ func checkP5(w *World, e Event) string {
 			// Opened by a goroutine outside any bot call (a Start run
 			// on the bot's own goroutine, whose completed came) while
 			// CallEnded was still running: the bot could not yet know,
-			// and CallEnded closes it. The suite looks at the gate
-			// again once CallEnded has returned.
+			// and CallEnded closes it. A bot that reports its gate
+			// (GateReporter) is looked at again once CallEnded has
+			// returned; any write under a gate left open is judged.
 			return ""
 		}
 		return "the gate was open after the call ended"
@@ -200,8 +202,9 @@ func checkP9(w *World, e Event) string {
 	case e.Kind == EvGateOpen && e.background && !w.StopReturned:
 		// Opened by a goroutine outside any bot call (a Start run on the
 		// bot's own goroutine, whose completed came) while the Stop was
-		// on its way: the bot could not yet know, and Stop closes it. The
-		// suite looks at the gate again once Stop has returned.
+		// on its way: the bot could not yet know, and Stop closes it. A
+		// bot that reports its gate (GateReporter) is looked at again
+		// once Stop has returned; any lease taken meanwhile is judged.
 		return ""
 	case e.Kind == EvGateOpen:
 		return fmt.Sprintf("the gate opened after the bot was asked to %s", w.StopAsked)

@@ -30,6 +30,13 @@ func replied(s graph.Status, cc string, o Outcome, text string, retryable bool) 
 
 func attempt(label string) Event { return Event{Kind: EvAttempt, Label: label} }
 
+// finalReply marks a reply as one after which the request is never sent
+// again (8506, a terminated call).
+func finalReply(e Event) Event {
+	e.final = true
+	return e
+}
+
 // fromGoroutine marks e as sent by a goroutine outside any bot call.
 func fromGoroutine(e Event) Event {
 	e.background = true
@@ -88,6 +95,18 @@ func TestP3RefusalNeedsANewStart(t *testing.T) {
 		{"a report sent again after Graph accepted it", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
 			attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeCompleted, "", false),
 			request(graph.StatusNotRecording, "c")}, "P3"},
+		// 8506 and a terminated call are final: never sent again.
+		{"a report sent again after 8506", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), finalReply(replied(graph.StatusNotRecording, "b", OutcomeError, "403 8506", false)),
+			request(graph.StatusNotRecording, "c")}, "P3"},
+		{"a report sent again after the call was terminated", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("stop"), request(graph.StatusNotRecording, "b"), finalReply(replied(graph.StatusNotRecording, "b", OutcomeError, "404 8501", false)),
+			request(graph.StatusNotRecording, "c")}, "P3"},
+		// A Start that sent nothing (the machine was recording) leaves no
+		// credit behind once a Stop was asked: a later refusal counts.
+		{"an unsent Start's credit does not outlive a Stop", []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+			attempt("start"), attempt("stop"), request(graph.StatusNotRecording, "b"), replied(graph.StatusNotRecording, "b", OutcomeCompleted, "", false),
+			attempt("start"), request(rec, "c"), replied(rec, "c", OutcomeFailed, "", false), fromGoroutine(request(rec, "d"))}, "P3"},
 		// A bot that runs Start on a goroutine of its own: the second
 		// Start was asked while the first's request was out, and sends
 		// once that request is answered, refused or not (internal/

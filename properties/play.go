@@ -66,6 +66,9 @@ type runner struct {
 	// between frames (see landReply).
 	handOver   sync.RWMutex
 	frameCalls map[*frameCall]bool
+	// closedFor is the Stop, Fail or CallEnded at whose gate closing
+	// frames were last delivered (see gateClosed).
+	closedFor chan struct{}
 }
 
 // slowStorageLatency is how long, at most, the suite's storage takes to
@@ -217,8 +220,15 @@ type botCallKey struct{}
 // handler waits passes the handler's context along; without this, its
 // requests counted as no call's, and a second report in one Stop (P3)
 // or a report from CallEnded (P5) went unjudged.
+//
+// A context stripped of its deadline (context.WithoutCancel, the usual
+// "keep the values, drop the deadline" for a Start run in the background)
+// keeps the tag but is no call's: the handler that had it does not wait.
 func madeFor(ctx context.Context) bool {
 	if ctx == nil {
+		return false
+	}
+	if _, ok := ctx.Deadline(); !ok {
 		return false
 	}
 	live, _ := ctx.Value(botCallKey{}).(*atomic.Bool)
@@ -229,9 +239,20 @@ func madeFor(ctx context.Context) bool {
 // while a Stop, Fail or CallEnded runs (see Env.GateClosed).
 func (r *runner) gateClosed() {
 	r.mu.Lock()
-	stopping := r.ending != nil || r.stopping != nil
+	var call chan struct{} // the Stop, Fail or CallEnded under way
+	switch {
+	case r.ending != nil:
+		call = r.ending
+	case r.stopping != nil:
+		call = r.stopping.done
+	}
+	// Once per call: fsm says the gate closed again when it recloses it.
+	first := call != nil && r.closedFor != call
+	if first {
+		r.closedFor = call
+	}
 	r.mu.Unlock()
-	if !stopping || r.env.caseOver() {
+	if !first || r.env.caseOver() {
 		return
 	}
 	streams := make([]int, r.sc.streams)
@@ -310,18 +331,24 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 	r.mu.Lock()
 	r.running = append(r.running, done)
 	r.mu.Unlock()
+	idf := r.botGoroutine(&id)
+	var w *watched
+	if watch != nil {
+		// Before the goroutine starts: a concurrent Stop that closes the
+		// gate at once must already be known as the Stop under way (see
+		// gateClosed).
+		w = &watched{done: done, id: idf}
+		watch(w)
+	}
 	go func() {
 		defer close(done)
 		id.Store(goid())
 		fn()
 	}()
-	idf := r.botGoroutine(&id)
-	if watch == nil {
+	if w == nil {
 		settle(done, idf, r.opts.timeout/3)
 		return
 	}
-	w := &watched{done: done, id: idf}
-	watch(w)
 	w.hold(r.opts.timeout / 3)
 }
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
@@ -119,5 +121,35 @@ func TestRequestsFromASenderGoroutineAreTheHandlers(t *testing.T) {
 	v := RunSuite(newSenderBot(true))
 	if v.Passed || !strings.Contains(v.Output, "P3 OneRequestPerAttempt") {
 		t.Fatalf("two reports in one Stop, sent through a sender goroutine, were not caught as P3 (passed: %v):\n%.3000s", v.Passed, v.Output)
+	}
+}
+
+// madeFor: a running call's context, or one derived from it, is the
+// call's; once the call returned, or with its deadline stripped
+// (context.WithoutCancel, a Start run in the background), it is no call's.
+func TestMadeFor(t *testing.T) {
+	live := new(atomic.Bool)
+	live.Store(true)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), time.Minute)
+	defer cancel()
+	derived, cancelDerived := context.WithCancel(ctx)
+	defer cancelDerived()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"the call's context", ctx, true},
+		{"derived from it", derived, true},
+		{"its deadline stripped", context.WithoutCancel(ctx), false},
+		{"another context", context.Background(), false},
+	} {
+		if got := madeFor(c.ctx); got != c.want {
+			t.Errorf("%s: madeFor %v, want %v", c.name, got, c.want)
+		}
+	}
+	live.Store(false)
+	if madeFor(ctx) {
+		t.Error("the context of a call that returned is still the call's")
 	}
 }

@@ -307,8 +307,8 @@ type Updater struct {
 	stale      []graph.Operation // earlier attempts' operations
 	terminated bool
 	seq        int
-	// fromGoroutines counts the requests sent from outside any bot call
-	// (see runner.step).
+	// fromGoroutines counts the requests that belong to no bot call (see
+	// runner.step).
 	fromGoroutines atomic.Int64
 }
 
@@ -351,6 +351,9 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// A request from a goroutine that is not inside a bot call (a timer
 	// of the machine's, a goroutine of the bot's) is not part of the
 	// attempt the suite is playing: P3 does not count it in that attempt.
+	// Unless it carries the context of a bot call still running (a sender
+	// goroutine the handler waits for, see madeFor): then it is that
+	// call's.
 	outside := e.run != nil && !e.run.inBotCall()
 	bg := outside && !madeFor(ctx)
 	if bg {

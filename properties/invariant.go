@@ -237,11 +237,11 @@ type World struct {
 	// been seen (up to maxStartsUnsent): each recording request takes one;
 	// a confirmed recording, a report, and a Stop, Fail or CallEnded asked
 	// clear them (a Start asked before those has nothing left to send). A
-	// bot that runs Start on a
-	// goroutine of its own sends a Start's request after the handler
-	// returned, even after an earlier request was refused: that is the
-	// new attempt asked for, not the refused one sent again (P3), so a
-	// refusal while a Start is unsent does not count.
+	// bot that runs Start on a goroutine of its own sends a Start's
+	// request after the handler returned, even after an earlier request
+	// was refused: that is the new attempt asked for, not the refused one
+	// sent again (P3), so a refusal while a Start is unsent does not
+	// count.
 	startsUnsent int
 	// recordingThread sent the latest recording request: its reply and
 	// its updates are about that thread's attempt (the model checker's

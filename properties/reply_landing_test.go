@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
 )
 
@@ -23,14 +22,12 @@ import (
 // the suite blamed the bot for persisting a frame that arrived before
 // consent (P7), in nearly every run.
 type spinningAsyncBot struct {
-	m       *fsm.Machine
-	streams []*fsm.Stream
-	sink    *Sink
-	busy    atomic.Bool   // a background Start runs: one at a time
-	waiting atomic.Bool   // a background Start waits for a frame handler
-	entered chan struct{} // one has begun
-	sent    atomic.Bool   // the background Start's request is out, or it returned
-	wg      sync.WaitGroup
+	*referenceBot               // Stop, Fail, CallEnded, OperationUpdate as the reference wiring
+	busy          atomic.Bool   // a background Start runs: one at a time
+	waiting       atomic.Bool   // a background Start waits for a frame handler
+	entered       chan struct{} // one has begun
+	sent          atomic.Bool   // the background Start's request is out, or it returned
+	wg            sync.WaitGroup
 }
 
 type flagOnSend struct {
@@ -46,16 +43,12 @@ func (f flagOnSend) UpdateRecordingStatus(ctx context.Context, callID string, st
 }
 
 func newSpinningAsyncBot(env *Env) (Bot, error) {
-	b := &spinningAsyncBot{sink: env.Sink, entered: make(chan struct{}, 1)}
-	m, err := fsm.New(env.CallID, flagOnSend{env.Updater, &b.sent},
-		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }))
+	b := &spinningAsyncBot{entered: make(chan struct{}, 1)}
+	ref, err := newReferenceBotOver(env, flagOnSend{env.Updater, &b.sent}, 0)
 	if err != nil {
 		return nil, err
 	}
-	b.m = m
-	for i := 0; i < env.Streams; i++ {
-		b.streams = append(b.streams, m.Gate().NewStream())
-	}
+	b.referenceBot = ref
 	return b, nil
 }
 
@@ -84,14 +77,11 @@ func (b *spinningAsyncBot) Start(context.Context) error {
 	return nil
 }
 
-func (b *spinningAsyncBot) Frame(_ context.Context, stream int, p []byte) error {
-	if stream < 0 || stream >= len(b.streams) {
-		return errors.New("no such stream")
-	}
+// Frame spins, if a background Start waits for it, until that Start's
+// request is out and a little longer; then it is the reference bot's.
+func (b *spinningAsyncBot) Frame(ctx context.Context, stream int, p []byte) error {
 	if b.waiting.CompareAndSwap(true, false) {
 		b.entered <- struct{}{}
-		// The background Start may now send; this handler keeps running
-		// until it has, and a little longer.
 		for deadline := time.Now().Add(time.Second); !b.sent.Load() && time.Now().Before(deadline); {
 			runtime.Gosched()
 		}
@@ -99,22 +89,10 @@ func (b *spinningAsyncBot) Frame(_ context.Context, stream int, p []byte) error 
 			runtime.Gosched()
 		}
 	}
-	lease, err := b.streams[stream].Acquire()
-	if err != nil {
-		return nil // the gate is shut: drop the frame
+	if err := b.referenceBot.Frame(ctx, stream, p); err != nil && !errors.Is(err, errGateClosed) {
+		return err
 	}
-	defer lease.Release()
-	_, err = b.sink.Write(stream, p)
-	return err
-}
-
-func (b *spinningAsyncBot) Stop(ctx context.Context) error { return b.m.Stop(ctx) }
-func (b *spinningAsyncBot) Fail(ctx context.Context) error { return b.m.Fail(ctx) }
-func (b *spinningAsyncBot) CallEnded(ctx context.Context) error {
-	return b.m.CallEnded(ctx)
-}
-func (b *spinningAsyncBot) OperationUpdate(ctx context.Context, op graph.Operation) error {
-	return b.m.OperationUpdate(ctx, op)
+	return nil // the gate is shut: drop the frame
 }
 
 func (b *spinningAsyncBot) Close(ctx context.Context) error {

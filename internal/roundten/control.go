@@ -2,7 +2,6 @@ package roundten
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -72,20 +71,7 @@ func (b *asyncStartBot) Start(context.Context) error {
 // Frame writes under a lease; a frame the gate refuses is written anyway
 // while Graph "accepted" the recording.
 func (b *asyncStartBot) Frame(_ context.Context, stream int, p []byte) error {
-	if err := b.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.streams[stream].Acquire()
-	if errors.Is(err, fsm.ErrGateClosed) && b.accepted.Load() {
-		_, err = b.sink.Write(stream, p)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release()
-	_, err = b.sink.Write(stream, p)
-	return err
+	return b.frameUnlessBypassed(stream, p, b.accepted.Load)
 }
 
 // Close waits for a Start still running in the background.
@@ -144,18 +130,5 @@ func (b *webhookBot) OperationUpdate(ctx context.Context, op graph.Operation) er
 // Frame writes under a lease, or, while the webhook is optimistic, what
 // the gate refuses.
 func (b *webhookBot) Frame(_ context.Context, stream int, p []byte) error {
-	if err := b.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.streams[stream].Acquire()
-	if errors.Is(err, fsm.ErrGateClosed) && b.optimistic.Load() {
-		_, err = b.sink.Write(stream, p)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release()
-	_, err = b.sink.Write(stream, p)
-	return err
+	return b.frameUnlessBypassed(stream, p, b.optimistic.Load)
 }

@@ -56,7 +56,7 @@
 // WebhookOptimisticWhileAwaiting stays a miss (internal/roundeleven says
 // why).
 //
-// AsyncStart's false alarm was three races of the suite's, each fixed in
+// AsyncStart's false alarm (its mark is now removed) was races of the suite's, each fixed in
 // properties with a test that fails on the old code: a completed reply to
 // the bot's goroutine that landed while a Frame call ran, after the frame
 // was dated and before its lease (P7; such a reply now waits until every
@@ -64,10 +64,13 @@
 // first Start's request was out, whose request came after that one was
 // refused (P3; the world now excuses that one request); and a real
 // notification drawn before the pending reply it follows was an event
-// (P4; the operation is published with its reply). Measured after (RUNS=10
-// each): AsyncStart passes 0/10 failed twice with -race and twice
-// without; AsyncStartAcceptedIsRecording is still caught 10/10 (P1, P4,
-// P7) with -race.
+// (P4; the operation is published with its reply). Two more showed under
+// -race: a gate the goroutine opened after a Stop or CallEnded was asked
+// but before the bot's handler ran (P5, P9; such an opening counts once
+// that call has returned), and the next step beginning before the
+// goroutine acted on its reply (the step now waits for the bot's
+// goroutines). On the final suite (RUNS=10, -race): AsyncStart failed
+// 0/10, AsyncStartAcceptedIsRecording is still caught 10/10 (P1, P4, P7).
 //
 // Bugs lists the buggy bots, Correct the correct ones; rows marked Miss,
 // Unreliable or FalseAlarm carry the diagnosis, and the tests keep the

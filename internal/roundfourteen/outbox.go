@@ -17,8 +17,8 @@ import (
 // webhook must not wait for it"). The retrier calls the machine's Stop or
 // Fail again, as fsm's documentation says ("call Stop again to retry the
 // report"), on a context of its own, a few times with a short backoff,
-// while the machine is still in Stopping. CallEnded and Close cancel it
-// and wait for it.
+// while the machine is still in Stopping. A new Stop or Fail takes over
+// from it, and CallEnded and Close end it: each cancels it and waits.
 
 // outboxTries bounds the retrier's tries per report, and outboxBackoff
 // is the wait before each.
@@ -33,10 +33,9 @@ type outboxBot struct {
 	// worthRetrying says which report errors the retrier retries.
 	worthRetrying func(error) bool
 
-	life     context.Context
-	shutdown context.CancelFunc
 	mu       sync.Mutex
-	retrying bool // a retrier runs
+	ended    bool               // the call ended, or the bot was closed
+	cancel   context.CancelFunc // the retrier under way, or nil
 	retriers sync.WaitGroup
 }
 
@@ -45,8 +44,7 @@ func newOutboxBot(env *properties.Env, worthRetrying func(error) bool) (*outboxB
 	if err != nil {
 		return nil, err
 	}
-	life, shutdown := context.WithCancel(context.Background())
-	return &outboxBot{fsmBot: base, worthRetrying: worthRetrying, life: life, shutdown: shutdown}, nil
+	return &outboxBot{fsmBot: base, worthRetrying: worthRetrying}, nil
 }
 
 // NewReportOutbox retries a failed report on any error: also after 403
@@ -84,40 +82,37 @@ func (b *outboxBot) Stop(ctx context.Context) error { return b.end(ctx, b.m.Stop
 func (b *outboxBot) Fail(ctx context.Context) error { return b.end(ctx, b.m.Fail) }
 
 func (b *outboxBot) end(ctx context.Context, end func(context.Context) error) error {
+	b.stopRetrier(false) // this Stop takes over
 	err := end(ctx)
 	if err == nil || b.m.State() != fsm.Stopping || !b.worthRetrying(err) {
 		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.retrying || b.life.Err() != nil {
-		return nil // a retrier already runs, or the call is over
+	if b.ended || b.cancel != nil {
+		return nil // the call is over, or a Stop beside this one handed over first
 	}
-	b.retrying = true
+	life, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
 	b.retriers.Add(1)
-	go b.retry(end)
+	go b.retry(life, end)
 	return nil // accepted: the outbox delivers the report
 }
 
-func (b *outboxBot) retry(end func(context.Context) error) {
+func (b *outboxBot) retry(life context.Context, end func(context.Context) error) {
 	defer b.retriers.Done()
-	defer func() {
-		b.mu.Lock()
-		b.retrying = false
-		b.mu.Unlock()
-	}()
 	for try := 0; try < outboxTries; try++ {
 		t := time.NewTimer(outboxBackoff)
 		select {
-		case <-b.life.Done():
+		case <-life.Done():
 			t.Stop()
 			return
 		case <-t.C:
 		}
 		if b.m.State() != fsm.Stopping {
-			return // someone else reported, or the call ended
+			return // reported, or the call ended
 		}
-		ctx, cancel := context.WithTimeout(b.life, senderRequestTimeout)
+		ctx, cancel := context.WithTimeout(life, senderRequestTimeout)
 		err := end(ctx)
 		cancel()
 		if err == nil || !b.worthRetrying(err) {
@@ -126,21 +121,29 @@ func (b *outboxBot) retry(end func(context.Context) error) {
 	}
 }
 
-// CallEnded stops the retrier, then ends the machine.
+// CallEnded ends the retrier, then the machine.
 func (b *outboxBot) CallEnded(ctx context.Context) error {
-	b.stopRetrier()
+	b.stopRetrier(true)
 	return b.m.CallEnded(ctx)
 }
 
-// Close stops the retrier.
+// Close ends the retrier.
 func (b *outboxBot) Close(context.Context) error {
-	b.stopRetrier()
+	b.stopRetrier(true)
 	return nil
 }
 
-func (b *outboxBot) stopRetrier() {
+// stopRetrier cancels the retrier under way and waits for it; with
+// final, no retrier starts again.
+func (b *outboxBot) stopRetrier(final bool) {
 	b.mu.Lock()
-	b.shutdown()
+	if final {
+		b.ended = true
+	}
+	if b.cancel != nil {
+		b.cancel()
+		b.cancel = nil
+	}
 	b.mu.Unlock()
 	b.retriers.Wait()
 }

@@ -1,7 +1,38 @@
 // Package roundfourteen is a fourteenth set of bot wirings written from
 // the user's side against recgate's property suite (package properties),
-// by a red team that read the suite's code: bots that fall into its
-// newest exemptions and timing rules.
+// by a red team that read the suite's code and aimed at its newest
+// exemptions and timing rules: a request counts as a bot call's only if
+// it carries that call's context (madeFor), the P3 and P5 exemptions for
+// requests from goroutines outside any bot call, P3's allowance for a
+// report sent again, and how long a sleeping Stop counts as running.
+//
+// What it found (RUNS=10 per bot, TestMeasure, on a 2-core machine shared
+// with other jobs; each row says more):
+//
+//   - a sender goroutine that sends every Graph request on a context of
+//     its own (jobs carry no context: "don't store contexts in
+//     structs"), while the handler waits for the reply, is judged as if
+//     fsm's own timers sent: P5 exempts its notRecording while CallEnded
+//     runs (HangupStopsDetached, 0/10) and P3 does not count a second
+//     report in one Stop (DoubleReportDetached, 2/10, only on P5). Round
+//     twelve's sender, whose jobs carry the handler's context, is caught.
+//     Patch round14-detached-sender.patch (a request from outside any bot
+//     call while a bot call waits inside a Graph request of its own is
+//     that call's): both 10/10, the correct DetachedSender passes;
+//   - a background retrier that re-sends a failed report on any error,
+//     after 403 8506 and 404 too (ReportOutbox), passes 0/10: P3 counts
+//     no background request and its rule for refusals covers recording
+//     only. Patch round14-report-refused.patch (no report after one that
+//     was refused for good, until the bot is next asked to Start, Stop or
+//     Fail): 7/10; ReportOutboxTransient (transient errors only) passes;
+//   - a hook that sleeps 150 ms instead of waiting for the writes under
+//     way (SleepDrainLong) is caught 2/10: a Stop asleep outside fsm's
+//     drain counts as running for 100 ms only (maxSleepWait);
+//   - a background Start that retries refusals (StartRetriesRefusal) is
+//     caught 10/10 on P3, and a background Start on
+//     context.WithoutCancel(ctx) with a deadline of its own, which the
+//     suite takes for the handler's or for nobody's as the scheduler
+//     decides, passes (AsyncStartDetachedDeadline).
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

@@ -40,8 +40,9 @@
 // frames keep arriving while a step's first Graph request is out and while
 // the recording-ended hook flushes (on Stop, Fail and CallEnded), and a
 // Stop, Fail, Start, CallEnded or a stale completed notification comes in
-// while Start waits for Graph, or a Stop, Fail or CallEnded while a write
-// holds its lease.
+// while Start waits for Graph, a CallEnded while Stop's or Fail's report
+// is out (half the time when Graph throttles it: a retry must not outlive
+// the call), or a Stop, Fail or CallEnded while a write holds its lease.
 // A stream's frames come one at a time (Bot.Frame). The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with

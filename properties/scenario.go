@@ -59,8 +59,9 @@ type step struct {
 	// own goroutines (a Stop handed to a goroutine has not closed
 	// anything yet).
 	afterReturn []int
-	// concurrent is a bot event ("stop", "fail", "start", "callEnded") that
-	// the suite runs while the step's first request is out.
+	// concurrent is a bot event ("stop", "fail", "start", "callEnded",
+	// "update") that the suite runs while the step's first request is
+	// out: any of them beside Start's, a CallEnded beside a report's.
 	concurrent string
 	// frames are the streams of a burst (stepFrames).
 	frames []int
@@ -222,6 +223,28 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 	// Drawn last, so that the cases without faults draw as before.
 	if rapid.IntRange(0, 3).Draw(t, "storage fails some writes? (3: yes)") == 3 {
 		sc.faultEvery = rapid.IntRange(2, 5).Draw(t, "storage fails the first write of every frame whose number this divides")
+	}
+	// A hang-up while notRecording or failed is out (or throttled, and
+	// about to be sent again) is as real as one beside Start: a retry
+	// that outlives it goes to a call that is gone (P5). Drawn after
+	// everything else, so that every case plays as it did before this
+	// draw was added, with the hang-up added beside some reports.
+	for i := range sc.steps {
+		st := &sc.steps[i]
+		if (st.kind != stepStop && st.kind != stepFail) || st.concurrent != "" {
+			continue
+		}
+		at := fmt.Sprintf("step %d (%s)", i+1, st.kind)
+		// Half the reports Graph throttles, so that a retry meets it
+		// often enough to show; one in six of the others.
+		share := 16
+		if st.replies[0].retryable {
+			share = 50
+		}
+		if drawPercent(t, fmt.Sprintf("%s: the call ends while the report is out? (under %d: yes)", at, share)) < share {
+			st.concurrent = "callEnded"
+			st.lateReply = rapid.Bool().Draw(t, at+": the reply is already on its way?")
+		}
 	}
 	return sc
 }

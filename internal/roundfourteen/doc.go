@@ -26,8 +26,9 @@
 //     was refused for good, until the bot is next asked to Start, Stop or
 //     Fail): 7/10; ReportOutboxTransient (transient errors only) passes;
 //   - a hook that sleeps 150 ms instead of waiting for the writes under
-//     way (SleepDrainLong) is caught 2/10: a Stop asleep outside fsm's
-//     drain counts as running for 100 ms only (maxSleepWait);
+//     way (SleepDrainLong) is caught 2/10 to 8/10, as the machine's load
+//     decides: a Stop asleep outside fsm's drain counts as running for
+//     100 ms only (maxSleepWait);
 //   - a background Start that retries refusals (StartRetriesRefusal) is
 //     caught 10/10 on P3, and a background Start on
 //     context.WithoutCancel(ctx) with a deadline of its own, which the

@@ -14,7 +14,7 @@
 //     structs"), while the handler waits for the reply, is judged as if
 //     fsm's own timers sent: P5 exempts its notRecording while CallEnded
 //     runs (HangupStopsDetached, 0/10) and P3 does not count a second
-//     report in one Stop (DoubleReportDetached, 2/10, only on P5). Round
+//     report in one Stop (DoubleReportDetached, 2 - 4/10, only on P5). Round
 //     twelve's sender, whose jobs carry the handler's context, is caught.
 //     Patch round14-detached-sender.patch (a request from outside any bot
 //     call while a bot call waits inside a Graph request of its own is

@@ -72,7 +72,12 @@
 // it carries while that call runs, on whatever goroutine it is sent (a
 // sender goroutine that paces every request for Graph's throttling, the
 // handler waiting): pass the handler's context along, with its deadline
-// (one context.WithoutCancel stripped belongs to no call). The suite plays
+// (one context.WithoutCancel stripped belongs to no call). A request sent
+// from outside every bot call on a context of its own also counts as a
+// bot call's while that call waits inside a Graph request of its own (a
+// method UpdateRecordingStatus, an fsm.Updater in front of env.Updater,
+// that has not reached env.Updater): a sender whose jobs carry no context
+// is judged as the handler that waits for it. The suite plays
 // one call: a bot serving several must hand every call's storage to
 // env.Sink. Every case plays the same call ID, and its canaries are
 // unique within the case only: state a bot keeps across calls by call ID

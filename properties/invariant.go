@@ -31,7 +31,7 @@ var (
 		Rule:  "No notRecording or failed request is sent while a lease is held or before the recording-ended hook returned.",
 		check: checkP2}
 	P3 = Invariant{ID: "P3", Name: "OneRequestPerAttempt",
-		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, and a report sent again because the last one failed).",
+		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, and a report sent again because the last one failed for a reason that is not final: not after 8506 or a call that is gone, from any goroutine, until the bot is next asked to Start, Stop or Fail).",
 		check: checkP3}
 	P4 = Invariant{ID: "P4", Name: "PendingIsNotSuccess",
 		Rule:  "A notStarted, running or missing status never opens the gate.",
@@ -233,6 +233,15 @@ type World struct {
 	// thread: the key of the model checker's states stays cheap.)
 	refusedBy     string
 	refusedThread int
+	// reportRefusedBy is the answer that refused the latest notRecording
+	// or failed for good (8506, a terminated call: Event.final), until the
+	// bot is next asked to Start, Stop or Fail: P3. A report sent again
+	// after it is a duplicate (a background retrier that retries every
+	// error, say), unless the refused one came from the bot's own
+	// goroutine (reportRefusedBg) and a bot call sends the next: a Stop
+	// asked while that goroutine's report was out sends its own.
+	reportRefusedBy string
+	reportRefusedBg bool
 	// startsUnsent counts the Starts asked whose recording request has not
 	// been seen (up to maxStartsUnsent): each recording request takes one;
 	// a confirmed recording, a report, and a Stop, Fail or CallEnded asked
@@ -356,6 +365,7 @@ func (w *World) apply(e Event) {
 			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
+			w.reportRefusedBy = ""
 			if w.startsUnsent > 0 {
 				w.startsUnsent--
 			}
@@ -378,6 +388,9 @@ func (w *World) apply(e Event) {
 		}
 		if e.ClientContext != "" {
 			w.noteContext(e)
+		}
+		if e.Status != graph.StatusRecording && e.final {
+			w.reportRefusedBy, w.reportRefusedBg = e.replyText(), e.background
 		}
 		if e.Status == graph.StatusRecording {
 			switch {
@@ -431,10 +444,11 @@ func (w *World) apply(e Event) {
 				w.refusedBy = "" // a new attempt may send recording again
 			}
 			w.startsUnsent = min(w.startsUnsent+1, maxStartsUnsent)
+			w.reportRefusedBy = ""
 		case "stop":
-			w.StopAsked, w.StopReturned, w.startsUnsent = "Stop", false, 0
+			w.StopAsked, w.StopReturned, w.startsUnsent, w.reportRefusedBy = "Stop", false, 0, ""
 		case "fail":
-			w.StopAsked, w.StopReturned, w.startsUnsent = "Fail", false, 0
+			w.StopAsked, w.StopReturned, w.startsUnsent, w.reportRefusedBy = "Fail", false, 0, ""
 		case "callEnded":
 			w.startsUnsent = 0
 		}

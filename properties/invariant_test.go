@@ -216,3 +216,37 @@ func TestP9GateOpenRacingStop(t *testing.T) {
 		}
 	}
 }
+
+// P3: a report Graph refused for good (8506, a terminated call) is not
+// sent again, from any goroutine, until the bot is next asked to Start,
+// Stop or Fail; after a timeout or a failed operation it may be.
+func TestP3ReportRefusedForGood(t *testing.T) {
+	rec, not := graph.StatusRecording, graph.StatusNotRecording
+	recording := []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false)}
+	stopped := func(o Outcome, text string, final bool) []Event {
+		r := replied(not, "b", o, text, false)
+		if final {
+			r = finalReply(r)
+		}
+		return append(recording[:3:3], attempt("stop"), request(not, "b"), r)
+	}
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"a retrier's report after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("frame"), fromGoroutine(request(not, "c"))), "P3"},
+		{"a retrier's report after the call was gone", append(stopped(OutcomeError, "404 8501", true), fromGoroutine(request(not, "c"))), "P3"},
+		{"a retrier's report after a timeout", append(stopped(OutcomeError, "a timeout", false), attempt("frame"), fromGoroutine(request(not, "c"))), ""},
+		{"a retrier's report after a failed operation", append(stopped(OutcomeFailed, "", false), fromGoroutine(request(not, "c"))), ""},
+		{"the user asks to Stop again after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("stop"), request(not, "c")), ""},
+		{"a new recording after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("start"), request(rec, "c")), ""},
+		{"an update's report after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("update:completed"), request(not, "c")), "P3"},
+		{"a Stop's report after the retrier's got 8506", append(recording[:3:3], attempt("stop"), fromGoroutine(request(not, "b")), fromGoroutine(finalReply(replied(not, "b", OutcomeError, "403 8506", false))), request(not, "c")), ""},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}

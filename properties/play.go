@@ -1,10 +1,12 @@
 package properties
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,6 +235,73 @@ func madeFor(ctx context.Context) bool {
 	}
 	live, _ := ctx.Value(botCallKey{}).(*atomic.Bool)
 	return live != nil && live.Load()
+}
+
+// callAwaitsGraph reports whether a bot call under way waits, on its own
+// goroutine, inside a Graph request that has not reached the suite's
+// Updater: a request that reaches it now from a goroutine outside any
+// bot call is the one that call waits for. A sender goroutine that sends
+// every request on a context of its own (a deadline on the bot's
+// lifetime context; a job that carries no context) while the handler
+// waits for its reply is judged as the handler: without this, such a
+// request was no call's, P3 did not count a second report in one Stop,
+// and P5 let CallEnded report while it ran. A machine's timer that sends
+// while CallEnded waits for the machine's lock is still no call's: that
+// CallEnded waits for a lock, not inside a request.
+func (r *runner) callAwaitsGraph() bool {
+	r.mu.Lock()
+	calls := make([]uint64, 0, len(r.inBot))
+	for g := range r.inBot {
+		calls = append(calls, g)
+	}
+	r.mu.Unlock()
+	if len(calls) == 0 {
+		return false
+	}
+	stacks := allStacks()
+	for _, g := range calls {
+		st := goroutineStack(stacks, g)
+		if bytes.Contains(st, graphRequestFrame) && !bytes.Contains(st, suiteRequestFrame) {
+			return true
+		}
+	}
+	return false
+}
+
+// graphRequestFrame is in the stack of a goroutine inside an
+// fsm.Updater's request (a bot's own Updater, or a wrapper around the
+// suite's); suiteRequestFrame in one whose request the suite's Updater
+// has (a call that sent its own request is not waiting for another's).
+var (
+	graphRequestFrame = []byte(").UpdateRecordingStatus(")
+	suiteRequestFrame = []byte("recgate/properties.(*Updater).UpdateRecordingStatus(")
+)
+
+// allStacks is runtime.Stack of every goroutine, whole.
+func allStacks() []byte {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// goroutineStack is goroutine g's stack in stacks (runtime.Stack of all),
+// or nil.
+func goroutineStack(stacks []byte, g uint64) []byte {
+	head := []byte("goroutine " + strconv.FormatUint(g, 10) + " [")
+	i := bytes.Index(stacks, head)
+	if i < 0 {
+		return nil
+	}
+	rest := stacks[i:]
+	if end := bytes.Index(rest, []byte("\n\n")); end >= 0 {
+		rest = rest[:end]
+	}
+	return rest
 }
 
 // gateClosed delivers a frame on every stream when the bot's gate closes

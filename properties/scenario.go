@@ -236,8 +236,9 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 		}
 		at := fmt.Sprintf("step %d (%s)", i+1, st.kind)
 		// Half the reports Graph throttles, so that a retry meets it
-		// often enough to show; one in six of the others.
-		share := 16
+		// often enough to show; one in twenty of the others (a hang-up ends
+		// the case's call, and every later recording with it).
+		share := 5
 		if st.replies[0].retryable {
 			share = 50
 		}

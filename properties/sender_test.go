@@ -18,9 +18,12 @@ import (
 // handler hands it the request, with its own context, and waits.
 type oneSender struct {
 	next fsm.Updater
-	jobs chan senderJob
-	quit chan struct{}
-	done sync.WaitGroup
+	// detached: the sender bounds each request with a context of its own
+	// (a job carries no context), and the handler still waits for it.
+	detached bool
+	jobs     chan senderJob
+	quit     chan struct{}
+	done     sync.WaitGroup
 }
 
 type senderJob struct {
@@ -36,8 +39,8 @@ type senderReply struct {
 	err error
 }
 
-func newOneSender(next fsm.Updater) *oneSender {
-	s := &oneSender{next: next, jobs: make(chan senderJob), quit: make(chan struct{})}
+func newOneSender(next fsm.Updater, detached bool) *oneSender {
+	s := &oneSender{next: next, detached: detached, jobs: make(chan senderJob), quit: make(chan struct{})}
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
@@ -46,7 +49,12 @@ func newOneSender(next fsm.Updater) *oneSender {
 			case <-s.quit:
 				return
 			case j := <-s.jobs:
-				op, err := s.next.UpdateRecordingStatus(j.ctx, j.callID, j.status, j.cc)
+				ctx, cancel := j.ctx, context.CancelFunc(func() {})
+				if s.detached {
+					ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+				}
+				op, err := s.next.UpdateRecordingStatus(ctx, j.callID, j.status, j.cc)
+				cancel()
 				j.reply <- senderReply{op, err}
 			}
 		}
@@ -83,9 +91,11 @@ type senderBot struct {
 	reports      int
 }
 
-func newSenderBot(doubleReport bool) Factory {
+func newSenderBot(doubleReport bool) Factory { return newSenderBotOver(doubleReport, false) }
+
+func newSenderBotOver(doubleReport, detached bool) Factory {
 	return func(env *Env) (Bot, error) {
-		s := newOneSender(env.Updater)
+		s := newOneSender(env.Updater, detached)
 		b, err := newReferenceBotOver(env, s, 0)
 		if err != nil {
 			s.close()
@@ -127,6 +137,25 @@ func TestRequestsFromASenderGoroutineAreTheHandlers(t *testing.T) {
 	vs, failure := playScenario(t, sc, newSenderBot(true))
 	if failure != "" || len(vs) == 0 || vs[0].Invariant.ID != "P3" {
 		t.Fatalf("two reports in one Stop, sent through a sender goroutine, were not caught as P3: %v %s", vs, failure)
+	}
+}
+
+// A sender goroutine that sends on a context of its own while the
+// handler waits for its reply sends the handler's request: a second
+// report in one Stop breaks P3 as well. (Before, such a request was no
+// call's, and the suite passed this bot.)
+func TestRequestsFromADetachedSenderAreTheWaitingHandlers(t *testing.T) {
+	if v := RunSuite(newSenderBotOver(false, true)); !v.Passed {
+		t.Fatalf("the reference wiring over a detached sender goroutine failed:\n%.3000s", v.Output)
+	}
+	sc := scenario{streams: 1, steps: []step{
+		{kind: stepStart, replies: []reply{replyCompleted}},
+		{kind: stepFrames, frames: []int{0}},
+		{kind: stepStop, replies: []reply{replyCompleted}},
+	}}
+	vs, failure := playScenario(t, sc, newSenderBotOver(true, true))
+	if failure != "" || len(vs) == 0 || vs[0].Invariant.ID != "P3" {
+		t.Fatalf("two reports in one Stop, sent through a detached sender goroutine, were not caught as P3: %v %s", vs, failure)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"github.com/recgate/recgate/internal/buggybots"
 	"github.com/recgate/recgate/internal/roundeight"
 	"github.com/recgate/recgate/internal/roundeleven"
+	"github.com/recgate/recgate/internal/roundfourteen"
 	"github.com/recgate/recgate/internal/roundfive"
 	"github.com/recgate/recgate/internal/roundfour"
 	"github.com/recgate/recgate/internal/roundnine"
@@ -63,6 +64,7 @@ func botRounds() []botRound {
 		fromBotrounds("ten", "internal/roundten", roundten.Bugs(), roundten.Correct()),
 		fromBotrounds("eleven", "internal/roundeleven", roundeleven.Bugs(), roundeleven.Correct()),
 		fromBotrounds("twelve", "internal/roundtwelve", roundtwelve.Bugs(), roundtwelve.Correct()),
+		fromBotrounds("fourteen", "internal/roundfourteen", roundfourteen.Bugs(), roundfourteen.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

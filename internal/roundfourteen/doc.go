@@ -11,20 +11,24 @@
 //
 //   - a sender goroutine that sends every Graph request on a context of
 //     its own (jobs carry no context: "don't store contexts in
-//     structs"), while the handler waits for the reply, is judged as if
-//     fsm's own timers sent: P5 exempts its notRecording while CallEnded
-//     runs (HangupStopsDetached, 0/10) and P3 does not count a second
-//     report in one Stop (DoubleReportDetached, 2 - 4/10, only on P5). Round
-//     twelve's sender, whose jobs carry the handler's context, is caught.
-//     Patch round14-detached-sender.patch (a request from outside any bot
-//     call while a bot call waits inside a Graph request of its own is
-//     that call's): both 10/10, the correct DetachedSender passes;
+//     structs"), while the handler waits for the reply, was judged as if
+//     fsm's own timers sent: P5 exempted its notRecording while CallEnded
+//     ran (HangupStopsDetached, 0/10) and P3 did not count a second
+//     report in one Stop (DoubleReportDetached, 2 - 4/10, only on P5).
+//     Round twelve's sender, whose jobs carry the handler's context, was
+//     caught. The suite took this round's patch (a request from outside
+//     any bot call while a bot call waits inside a Graph request of its
+//     own, an fsm.Updater's UpdateRecordingStatus that is not the
+//     suite's, is that call's): both 10/10, the correct DetachedSender
+//     passes 10/10;
 //   - a background retrier that re-sends a failed report on any error,
-//     after 403 8506 and 404 too (ReportOutbox), passes 0/10: P3 counts
-//     no background request and its rule for refusals covers recording
-//     only. Patch round14-report-refused.patch (no report after one that
-//     was refused for good, until the bot is next asked to Start, Stop or
-//     Fail): 7/10; ReportOutboxTransient (transient errors only) passes;
+//     after 403 8506 and 404 too (ReportOutbox), passed 0/10: P3 counted
+//     no background request and its rule for refusals covered recording
+//     only. The suite took this round's second patch (no report after one
+//     that was refused for good, from any goroutine, until the bot is
+//     next asked to Start, Stop or Fail): 7/10 on the round's copy, 3/10
+//     with every change of the day; ReportOutboxTransient (transient
+//     errors only) passes 10/10;
 //   - a hook that sleeps 150 ms instead of waiting for the writes under
 //     way (SleepDrainLong) is caught 2/10 to 8/10, as the machine's load
 //     decides: a Stop asleep outside fsm's drain counts as running for

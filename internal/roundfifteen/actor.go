@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,7 +22,12 @@ import (
 // waits for its answer. Following "do not store contexts in structs", a
 // job carries no context: the actor runs each with a deadline of its own
 // on the actor's lifetime context, cancelled when the bot shuts down.
-// Media goes straight to fsm's gate, under a lease.
+// Media goes straight to fsm's gate, under a lease, while the bot admits
+// it: Stop and Fail close admission the moment they are asked, before
+// their job waits in the mailbox (a Stop queued behind a Start whose
+// completed is on its way must not let the recording open; round
+// thirteen's ActorStopQueued), and a Start's job opens it again only if
+// no Stop or Fail was asked since that Start.
 //
 // To the suite the actor's requests carry no bot call's context
 // (properties/play.go madeFor), and the handler that waits for them waits
@@ -96,16 +102,20 @@ func (a *controlActor) close() {
 type actorBot struct {
 	*fsmBot
 	actor            *controlActor
+	closed           atomic.Bool   // admission closed by Stop or Fail
+	stopsAsked       atomic.Uint64 // Stops and Fails asked so far
 	stopOnHangup     bool
 	refreshIndicator bool
 }
 
 func newActorBot(env *properties.Env, stopOnHangup, refreshIndicator bool) (*actorBot, error) {
-	base, err := newFSMBot(env, wiring{})
+	b := &actorBot{stopOnHangup: stopOnHangup, refreshIndicator: refreshIndicator}
+	base, err := newFSMBot(env, wiring{admits: func() bool { return !b.closed.Load() }})
 	if err != nil {
 		return nil, err
 	}
-	return &actorBot{fsmBot: base, actor: newControlActor(), stopOnHangup: stopOnHangup, refreshIndicator: refreshIndicator}, nil
+	b.fsmBot, b.actor = base, newControlActor()
+	return b, nil
 }
 
 // NewActorControl is the control actor done right: the hang-up goes to
@@ -129,7 +139,11 @@ func NewDoubleReportViaActor(env *properties.Env) (properties.Bot, error) {
 
 // Start runs the machine's Start on the actor.
 func (b *actorBot) Start(ctx context.Context) error {
+	asked := b.stopsAsked.Load()
 	return b.actor.do(ctx, func(jctx context.Context) error {
+		if b.stopsAsked.Load() == asked {
+			b.closed.Store(false)
+		}
 		_, err := b.m.Start(jctx)
 		return err
 	})
@@ -138,6 +152,7 @@ func (b *actorBot) Start(ctx context.Context) error {
 // Stop runs the machine's Stop on the actor and, when the team chose to,
 // clears the indicator once more.
 func (b *actorBot) Stop(ctx context.Context) error {
+	b.closeAdmission()
 	return b.actor.do(ctx, func(jctx context.Context) error {
 		if err := b.m.Stop(jctx); err != nil || !b.refreshIndicator {
 			return err
@@ -148,7 +163,29 @@ func (b *actorBot) Stop(ctx context.Context) error {
 }
 
 // Fail runs the machine's Fail on the actor.
-func (b *actorBot) Fail(ctx context.Context) error { return b.actor.do(ctx, b.m.Fail) }
+func (b *actorBot) Fail(ctx context.Context) error {
+	b.closeAdmission()
+	return b.actor.do(ctx, b.m.Fail)
+}
+
+// closeAdmission stops admitting frames at once.
+func (b *actorBot) closeAdmission() {
+	b.stopsAsked.Add(1)
+	b.closed.Store(true)
+}
+
+// Frame drops a frame while admission is closed, else writes it under a
+// lease.
+func (b *actorBot) Frame(ctx context.Context, stream int, payload []byte) error {
+	if b.closed.Load() {
+		return errNotOpen
+	}
+	return b.fsmBot.Frame(ctx, stream, payload)
+}
+
+// GateOpen reports the bot's own gate: fsm's, while it admits
+// (properties.GateReporter).
+func (b *actorBot) GateOpen() bool { return !b.closed.Load() && b.m.Gate().IsOpen() }
 
 // OperationUpdate runs the machine's OperationUpdate on the actor.
 func (b *actorBot) OperationUpdate(ctx context.Context, op graph.Operation) error {

@@ -47,11 +47,13 @@ type owedBot struct {
 }
 
 func newOwedBot(env *properties.Env, owes func(error) bool) (*owedBot, error) {
-	base, err := newFSMBot(env, wiring{})
+	b := &owedBot{owes: owes}
+	base, err := newFSMBot(env, wiring{admits: func() bool { return !b.closed.Load() }})
 	if err != nil {
 		return nil, err
 	}
-	return &owedBot{fsmBot: base, owes: owes}, nil
+	b.fsmBot = base
+	return b, nil
 }
 
 // NewOwedReportAnyError owes a failed report after any error (P3 after

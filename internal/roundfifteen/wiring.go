@@ -33,6 +33,9 @@ type wiring struct {
 	updater  fsm.Updater     // nil: env.Updater
 	hook     fsm.EndedHook   // nil: flush the sink
 	observer func(fsm.Event) // the bot's own observation, or nil
+	// admits, when set, is the bot's own admission beside fsm's gate: an
+	// opening of fsm's gate is the bot's only while it admits.
+	admits func() bool
 }
 
 func newFSMBot(env *properties.Env, w wiring) (*fsmBot, error) {
@@ -51,7 +54,7 @@ func newFSMBot(env *properties.Env, w wiring) (*fsmBot, error) {
 			if own != nil {
 				own(e)
 			}
-			if e.Kind == fsm.EventGate && e.Open {
+			if e.Kind == fsm.EventGate && e.Open && (w.admits == nil || w.admits()) {
 				env.GateOpened()
 			}
 			if e.Kind == fsm.EventGate && !e.Open {

@@ -68,7 +68,9 @@
 // (that reply waits until every Frame call under way has returned or
 // blocked), and a real notification only once the reply it follows has
 // come: the suite then judges such a bot as it judges one whose Start
-// waits for the reply. A request counts as the bot call's whose context
+// waits for the reply. A gate opened on another goroutine while a Start
+// call still runs (an actor, a worker the handler waits for) is that
+// Start's, and counts at once. A request counts as the bot call's whose context
 // it carries while that call runs, on whatever goroutine it is sent (a
 // sender goroutine that paces every request for Graph's throttling, the
 // handler waiting): pass the handler's context along, with its deadline
@@ -145,7 +147,9 @@
 // # What the bot may tell the suite
 //
 // Bot is the six handlers every bot has. Optional: Closer (finish
-// background work at the end of a case), GateReporter (say whether the gate
+// background work at the end of a case; Close is an event of its own, so
+// a graceful shutdown that stops the recording sends its one report as
+// Close's), GateReporter (say whether the gate
 // is open, checked after every step), Introspector (introspect the
 // machine: P3 checks it sends nothing), Env.GateOpened (call it when
 // the gate opens: P4, P5 and P9 are then checked at that very moment) and

@@ -57,7 +57,10 @@ func (e *Env) GateOpened() {
 	// From a goroutine outside any bot call (a Start the bot runs on its
 	// own goroutine), an opening may race a CallEnded still running: P5
 	// judges it as it judges such a goroutine's request.
-	e.observe(Event{Kind: EvGateOpen, background: e.run != nil && !e.run.inBotCall()})
+	// An opening while a Start call runs is that Start's, whatever
+	// goroutine opens it (an actor the handler waits for): the handler
+	// has not returned, so the bot knows of any Stop asked meanwhile.
+	e.observe(Event{Kind: EvGateOpen, background: e.run != nil && !e.run.inBotCall() && e.run.startsRunning.Load() == 0})
 }
 
 // GateClosed tells the suite that the bot's gate has just closed (fsm's

@@ -40,6 +40,14 @@ func reportThrottledAsTheCallEnds(kind stepKind) scenario {
 
 func playScenario(t *testing.T, sc scenario, f Factory) ([]Violation, string) {
 	t.Helper()
+	vs, failure, _ := playScenarioEvents(t, sc, f)
+	return vs, failure
+}
+
+// playScenarioEvents plays one case and returns, with its verdict, the
+// events as the suite saw them.
+func playScenarioEvents(t *testing.T, sc scenario, f Factory) ([]Violation, string, []Event) {
+	t.Helper()
 	o, err := buildOptions(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +58,7 @@ func playScenario(t *testing.T, sc scenario, f Factory) ([]Violation, string) {
 	}
 	vs, failure := r.play(context.Background())
 	r.env.endCase()
-	return vs, failure
+	return vs, failure, r.env.events()
 }
 
 // A hang-up while Stop's or Fail's report is throttled: a retry that

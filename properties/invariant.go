@@ -487,6 +487,8 @@ func attemptName(label string) string {
 		return "CallEnded"
 	case label == "frame":
 		return "Frame"
+	case label == "close":
+		return "Close"
 	}
 	return label
 }

@@ -39,6 +39,10 @@ type runner struct {
 	// inBot holds the goroutines (by id) that are inside a bot call now:
 	// only there does a blocked goroutine mean the bot waits.
 	inBot map[uint64]bool
+	// startsRunning counts the bot's Start calls under way: a gate that
+	// opens on another goroutine meanwhile (an actor, a worker the
+	// handler waits for) is that Start's opening, not a background one.
+	startsRunning atomic.Int32
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
 	during string
@@ -146,6 +150,10 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	live := new(atomic.Bool)
 	live.Store(true)
 	defer live.Store(false)
+	if what == "Start" {
+		r.startsRunning.Add(1)
+		defer r.startsRunning.Add(-1)
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), r.opts.timeout)
 	defer cancel()
 	var hung atomic.Bool
@@ -698,6 +706,10 @@ func (r *runner) finish() {
 	r.endStallNow()
 	r.waitBackground()
 	if c, ok := r.bot.(Closer); ok {
+		// Close is a bot event of its own: a graceful shutdown that stops
+		// the recording (its one report) is Close's attempt, not a second
+		// request of the event before it (P3).
+		r.env.observe(Event{Kind: EvAttempt, Label: "close"})
 		r.call("Close", false, c.Close)
 	}
 	quiesce(r.opts.grace, r.baseline)

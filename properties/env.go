@@ -2,6 +2,7 @@ package properties
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -418,7 +419,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	u.mu.Unlock()
 	replied := func() {
 		e.observe(Event{Kind: EvReply, Status: status, Outcome: r.outcome, Reply: r.describe(), Retryable: r.retryable, ClientContext: clientContext, background: bg,
-			final: r.terminates || graph.IsNonCompliance(r.err)})
+			final: r.terminates || graph.IsNonCompliance(r.err), undecided: undecided(r)})
 		if pending != nil {
 			// Graph's operation exists for the suite's notifications only
 			// once its reply is an event: an update step drawn meanwhile
@@ -483,4 +484,18 @@ func (u *Updater) update(status graph.OperationStatus, stale bool) (op graph.Ope
 		u.pending = nil
 	}
 	return op, true
+}
+
+// undecided reports an error reply that says nothing of what Graph did
+// with the request: a timeout (or the caller's context ending), or a 5xx
+// the rule does not let the same request retry (500, 502).
+func undecided(r reply) bool {
+	if r.outcome != OutcomeError || r.retryable || r.terminates || graph.IsNonCompliance(r.err) {
+		return false
+	}
+	var ge *graph.Error
+	if errors.As(r.err, &ge) {
+		return ge.StatusCode >= 500
+	}
+	return errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, context.Canceled)
 }

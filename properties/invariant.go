@@ -31,7 +31,7 @@ var (
 		Rule:  "No notRecording or failed request is sent while a lease is held or before the recording-ended hook returned.",
 		check: checkP2}
 	P3 = Invariant{ID: "P3", Name: "OneRequestPerAttempt",
-		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, and a report sent again because the last one failed for a reason that is not final: not after 8506 or a call that is gone, from any goroutine, until the bot is next asked to Start, Stop or Fail).",
+		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, a new recording attempt with a new clientContext after an answer that decided nothing (a timeout, a 500), and a report sent again because the last one failed for a reason that is not final: not after 8506 or a call that is gone, from any goroutine, until the bot is next asked to Start, Stop or Fail).",
 		check: checkP3}
 	P4 = Invariant{ID: "P4", Name: "PendingIsNotSuccess",
 		Rule:  "A notStarted, running or missing status never opens the gate.",
@@ -148,6 +148,10 @@ type Event struct {
 	// sent again: 403 8506 (not a compliance-recording call) and a
 	// terminated call (404).
 	final bool
+	// undecided marks an error reply that says nothing of what Graph did
+	// with the request (a timeout, a 5xx other than 503/504): a new
+	// recording attempt (a new clientContext) may follow it.
+	undecided bool
 }
 
 // Origin is where persisted media came from: a frame the suite sent,
@@ -394,7 +398,7 @@ func (w *World) apply(e Event) {
 		}
 		if e.Status == graph.StatusRecording {
 			switch {
-			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable:
+			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable && !e.undecided:
 				if w.startsUnsent == 0 {
 					w.refuse(w.recordingThread, e.replyText())
 				}

@@ -108,6 +108,12 @@ func checkP3(w *World, e Event) string {
 		// next recording request.)
 		return ""
 	}
+	if replied && prev.undecided && prev.Status == graph.StatusRecording && e.Status == graph.StatusRecording && e.ClientContext != prev.ClientContext {
+		// A new recording attempt after one whose answer decided nothing
+		// (a timeout, a 500): a compliance bot's Start loop. The same
+		// request sent again is P10's to judge.
+		return ""
+	}
 	if replied && prev.Retryable && prev.Status == e.Status {
 		return "" // a retry of the same request after 429/503/504: the rule allows it
 	}

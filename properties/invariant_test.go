@@ -250,3 +250,33 @@ func TestP3ReportRefusedForGood(t *testing.T) {
 		}
 	}
 }
+
+// P3: after an answer that decided nothing (a timeout, a 500), a bot may
+// begin a new recording attempt with a new clientContext without a new
+// Start (a compliance bot's Start loop); after a refusal it may not, and
+// the same request sent again is still a second request.
+func TestP3NewAttemptAfterAnUndecidedAnswer(t *testing.T) {
+	rec := graph.StatusRecording
+	undecided := func(e Event) Event { e.undecided = true; return e }
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"a new attempt after a timeout", []Event{attempt("start"), request(rec, "a"),
+			undecided(replied(rec, "a", OutcomeError, "a timeout", false)), request(rec, "b")}, ""},
+		{"a new attempt after a 500", []Event{attempt("start"), request(rec, "a"),
+			undecided(replied(rec, "a", OutcomeError, "500", false)), request(rec, "b")}, ""},
+		{"the same request after a timeout", []Event{attempt("start"), request(rec, "a"),
+			undecided(replied(rec, "a", OutcomeError, "a timeout", false)), request(rec, "a")}, "P3,P10"},
+		{"a new attempt after 8506", []Event{attempt("start"), request(rec, "a"),
+			finalReply(replied(rec, "a", OutcomeError, "403 8506", false)), request(rec, "b")}, "P3"},
+		{"a new attempt after a failed operation", []Event{attempt("start"), request(rec, "a"),
+			replied(rec, "a", OutcomeFailed, "", false), request(rec, "b")}, "P3"},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -12,27 +12,29 @@
 //
 //   - a call actor whose Stop waits its turn behind a Start that waits
 //     for Graph (ActorStopQueued) opens the recording after the user said
-//     stop; the suite draws the case but passed it 19/20: the opening
-//     comes from the actor's goroutine, so it counted as "background" and
-//     P9 excuses a background opening that Stop closes, an exemption for
-//     bots whose Start handler has returned. Here the handler still waits.
-//     round13-start-opening.patch (an opening while a Start call runs is
-//     that Start's): 10/10;
+//     stop; the suite drew the case but passed it 1 - 3 runs in 10 short
+//     of catching it: the opening came from the actor's goroutine, so it
+//     counted as "background", and P9 excused a background opening that
+//     Stop closed, an exemption for bots whose Start handler has
+//     returned. Here the handler still waits. round13-start-opening.patch
+//     (an opening while a Start call runs is that Start's), landed in
+//     e8d01a8: 10/10;
 //   - a graceful shutdown that calls the machine's Stop from Close
-//     (ShutdownStopsFirst) failed 10/10 by P3: Close begins no attempt,
-//     so its one report counts as a second request of the event before.
+//     (ShutdownStopsFirst) failed 10/10 by P3: Close began no attempt,
+//     so its one report counted as a second request of the event before.
 //     The same gap made the shutdown that reports first
-//     (ShutdownReportsFirst) fail by P3 in 7 runs of 10, its write after
-//     notRecording unjudged. round13-close-attempt.patch: 0/10, and P1
-//     10/10 for the wrong order;
+//     (ShutdownReportsFirst) fail by P3 alone, its write after
+//     notRecording unjudged. round13-close-attempt.patch, landed in
+//     e8d01a8: 0/10, and P1 10/10 for the wrong order;
 //   - a compliance bot's Start loop that retries a timeout or a 500 as a
 //     new Start with a new clientContext (PolicyRetriesTransient,
-//     PolicyHonorsRefusal) failed 7 - 8/10 by P3: a timeout counts as a
-//     refusal. round13-retry-after-undecided.patch lets a new recording
-//     attempt follow an answer that decided nothing: 0/10, but an SDK
-//     retry handler that does the same inside one of fsm's attempts
-//     (SDKRetryNewClientContext, 9/10 today) then passes 0/10: on the
-//     wire the two are one thing, and neither breaks R1 or R2;
+//     PolicyHonorsRefusal) failed 7 - 10/10 by P3: a timeout counted as a
+//     refusal. round13-retry-after-undecided.patch, landed in 3cf4111,
+//     lets a new recording attempt follow an answer that decided
+//     nothing: 0/10. Its cost: an SDK retry handler that does the same
+//     inside one of fsm's attempts (SDKRetryNewClientContext, 9 - 10/10
+//     before) passes 0/10; on the wire the two are one thing, and neither
+//     breaks R1 or R2 (a Miss row keeps it in sight);
 //   - a mailbox fed by one goroutine per frame (MediaActorGoSend) is
 //     caught 9/10, 4/10 under -race: only when a posting goroutine runs
 //     after the hook posted "recording ended", which the suite cannot

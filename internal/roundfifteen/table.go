@@ -2,6 +2,7 @@ package roundfifteen
 
 import (
 	"github.com/recgate/recgate/internal/botrounds"
+	"github.com/recgate/recgate/properties"
 )
 
 // The table's rows and pseudo-invariants are botrounds', shared by every
@@ -19,19 +20,36 @@ type (
 	CorrectBot = botrounds.CorrectBot
 )
 
+// noninterference is the opt-in check for derived data, which replays
+// each case with other media outside the confirmed recordings.
+var noninterference = []properties.Option{properties.WithNoninterference()}
+
 // Bugs lists the buggy bots of this round.
 func Bugs() []Bug {
 	return []Bug{
+		// A control actor.
 		{Name: "HangupStopsViaActor", Rule: "protocol", New: NewHangupStopsViaActor, Catches: []string{"P5"},
-			Mistake: "every control event of the call runs on one control actor, each job with a deadline of its own on the actor's lifetime context (jobs carry no context); CallEnded first stops a recording in progress with a Stop job (\"clear Graph's indicator before we leave\"): notRecording is sent after the call ended, while CallEnded waits for the job"},
-		{Name: "DoubleReportViaActor", Rule: "protocol", New: NewDoubleReportViaActor, Catches: []string{"P3"},
-			Mistake: "the same control actor; the Stop job sends notRecording once more after the machine's Stop succeeded (\"the red dot sticks\"): two reports in one Stop"},
+			Mistake: "every control event of the call runs on one control actor, each job with a deadline of its own on the actor's lifetime context (jobs carry no context); CallEnded first stops a recording in progress with a Stop job (\"clear Graph's indicator before we leave\"): notRecording is sent after the call ended, while CallEnded waits for the job",
+			Miss:    "measured 0/10: the actor's request carries no bot call's context (play.go madeFor), and CallEnded waits in the actor's mailbox (a select in the bot's code), not inside an UpdateRecordingStatus frame, so runner.callAwaitsGraph does not give the request to CallEnded: it is background, and checkP5 exempts a background request while CallEnded runs. Patch /work/notes/round15-control-actor.patch (a request from outside every bot call while a control call, Start, Stop, Fail, CallEnded or OperationUpdate, is parked on a channel, a select or a WaitGroup in the bot's own code, not in fsm or the suite, is that call's): 10/10, 20/20 (P5)"},
+		{Name: "DoubleReportViaActor", Rule: "protocol", New: NewDoubleReportViaActor, Catches: []string{"P3", "P5"},
+			Unreliable: "measured 3/10 (P5 only: the second report after a CallEnded the suite drew beside the first; never P3): both reports are background for the reason HangupStopsViaActor says, and P3 counts no background request in an attempt. With /work/notes/round15-control-actor.patch 10/10, 20/20 (P3 19, P5 1)",
+			Mistake:    "the same control actor; the Stop job sends notRecording once more after the machine's Stop succeeded (\"the red dot sticks\"): two reports in one Stop"},
+		// Reports owed to the next webhook.
 		{Name: "OwedReportAnyError", Rule: "protocol", New: NewOwedReportAnyError, Catches: []string{"P3"},
+			Miss:    "measured 0/30 (and 2/10 on a P9 the bot then had, now fixed): the refused report came from the Stop's goroutine and the one sent again from a bot call (OperationUpdate), which World.reportRefusedBy exempts (invariant_checks.go checkP3: e.background || !w.reportRefusedBg, the exemption for a Stop asked while a goroutine's report was out). Patch /work/notes/round15-owed-report.patch (World.reportsUnsent: the Stops and Fails asked whose report was not yet seen, as startsUnsent counts Starts; a refusal for good counts only when none is unsent; no exemption by goroutine): 1/10, 5/20, 1/5 (P3): it shows only when a report Graph refuses for good (8506, 404: about one in ten) is followed by an update step before the next Start, Stop or Fail",
 			Mistake: "Stop and Fail close admission and run the machine's Stop or Fail on a goroutine (the webhook answers at once); a report that failed, for any reason, is owed and sent again by the next OperationUpdate handler: also after 403 8506 and 404, which Graph refuses for good"},
+		// What the sink cannot read, beside what it can.
 		{Name: "MulawPreRollTranscript", Rule: "R1", New: NewMulawPreRollTranscript, Catches: []string{"P7", Vacuous},
+			Miss:    "measured 0/10: the pre-roll is mu-law, which keeps no canary, and the stream is not blind because the transcript beside it carries traced frames (coverage.go vacuous: a stream is blind only if no frame was ever traced on it); P1 times the pre-roll's write (inside the recording) and cannot read it. Caught 5/5 under WithNoninterference (the next row). A vacuous verdict for a write of 48 bytes or more with no frame, beside traced ones, caught it 5/5 but called two correct bots vacuous (round seven's RedactedTranscript, a transcript line whose canary the redaction masked; round twelve's SegmentFiles, a 97-byte trailer of counts): patch /work/notes/round15-blind-write.patch only warns (Coverage.Warnings names the stream and WithNoninterference)",
 			Mistake: "each stream archived as G.711 mu-law audio records beside the recognizer's transcript records; each recording's audio begins with the last eight frames heard before consent (a pre-roll \"so the first syllable is not clipped\")"},
+		{Name: "MulawPreRollTranscriptNoninterference", Rule: "R1", New: NewMulawPreRollTranscript, Catches: []string{"P7", Vacuous, Interference}, Options: noninterference,
+			Mistake: "MulawPreRollTranscript under WithNoninterference (measured 5/5: other media before consent changes the pre-roll's mu-law)"},
+		// A receive log on an untraced stream.
 		{Name: "FramePreviewLog", Rule: "R1", New: NewFramePreviewLog, Catches: []string{"P1", "P7", Vacuous, Interference}, Options: untracedLog,
+			Miss:    "measured 0/10: a frame's canary is its last word (scenario.go payload), so 16 bytes from its head never hold one, and bytes without a traced frame on a stream named by WithUntracedStreams are stored and never timed (env.go Sink.Write). Caught 5/5 under WithNoninterference (the next row). Patch /work/notes/round15-canary-head.patch (a second canary of the frame's, glued to its first word, so the frame has as many words as before; findCanaries counts a frame once whether one or both of its canaries are found): 5/5, 5/5 (P1, P7)",
 			Mistake: "a receive log on a stream named as holding no media (WithUntracedStreams) quotes the first 16 bytes of every frame in hex, recording or not: media heard before consent is persisted"},
+		{Name: "FramePreviewLogNoninterference", Rule: "R1", New: NewFramePreviewLog, Catches: []string{"P1", "P7", Vacuous, Interference}, Options: append([]properties.Option{properties.WithNoninterference()}, untracedLog...),
+			Mistake: "FramePreviewLog under WithNoninterference (measured 5/5)"},
 	}
 }
 
@@ -39,9 +57,11 @@ func Bugs() []Bug {
 func Correct() []CorrectBot {
 	return []CorrectBot{
 		{Name: "ActorControl", New: NewActorControl,
-			What: "every control event of the call runs on one control actor, each job with a deadline of its own on the actor's lifetime context; the hang-up goes to the machine at once"},
+			What: "every control event of the call runs on one control actor, each job with a deadline of its own on the actor's lifetime context; Stop and Fail close admission when asked; the hang-up goes to the machine at once (passes 10/10 and 20/20 with /work/notes/round15-control-actor.patch too; an earlier version whose Stop closed admission only when the actor ran it was round thirteen's ActorStopQueued, and failed P9 2/10)"},
 		{Name: "OwedReportTransient", New: NewOwedReportTransient,
-			What: "Stop and Fail close admission and run the machine's Stop or Fail on a goroutine; a report that failed with a timeout, a 5xx, 429 or a failed operation is sent again by the next OperationUpdate handler"},
+			What:         "Stop and Fail close admission and run the machine's Stop or Fail on a goroutine; a report that failed with a timeout, a 5xx, 429 or a failed operation is sent again by the next OperationUpdate handler",
+			FalseAlarm:   "measured failed 1/20, 0/30 (P3, flaky: \"notRecording sent again after the last report got 404 8501 call terminated, without a new Start, Stop or Fail\"): two Stops asked before either goroutine sent, the first's report refused for good, the second Stop's own report then counted as the first sent again (World.reportRefusedBy is set by a refusal that comes after a Stop was asked whose report is still unsent). With /work/notes/round15-owed-report.patch (World.reportsUnsent): 0/10, 0/5",
+			Intermittent: true},
 		{Name: "WavPerRecording", New: NewWavPerRecording,
 			What: "each recording's record on a stream begins with a 44-byte WAVE header (no media) under the first frame's lease, then the frames as they came"},
 		{Name: "FrameSizeLog", New: NewFrameSizeLog, Options: untracedLog,

@@ -5,13 +5,15 @@ import (
 	"github.com/recgate/recgate/internal/buggybots"
 	"github.com/recgate/recgate/internal/roundeight"
 	"github.com/recgate/recgate/internal/roundeleven"
-	"github.com/recgate/recgate/internal/roundfourteen"
+	"github.com/recgate/recgate/internal/roundfifteen"
 	"github.com/recgate/recgate/internal/roundfive"
 	"github.com/recgate/recgate/internal/roundfour"
+	"github.com/recgate/recgate/internal/roundfourteen"
 	"github.com/recgate/recgate/internal/roundnine"
 	"github.com/recgate/recgate/internal/roundseven"
 	"github.com/recgate/recgate/internal/roundsix"
 	"github.com/recgate/recgate/internal/roundten"
+	"github.com/recgate/recgate/internal/roundthirteen"
 	"github.com/recgate/recgate/internal/roundthree"
 	"github.com/recgate/recgate/internal/roundtwelve"
 	"github.com/recgate/recgate/internal/userbots"
@@ -64,7 +66,9 @@ func botRounds() []botRound {
 		fromBotrounds("ten", "internal/roundten", roundten.Bugs(), roundten.Correct()),
 		fromBotrounds("eleven", "internal/roundeleven", roundeleven.Bugs(), roundeleven.Correct()),
 		fromBotrounds("twelve", "internal/roundtwelve", roundtwelve.Bugs(), roundtwelve.Correct()),
+		fromBotrounds("thirteen", "internal/roundthirteen", roundthirteen.Bugs(), roundthirteen.Correct()),
 		fromBotrounds("fourteen", "internal/roundfourteen", roundfourteen.Bugs(), roundfourteen.Correct()),
+		fromBotrounds("fifteen", "internal/roundfifteen", roundfifteen.Bugs(), roundfifteen.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

@@ -11,9 +11,10 @@ import (
 // stream of its own that it names as holding no media
 // (properties.WithUntracedStreams): a line per frame received, recording
 // or not, to debug the media socket ("did the frames come, how big, and is
-// it really PCM: quote the first bytes"). With preview, each line quotes
-// the frame's first 16 bytes in hex, which is media, kept for every frame
-// heard before consent (R1: data derived from the call's media). The
+// it really PCM: quote the first bytes"). Each line quotes the frame's
+// first 16 bytes in hex, which is media, kept for every frame heard
+// before consent (R1: data derived from the call's media); a line with
+// the size alone would keep the rule. The
 // suite reads hex, but a frame's canary is its last word: 16 bytes from
 // its head never hold one, so the log is stored and never timed.
 
@@ -28,21 +29,10 @@ const previewBytes = 16
 
 type receiveLogBot struct {
 	*fsmBot
-	preview bool
 }
 
 // NewFramePreviewLog logs every frame received with its first 16 bytes.
 func NewFramePreviewLog(env *properties.Env) (properties.Bot, error) {
-	base, err := newFSMBot(env, wiring{})
-	if err != nil {
-		return nil, err
-	}
-	return &receiveLogBot{fsmBot: base, preview: true}, nil
-}
-
-// NewFrameSizeLog logs every frame received with its stream and size
-// only: no media.
-func NewFrameSizeLog(env *properties.Env) (properties.Bot, error) {
 	base, err := newFSMBot(env, wiring{})
 	if err != nil {
 		return nil, err
@@ -52,10 +42,7 @@ func NewFrameSizeLog(env *properties.Env) (properties.Bot, error) {
 
 // Frame logs the frame, then persists it under a lease when recording.
 func (b *receiveLogBot) Frame(ctx context.Context, stream int, payload []byte) error {
-	line := fmt.Sprintf("frame stream=%d bytes=%d\n", stream, len(payload))
-	if b.preview {
-		line = fmt.Sprintf("frame stream=%d bytes=%d head=%x\n", stream, len(payload), payload[:min(previewBytes, len(payload))])
-	}
+	line := fmt.Sprintf("frame stream=%d bytes=%d head=%x\n", stream, len(payload), payload[:min(previewBytes, len(payload))])
 	if _, err := b.sink.Write(logStream, []byte(line)); err != nil {
 		return err
 	}

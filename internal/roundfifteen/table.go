@@ -64,7 +64,5 @@ func Correct() []CorrectBot {
 			Intermittent: true},
 		{Name: "WavPerRecording", New: NewWavPerRecording,
 			What: "each recording's record on a stream begins with a 44-byte WAVE header (no media) under the first frame's lease, then the frames as they came"},
-		{Name: "FrameSizeLog", New: NewFrameSizeLog, Options: untracedLog,
-			What: "a receive log on a stream named as holding no media: a line per frame received, with its stream and size only"},
 	}
 }

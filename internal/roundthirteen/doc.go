@@ -36,7 +36,7 @@
 //     before) passes 0/10; on the wire the two are one thing, and neither
 //     breaks R1 or R2 (a Miss row keeps it in sight);
 //   - a mailbox fed by one goroutine per frame (MediaActorGoSend) is
-//     caught 9/10, 4/10 under -race: only when a posting goroutine runs
+//     caught 6 - 9/10, 4/10 under -race: only when a posting goroutine runs
 //     after the hook posted "recording ended", which the suite cannot
 //     bring about;
 //   - the rest are caught 8 - 10/10 (pre-consent frames piled up while the

@@ -87,16 +87,30 @@ func TestAHangUpBesideAThrottledReport(t *testing.T) {
 	}
 }
 
-// The draw: every so often a hang-up comes while a report is out, and
-// half the time when Graph throttles that report.
+// The draw: every so often a hang-up comes while a report after the
+// case's last Start is out, and half the time when Graph throttles that
+// report.
 func TestHangUpsAreDrawnBesideReports(t *testing.T) {
 	var reports, beside, throttled, throttledBeside int
 	rapid.Check(t, func(rt *rapid.T) {
 		// Twenty scenarios a check: about two hundred throttled reports in
 		// a run, so the share below is not left to chance.
 		for range 20 {
-			for _, st := range drawScenario(rt, false).steps {
+			steps := drawScenario(rt, false).steps
+			last := -1 // hang-ups come only after the case's last Start
+			for i, st := range steps {
+				if st.kind == stepStart {
+					last = i
+				}
+			}
+			for i, st := range steps {
 				if st.kind != stepStop && st.kind != stepFail {
+					continue
+				}
+				if i < last {
+					if st.concurrent != "" {
+						t.Errorf("a hang-up beside a report at step %d, before the Start at step %d: it cuts that recording short", i+1, last+1)
+					}
 					continue
 				}
 				reports++

@@ -228,16 +228,23 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 	// about to be sent again) is as real as one beside Start: a retry
 	// that outlives it goes to a call that is gone (P5). Drawn after
 	// everything else, so that every case plays as it did before this
-	// draw was added, with the hang-up added beside some reports.
-	for i := range sc.steps {
+	// draw was added, with the hang-up added beside some reports. Only
+	// reports after the case's last Start: a hang-up ends the call, and
+	// a later recording (where media a bot held over shows) with it.
+	last := -1
+	for i, st := range sc.steps {
+		if st.kind == stepStart {
+			last = i
+		}
+	}
+	for i := last + 1; i < len(sc.steps); i++ {
 		st := &sc.steps[i]
 		if (st.kind != stepStop && st.kind != stepFail) || st.concurrent != "" {
 			continue
 		}
 		at := fmt.Sprintf("step %d (%s)", i+1, st.kind)
 		// Half the reports Graph throttles, so that a retry meets it
-		// often enough to show; one in twenty of the others (a hang-up ends
-		// the case's call, and every later recording with it).
+		// often enough to show; one in twenty of the others.
 		share := 5
 		if st.replies[0].retryable {
 			share = 50

@@ -78,8 +78,11 @@
 // from outside every bot call on a context of its own also counts as a
 // bot call's while that call waits inside a Graph request of its own (a
 // method UpdateRecordingStatus, an fsm.Updater in front of env.Updater,
-// that has not reached env.Updater): a sender whose jobs carry no context
-// is judged as the handler that waits for it. The suite plays
+// that has not reached env.Updater), or while a Start, Stop, Fail,
+// CallEnded or OperationUpdate is parked on a channel, a select or a
+// WaitGroup in the bot's own code (a control actor's mailbox; a Start so
+// parked takes only a recording request): a sender whose jobs carry no
+// context is judged as the handler that waits for it. The suite plays
 // one call: a bot serving several must hand every call's storage to
 // env.Sink. Every case plays the same call ID, and its canaries are
 // unique within the case only: state a bot keeps across calls by call ID

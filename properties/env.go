@@ -359,7 +359,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// goroutine the handler waits for, see madeFor): then it is that
 	// call's.
 	outside := e.run != nil && !e.run.inBotCall()
-	bg := outside && !madeFor(ctx) && !e.run.callAwaitsGraph()
+	bg := outside && !madeFor(ctx) && !e.run.callAwaitsGraph(status)
 	if bg {
 		u.fromGoroutines.Add(1)
 	}

@@ -241,11 +241,17 @@ type World struct {
 	// or failed for good (8506, a terminated call: Event.final), until the
 	// bot is next asked to Start, Stop or Fail: P3. A report sent again
 	// after it is a duplicate (a background retrier that retries every
-	// error, say), unless the refused one came from the bot's own
-	// goroutine (reportRefusedBg) and a bot call sends the next: a Stop
-	// asked while that goroutine's report was out sends its own.
+	// error, an outbox the next webhook pays), from any goroutine or bot
+	// call, unless a Stop or Fail asked before the refusal has not sent
+	// its report yet (reportsUnsent): a Stop asked while an earlier report
+	// was out, or run on a goroutine of the bot's, sends its own.
 	reportRefusedBy string
-	reportRefusedBg bool
+	// reportsUnsent counts the Stops and Fails asked whose report has not
+	// been seen (up to maxStartsUnsent): each report takes one (a
+	// goroutine's only once the Stop or Fail returned); a recording
+	// request and CallEnded asked clear them. A final refusal while one is
+	// unsent does not count (as startsUnsent for Starts).
+	reportsUnsent int
 	// startsUnsent counts the Starts asked whose recording request has not
 	// been seen (up to maxStartsUnsent): each recording request takes one;
 	// a confirmed recording, a report, and a Stop, Fail or CallEnded asked
@@ -369,7 +375,7 @@ func (w *World) apply(e Event) {
 			w.noteContext(e)
 		}
 		if e.Status == graph.StatusRecording {
-			w.reportRefusedBy = ""
+			w.reportRefusedBy, w.reportsUnsent = "", 0
 			if w.startsUnsent > 0 {
 				w.startsUnsent--
 			}
@@ -379,6 +385,13 @@ func (w *World) apply(e Event) {
 		} else {
 			w.Confirmed, w.Reported, w.LastReport = false, true, e.Status
 			w.startsUnsent = 0
+			if w.reportsUnsent > 0 && (!e.background || w.StopReturned) {
+				// A bot call's report, or a goroutine's once the Stop or
+				// Fail has returned (it left its report to a goroutine);
+				// not a goroutine's while the Stop runs and may still send
+				// its own (a retrier's, for an earlier Stop).
+				w.reportsUnsent--
+			}
 		}
 	case EvReply:
 		if w.InFlight > 0 {
@@ -393,8 +406,8 @@ func (w *World) apply(e Event) {
 		if e.ClientContext != "" {
 			w.noteContext(e)
 		}
-		if e.Status != graph.StatusRecording && e.final {
-			w.reportRefusedBy, w.reportRefusedBg = e.replyText(), e.background
+		if e.Status != graph.StatusRecording && e.final && w.reportsUnsent == 0 {
+			w.reportRefusedBy = e.replyText()
 		}
 		if e.Status == graph.StatusRecording {
 			switch {
@@ -451,10 +464,12 @@ func (w *World) apply(e Event) {
 			w.reportRefusedBy = ""
 		case "stop":
 			w.StopAsked, w.StopReturned, w.startsUnsent, w.reportRefusedBy = "Stop", false, 0, ""
+			w.reportsUnsent = min(w.reportsUnsent+1, maxStartsUnsent)
 		case "fail":
 			w.StopAsked, w.StopReturned, w.startsUnsent, w.reportRefusedBy = "Fail", false, 0, ""
+			w.reportsUnsent = min(w.reportsUnsent+1, maxStartsUnsent)
 		case "callEnded":
-			w.startsUnsent = 0
+			w.startsUnsent, w.reportsUnsent = 0, 0
 		}
 		if concurrent {
 			w.Concurrent = true

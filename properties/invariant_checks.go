@@ -84,12 +84,13 @@ func checkP3(w *World, e Event) string {
 		// suite cannot tell whose request it is.)
 		return fmt.Sprintf("recording sent again after the last recording request got %s, without a new Start: only 429/503/504 may be retried", w.refusedBy)
 	}
-	if e.Status != graph.StatusRecording && w.reportRefusedBy != "" && !w.Concurrent && (e.background || !w.reportRefusedBg) {
-		// Also from a goroutine outside any bot call (a retrier of the
-		// bot's own, on a context of its own): Graph refused the last
-		// report for good, and nobody asked the bot to Stop, Fail or
-		// Start since. (A bot call's report after one its own goroutine
-		// sent is that call's: the Stop may have been asked first.)
+	if e.Status != graph.StatusRecording && w.reportRefusedBy != "" && !w.Concurrent {
+		// From a goroutine outside any bot call (a retrier of the bot's
+		// own, on a context of its own) or from a bot call (an owed
+		// report the next webhook pays): Graph refused the last report
+		// for good, and nobody asked the bot to Stop, Fail or Start
+		// since. (A Stop asked before that refusal whose report was not
+		// yet sent sends its own: World.reportsUnsent.)
 		return fmt.Sprintf("%s sent again after the last report got %s, without a new Start, Stop or Fail: only 429/503/504, a timeout or a failed operation allow a report again", e.Status, w.reportRefusedBy)
 	}
 	if w.Concurrent || e.background || w.RequestsThisAttempt[e.Thread] == 0 {

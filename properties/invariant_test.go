@@ -30,6 +30,8 @@ func replied(s graph.Status, cc string, o Outcome, text string, retryable bool) 
 
 func attempt(label string) Event { return Event{Kind: EvAttempt, Label: label} }
 
+func returned(label string) Event { return Event{Kind: EvReturned, Label: label} }
+
 // finalReply marks a reply as one after which the request is never sent
 // again (8506, a terminated call).
 func finalReply(e Event) Event {
@@ -243,6 +245,13 @@ func TestP3ReportRefusedForGood(t *testing.T) {
 		{"a new recording after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("start"), request(rec, "c")), ""},
 		{"an update's report after 8506", append(stopped(OutcomeError, "403 8506", true), attempt("update:completed"), request(not, "c")), "P3"},
 		{"a Stop's report after the retrier's got 8506", append(recording[:3:3], attempt("stop"), fromGoroutine(request(not, "b")), fromGoroutine(finalReply(replied(not, "b", OutcomeError, "403 8506", false))), request(not, "c")), ""},
+		// Stop run on a goroutine (the webhook answers at once): its report
+		// is the goroutine's; an owed report the next webhook pays after
+		// it got 8506 is a duplicate (round fifteen's OwedReportAnyError),
+		// a second Stop's own report, asked before the refusal, is not.
+		{"an update pays a report owed after the goroutine's got 8506", append(recording[:3:3], attempt("stop"), returned("stop"), fromGoroutine(request(not, "b")), fromGoroutine(finalReply(replied(not, "b", OutcomeError, "403 8506", false))), attempt("update:completed"), request(not, "c")), "P3"},
+		{"a second Stop's goroutine reports after the first's got 404", append(recording[:3:3], attempt("stop"), returned("stop"), attempt("stop"), returned("stop"), fromGoroutine(request(not, "b")), fromGoroutine(finalReply(replied(not, "b", OutcomeError, "404 8501", false))), fromGoroutine(request(not, "c"))), ""},
+		{"a third report after both Stops' reports", append(recording[:3:3], attempt("stop"), returned("stop"), attempt("stop"), returned("stop"), fromGoroutine(request(not, "b")), fromGoroutine(replied(not, "b", OutcomeError, "a timeout", false)), fromGoroutine(request(not, "c")), fromGoroutine(finalReply(replied(not, "c", OutcomeError, "404 8501", false))), fromGoroutine(request(not, "d"))), "P3"},
 	}
 	for _, c := range cases {
 		if got := strings.Join(observeAll(c.events...), ","); got != c.want {

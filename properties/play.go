@@ -39,6 +39,10 @@ type runner struct {
 	// inBot holds the goroutines (by id) that are inside a bot call now:
 	// only there does a blocked goroutine mean the bot waits.
 	inBot map[uint64]bool
+	// control holds the goroutines (by id) of the bot calls that are
+	// control events (Start, Stop, Fail, CallEnded, OperationUpdate), with
+	// the call's name: see callAwaitsGraph.
+	control map[uint64]string
 	// startsRunning counts the bot's Start calls under way: a gate that
 	// opens on another goroutine meanwhile (an actor, a worker the
 	// handler waits for) is that Start's opening, not a background one.
@@ -165,18 +169,23 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	began := time.Now()
 	var err error
 	var panicked any
+	control := what == "Start" || what == "Stop" || what == "Fail" || what == "CallEnded" || what == "OperationUpdate"
 	run := func() {
 		g := goid()
 		r.mu.Lock()
 		if r.inBot == nil {
-			r.inBot = make(map[uint64]bool)
+			r.inBot, r.control = make(map[uint64]bool), make(map[uint64]string)
 		}
 		r.inBot[g] = true
+		if control {
+			r.control[g] = what
+		}
 		r.mu.Unlock()
 		defer func() {
 			panicked = recover()
 			r.mu.Lock()
 			delete(r.inBot, g)
+			delete(r.control, g)
 			r.mu.Unlock()
 		}()
 		err = fn(ctx)
@@ -247,20 +256,30 @@ func madeFor(ctx context.Context) bool {
 
 // callAwaitsGraph reports whether a bot call under way waits, on its own
 // goroutine, inside a Graph request that has not reached the suite's
-// Updater: a request that reaches it now from a goroutine outside any
-// bot call is the one that call waits for. A sender goroutine that sends
-// every request on a context of its own (a deadline on the bot's
-// lifetime context; a job that carries no context) while the handler
-// waits for its reply is judged as the handler: without this, such a
+// Updater, or a control call (Start, Stop, Fail, CallEnded,
+// OperationUpdate) waits on a channel or a WaitGroup in the bot's own
+// code (waitsOnBot): a request that reaches it now from a goroutine
+// outside any bot call is the one that call waits for. The second covers
+// a control actor: one goroutine runs every control event of the call as
+// a job without the handler's context (round fifteen), and the handler
+// waits in the actor's mailbox, not inside an UpdateRecordingStatus; a
+// Start so waiting takes only a recording request. A sender goroutine
+// that sends every request on a context of its own (a deadline on the
+// bot's lifetime context; a job that carries no context) while the
+// handler waits for its reply is judged as the handler: without this, such a
 // request was no call's, P3 did not count a second report in one Stop,
 // and P5 let CallEnded report while it ran. A machine's timer that sends
 // while CallEnded waits for the machine's lock is still no call's: that
 // CallEnded waits for a lock, not inside a request.
-func (r *runner) callAwaitsGraph() bool {
+func (r *runner) callAwaitsGraph(status graph.Status) bool {
 	r.mu.Lock()
 	calls := make([]uint64, 0, len(r.inBot))
+	control := make(map[uint64]string, len(r.control))
 	for g := range r.inBot {
 		calls = append(calls, g)
+	}
+	for g, what := range r.control {
+		control[g] = what
 	}
 	r.mu.Unlock()
 	if len(calls) == 0 {
@@ -272,6 +291,41 @@ func (r *runner) callAwaitsGraph() bool {
 		if bytes.Contains(st, graphRequestFrame) && !bytes.Contains(st, suiteRequestFrame) {
 			return true
 		}
+		if what := control[g]; what != "" && (what != "Start" || status == graph.StatusRecording) && waitsOnBot(st) {
+			// (A Start waits for a recording request: a report sent
+			// meanwhile is a Stop's the bot left to a goroutine, which
+			// the Start may wait to finish first.)
+			return true
+		}
+	}
+	return false
+}
+
+// waitsOnBot reports whether a goroutine's stack (goroutineStack) shows
+// it parked on a channel, a select or a WaitGroup in the bot's own code:
+// not in fsm (its lock, its drain), not in the suite, not asleep.
+func waitsOnBot(st []byte) bool {
+	open, end := bytes.IndexByte(st, '['), bytes.IndexByte(st, ']')
+	if open < 0 || end < open {
+		return false
+	}
+	state := string(st[open+1 : end])
+	if i := strings.IndexByte(state, ','); i >= 0 {
+		state = state[:i]
+	}
+	switch state {
+	case "chan receive", "chan send", "select", "sync.WaitGroup.Wait", "sync.Cond.Wait":
+	default:
+		return false
+	}
+	// The first frame outside the runtime and sync is where it waits.
+	lines := bytes.Split(st, []byte("\n"))
+	for i := 1; i < len(lines); i += 2 {
+		fn := lines[i]
+		if bytes.HasPrefix(fn, []byte("runtime.")) || bytes.HasPrefix(fn, []byte("sync.")) || bytes.HasPrefix(fn, []byte("internal/")) {
+			continue
+		}
+		return !bytes.HasPrefix(fn, []byte("github.com/recgate/recgate/fsm.")) && !bytes.HasPrefix(fn, []byte("github.com/recgate/recgate/properties."))
 	}
 	return false
 }

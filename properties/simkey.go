@@ -59,7 +59,7 @@ var worldMessageOnly = map[string]string{
 	"everRequested":  "P1 picks its message with it; both cases are violations",
 	"confirmedAtEnd": "decides only sink writes (Event.FromSink), which the model checker does not make",
 	"EndedReturned":  "set by EvReturned, which the model checker does not send",
-	"StopReturned":   "decides P9 only for background gate openings, which the model checker does not make (and it sends no EvReturned)",
+	"StopReturned":   "decides P9 only for background gate openings, and P3's reportsUnsent only for background reports, which the model checker does not make (and it sends no EvReturned)",
 }
 
 // worldKeyFields is the plan appendKey follows: World's fields in order,

@@ -48,8 +48,8 @@ func madeFor(ctx context.Context) bool {
 // outside any bot call is the one that call waits for. The second covers
 // a control actor: one goroutine runs every control event of the call as
 // a job without the handler's context (round fifteen), and the handler
-// waits in the actor's mailbox, not inside an UpdateRecordingStatus; a
-// Start so waiting takes only a recording request. A sender goroutine
+// waits in the actor's mailbox, not inside an UpdateRecordingStatus (a
+// parked call takes only the requests parkedTakes says). A sender goroutine
 // that sends every request on a context of its own (a deadline on the
 // bot's lifetime context; a job that carries no context) while the
 // handler waits for its reply is judged as the handler: without this, such a
@@ -77,14 +77,28 @@ func (r *runner) callAwaitsGraph(status graph.Status) bool {
 		if bytes.Contains(st, graphRequestFrame) && !bytes.Contains(st, suiteRequestFrame) {
 			return true
 		}
-		if what := control[g]; what != "" && (what != "Start" || status == graph.StatusRecording) && waitsOnBot(st) {
-			// (A Start waits for a recording request: a report sent
-			// meanwhile is a Stop's the bot left to a goroutine, which
-			// the Start may wait to finish first.)
+		if what := control[g]; what != "" && parkedTakes(what, status) && waitsOnBot(st) {
 			return true
 		}
 	}
 	return false
+}
+
+// parkedTakes reports whether a control call parked in the bot's code
+// takes a request of status sent meanwhile: a Start only a recording
+// request (a report sent meanwhile is a Stop's the bot left to a
+// goroutine, which the Start may wait for first); a Stop, Fail or
+// CallEnded only a report (a recording request sent meanwhile is a
+// background Start's retry, which the Stop may wait for first); an
+// update handler either.
+func parkedTakes(what string, status graph.Status) bool {
+	switch what {
+	case "Start":
+		return status == graph.StatusRecording
+	case "Stop", "Fail", "CallEnded":
+		return status != graph.StatusRecording
+	}
+	return true
 }
 
 // waitsOnBot reports whether a goroutine's stack (goroutineStack) shows
@@ -99,6 +113,8 @@ func waitsOnBot(st []byte) bool {
 	if i := strings.IndexByte(state, ','); i >= 0 {
 		state = state[:i]
 	}
+	// Inside a testing/synctest bubble the runtime says "(durable)".
+	state = strings.TrimSuffix(state, " (durable)")
 	switch state {
 	case "chan receive", "chan send", "select", "sync.WaitGroup.Wait", "sync.Cond.Wait":
 	default:
@@ -118,10 +134,11 @@ func waitsOnBot(st []byte) bool {
 
 // graphRequestFrame is in the stack of a goroutine inside an
 // fsm.Updater's request (a bot's own Updater, or a wrapper around the
-// suite's); suiteRequestFrame in one whose request the suite's Updater
-// has (a call that sent its own request is not waiting for another's).
+// suite's, whatever its receiver: a pointer, a value, fsm.UpdaterFunc);
+// suiteRequestFrame in one whose request the suite's Updater has (a call
+// that sent its own request is not waiting for another's).
 var (
-	graphRequestFrame = []byte(").UpdateRecordingStatus(")
+	graphRequestFrame = []byte(".UpdateRecordingStatus(")
 	suiteRequestFrame = []byte("recgate/properties.(*Updater).UpdateRecordingStatus(")
 )
 

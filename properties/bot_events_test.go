@@ -85,8 +85,8 @@ func TestAGateOpenedWhileStartRunsIsStarts(t *testing.T) {
 
 // Close is a bot event of its own: a graceful shutdown that stops the
 // recording sends its one report as Close's attempt, not as a second
-// request of the event before (P3). (Before, the suite failed this
-// correct bot.)
+// request of the event before (P3). (Before, the suite failed this case:
+// the bot's Close is correct, though its queued Stop is not, see above.)
 func TestCloseIsAnAttemptOfItsOwn(t *testing.T) {
 	sc := scenario{streams: 1, steps: []step{
 		{kind: stepStart, replies: []reply{replyCompleted}},

@@ -31,7 +31,7 @@ var (
 		Rule:  "No notRecording or failed request is sent while a lease is held or before the recording-ended hook returned.",
 		check: checkP2}
 	P3 = Invariant{ID: "P3", Name: "OneRequestPerAttempt",
-		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, a new recording attempt with a new clientContext after an answer that decided nothing (a timeout, a 500), and a report sent again because the last one failed for a reason that is not final: not after 8506 or a call that is gone, from any goroutine, until the bot is next asked to Start, Stop or Fail).",
+		Rule:  "Introspection never sends a request; an attempt sends exactly one (retries of that one request for 429/503/504 aside, a new recording attempt with a new clientContext after an answer that decided nothing (a timeout, a 500) until a Stop, Fail or CallEnded is asked, and a report sent again because the last one failed for a reason that is not final: not after 8506 or a call that is gone, from any goroutine, until the bot is next asked to Start, Stop or Fail).",
 		check: checkP3}
 	P4 = Invariant{ID: "P4", Name: "PendingIsNotSuccess",
 		Rule:  "A notStarted, running or missing status never opens the gate.",
@@ -232,11 +232,19 @@ type World struct {
 	everRequested  bool
 	confirmedAtEnd bool
 	// refusedBy is the answer that refused the latest recording request
-	// (failed, 8506, a terminated call, a timeout), sent by refusedThread,
-	// until that thread is next asked to Start: P3. (One slot, not one per
-	// thread: the key of the model checker's states stays cheap.)
+	// (failed, 8506, a terminated call), sent by refusedThread, until that
+	// thread is next asked to Start: P3. (One slot, not one per thread:
+	// the key of the model checker's states stays cheap.)
 	refusedBy     string
 	refusedThread int
+	// undecidedBy is an answer to the latest recording request that
+	// decided nothing (a timeout, a 500: Event.undecided), from
+	// undecidedThread: a new attempt may follow it (a compliance bot's
+	// Start loop) until a Stop, Fail or CallEnded is asked, which makes it
+	// a refusal (refusedBy): a loop that goes on after the user said stop
+	// reopens the recording.
+	undecidedBy     string
+	undecidedThread int
 	// reportRefusedBy is the answer that refused the latest notRecording
 	// or failed for good (8506, a terminated call: Event.final), until the
 	// bot is next asked to Start, Stop or Fail: P3. A report sent again
@@ -410,8 +418,13 @@ func (w *World) apply(e Event) {
 			w.reportRefusedBy = e.replyText()
 		}
 		if e.Status == graph.StatusRecording {
+			w.undecidedBy = ""
 			switch {
-			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable && !e.undecided:
+			case e.Outcome == OutcomeError && e.undecided:
+				if w.startsUnsent == 0 {
+					w.undecidedBy, w.undecidedThread = e.replyText(), w.recordingThread
+				}
+			case e.Outcome == OutcomeFailed || e.Outcome == OutcomeError && !e.Retryable:
 				if w.startsUnsent == 0 {
 					w.refuse(w.recordingThread, e.replyText())
 				}
@@ -461,7 +474,7 @@ func (w *World) apply(e Event) {
 				w.refusedBy = "" // a new attempt may send recording again
 			}
 			w.startsUnsent = min(w.startsUnsent+1, maxStartsUnsent)
-			w.reportRefusedBy = ""
+			w.reportRefusedBy, w.undecidedBy = "", ""
 		case "stop":
 			w.StopAsked, w.StopReturned, w.startsUnsent, w.reportRefusedBy = "Stop", false, 0, ""
 			w.reportsUnsent = min(w.reportsUnsent+1, maxStartsUnsent)
@@ -470,6 +483,15 @@ func (w *World) apply(e Event) {
 			w.reportsUnsent = min(w.reportsUnsent+1, maxStartsUnsent)
 		case "callEnded":
 			w.startsUnsent, w.reportsUnsent = 0, 0
+		case "close":
+			// A graceful shutdown stops the recording: its report is its
+			// own, as a Stop's is.
+			w.reportRefusedBy = ""
+			w.reportsUnsent = min(w.reportsUnsent+1, maxStartsUnsent)
+		}
+		if (label == "stop" || label == "fail" || label == "callEnded") && w.undecidedBy != "" {
+			w.refuse(w.undecidedThread, w.undecidedBy)
+			w.undecidedBy = ""
 		}
 		if concurrent {
 			w.Concurrent = true

@@ -91,7 +91,7 @@ func checkP3(w *World, e Event) string {
 		// for good, and nobody asked the bot to Stop, Fail or Start
 		// since. (A Stop asked before that refusal whose report was not
 		// yet sent sends its own: World.reportsUnsent.)
-		return fmt.Sprintf("%s sent again after the last report got %s, without a new Start, Stop or Fail: only 429/503/504, a timeout or a failed operation allow a report again", e.Status, w.reportRefusedBy)
+		return fmt.Sprintf("%s sent again after the last report got %s, without a new Start, Stop or Fail: only an answer that is not final (429, a 5xx, a timeout, a failed operation) allows a report again", e.Status, w.reportRefusedBy)
 	}
 	if w.Concurrent || e.background || w.RequestsThisAttempt[e.Thread] == 0 {
 		return ""

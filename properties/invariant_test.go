@@ -282,6 +282,35 @@ func TestP3NewAttemptAfterAnUndecidedAnswer(t *testing.T) {
 			finalReply(replied(rec, "a", OutcomeError, "403 8506", false)), request(rec, "b")}, "P3"},
 		{"a new attempt after a failed operation", []Event{attempt("start"), request(rec, "a"),
 			replied(rec, "a", OutcomeFailed, "", false), request(rec, "b")}, "P3"},
+		{"a loop that goes on after the user said stop", []Event{attempt("start"), request(rec, "a"),
+			undecided(replied(rec, "a", OutcomeError, "a timeout", false)), attempt("stop"),
+			fromGoroutine(request(rec, "b"))}, "P3"},
+		{"a new Start after the Stop", []Event{attempt("start"), request(rec, "a"),
+			undecided(replied(rec, "a", OutcomeError, "a timeout", false)), attempt("stop"),
+			attempt("start"), request(rec, "b")}, ""},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// P3: Close is an attempt of its own. A graceful shutdown's report after
+// a Stop whose report Graph refused for good is Close's one report, not
+// the refused one sent again.
+func TestP3CloseReportsOnce(t *testing.T) {
+	rec, not := graph.StatusRecording, graph.StatusNotRecording
+	refused := []Event{attempt("start"), request(rec, "a"), replied(rec, "a", OutcomeCompleted, "", false),
+		attempt("stop"), request(not, "b"), finalReply(replied(not, "b", OutcomeError, "403 8506", false))}
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"Close's one report", append(refused[:6:6], attempt("close"), request(not, "c")), ""},
+		{"Close reports twice", append(refused[:6:6], attempt("close"), request(not, "c"), replied(not, "c", OutcomeCompleted, "", false), request(not, "d")), "P3"},
+		{"a retrier's report before Close", append(refused[:6:6], attempt("frame"), fromGoroutine(request(not, "c"))), "P3"},
 	}
 	for _, c := range cases {
 		if got := strings.Join(observeAll(c.events...), ","); got != c.want {

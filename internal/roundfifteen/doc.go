@@ -31,7 +31,7 @@
 //     reported, the second's report counted as the first's sent again.
 //     The suite took this round's patch (World.reportsUnsent: a refusal for good
 //     counts only when no Stop or Fail asked is still unsent, whoever
-//     sends): the bug 3 - 4/10 (it needs a refusal for good followed by
+//     sends): the bug 4 - 7/10 (it needs a refusal for good followed by
 //     an update step), the false alarm 0/40 and 0/10;
 //   - a stream that holds mu-law audio with a pre-roll beside a traced
 //     transcript (MulawPreRollTranscript) is never called blind: 0/10.

@@ -27,7 +27,7 @@
 //     only. The suite took this round's second patch (no report after one
 //     that was refused for good, from any goroutine, until the bot is
 //     next asked to Start, Stop or Fail): 7/10 on the round's copy, 3/10
-//     with every change of the day; ReportOutboxTransient (transient
+//     then 7/10 on the day's final suite; ReportOutboxTransient (transient
 //     errors only) passes 10/10;
 //   - a hook that sleeps 150 ms instead of waiting for the writes under
 //     way (SleepDrainLong) is caught 2/10 to 8/10, as the machine's load

@@ -38,7 +38,8 @@
 //     (RetryIgnoresCancel) was caught 2 - 5/10 while the suite drew a
 //     concurrent CallEnded beside Start's request only; since the suite
 //     took this round's suggestion and draws one beside Stop's and Fail's
-//     report too, 9/10 without -race and 10/10 with it. A Stop that
+//     report too, 4 - 9/10 without -race (13/20 on the day's final
+//     suite) and 10/10 with it. A Stop that
 //     only cancels a Start task (StartCancelledByStop, 8 - 10/10) is
 //     caught when the rare concurrent draw it needs comes up; writers
 //     cancelled without a wait (CancelWithoutWait) are caught 9 - 10/10

@@ -43,7 +43,7 @@ func Bugs() []Bug {
 		{Name: "SlowTickerRemainder", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1"},
 			Mistake: "batches of three frames written under a lease; the hook parks each recording's tail for a periodic uploader that runs every 5 s, without a lease, seconds after notRecording",
 			Miss:    missSlowTicker},
-		{Name: "SlowTickerRemainderLongWindow", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1"}, Options: []properties.Option{properties.WithLateWindow(6 * time.Second)},
+		{Name: "SlowTickerRemainderLongWindow", Rule: "R2", New: NewSlowTickerRemainder, Catches: []string{"P1", "P7"}, Options: []properties.Option{properties.WithLateWindow(6 * time.Second)},
 			Mistake: "the same 5 s uploader, with WithLateWindow(6 s): the remedy a team has today, if it knows its own period"},
 		{Name: "HookFlushTimeout", Rule: "R2", New: NewHookFlushTimeout, Catches: []string{"P1", "P2"},
 			Mistake: "frames buffered in a bufio.Writer under a lease; the hook flushes on a goroutine and waits at most 2 ms (\"a stuck disk must not hold up notRecording\"): with slower storage the flush lands after the report"},

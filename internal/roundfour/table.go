@@ -32,7 +32,7 @@ func Bugs() []Bug {
 			Mistake: "the same MSI-keyed routes, with the other call's storage kept apart from env.Sink: stream 0's frames are recorded into the other call's recording",
 			Miss:    missCrossCallOwnStorage},
 		// Time.
-		{Name: "DebouncedFlush", Rule: "R2", New: NewDebouncedFlush, Catches: []string{"P1"},
+		{Name: "DebouncedFlush", Rule: "R2", New: NewDebouncedFlush, Catches: []string{"P1", "P7"},
 			Mistake: "frames admitted under a lease are batched and written 300 ms after the last frame (debounce) without a lease; the hook flushes storage, not the batch, which lands after notRecording"},
 		{Name: "PendingFallback", Rule: "R1", New: NewPendingFallback, Catches: []string{"P1", "P4", "P7"},
 			Mistake: "a pending attempt whose notification has not come within 200 ms is completed by the bot itself (a completed update built from Graph's running reply), which fsm accepts"},

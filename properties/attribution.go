@@ -6,8 +6,6 @@ package properties
 import (
 	"bytes"
 	"context"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -71,7 +69,7 @@ func (r *runner) callAwaitsGraph(status graph.Status) bool {
 	if len(calls) == 0 {
 		return false
 	}
-	stacks := allStacks()
+	stacks := allStacks(nil)
 	for _, g := range calls {
 		st := goroutineStack(stacks, g)
 		if bytes.Contains(st, graphRequestFrame) && !bytes.Contains(st, suiteRequestFrame) {
@@ -105,13 +103,9 @@ func parkedTakes(what string, status graph.Status) bool {
 // it parked on a channel, a select or a WaitGroup in the bot's own code:
 // not in fsm (its lock, its drain), not in the suite, not asleep.
 func waitsOnBot(st []byte) bool {
-	open, end := bytes.IndexByte(st, '['), bytes.IndexByte(st, ']')
-	if open < 0 || end < open {
+	state, ok := waitState(st)
+	if !ok {
 		return false
-	}
-	state := string(st[open+1 : end])
-	if i := strings.IndexByte(state, ','); i >= 0 {
-		state = state[:i]
 	}
 	// Inside a testing/synctest bubble the runtime says "(durable)".
 	state = strings.TrimSuffix(state, " (durable)")
@@ -141,30 +135,3 @@ var (
 	graphRequestFrame = []byte(".UpdateRecordingStatus(")
 	suiteRequestFrame = []byte("recgate/properties.(*Updater).UpdateRecordingStatus(")
 )
-
-// allStacks is runtime.Stack of every goroutine, whole.
-func allStacks() []byte {
-	buf := make([]byte, 64<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return buf[:n]
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
-
-// goroutineStack is goroutine g's stack in stacks (runtime.Stack of all),
-// or nil.
-func goroutineStack(stacks []byte, g uint64) []byte {
-	head := []byte("goroutine " + strconv.FormatUint(g, 10) + " [")
-	i := bytes.Index(stacks, head)
-	if i < 0 {
-		return nil
-	}
-	rest := stacks[i:]
-	if end := bytes.Index(rest, []byte("\n\n")); end >= 0 {
-		rest = rest[:end]
-	}
-	return rest
-}

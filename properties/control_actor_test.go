@@ -79,7 +79,7 @@ func TestAGraphRequestIsSeenWhateverTheReceiver(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the updater's goroutine never started")
 	}
-	st := goroutineStack(allStacks(), g)
+	st := goroutineStack(allStacks(nil), g)
 	close(release)
 	if !bytes.Contains(st, graphRequestFrame) {
 		t.Fatalf("a goroutine inside fsm.UpdaterFunc.UpdateRecordingStatus is not seen inside a Graph request:\n%s", st)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,17 +28,51 @@ func goid() uint64 {
 	return 0
 }
 
-// goroutineStates returns each goroutine's wait reason ("running",
-// "runnable", "chan receive", "sync.Mutex.Lock", ...) by id.
-func goroutineStates(buf []byte) (map[uint64]string, []byte) {
+// allStacks is runtime.Stack of every goroutine, whole, in buf if it is
+// large enough (a new buffer otherwise; nil: start at 64 KiB).
+func allStacks(buf []byte) []byte {
+	if len(buf) == 0 {
+		buf = make([]byte, 64<<10)
+	}
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			buf = buf[:n]
-			break
+			return buf[:n]
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+}
+
+// goroutineStack is goroutine g's stack in stacks (allStacks), header
+// line first, or nil.
+func goroutineStack(stacks []byte, g uint64) []byte {
+	head := []byte("goroutine " + strconv.FormatUint(g, 10) + " [")
+	i := bytes.Index(stacks, head)
+	if i < 0 {
+		return nil
+	}
+	rest := stacks[i:]
+	if end := bytes.Index(rest, []byte("\n\n")); end >= 0 {
+		rest = rest[:end]
+	}
+	return rest
+}
+
+// waitState is the wait reason in a goroutine's header line ("running",
+// "chan receive", "sync.Mutex.Lock", ...), without the time it has waited
+// ("chan receive, 2 minutes").
+func waitState(header []byte) (string, bool) {
+	open, end := bytes.IndexByte(header, '['), bytes.IndexByte(header, ']')
+	if open < 0 || end < open {
+		return "", false
+	}
+	state, _, _ := strings.Cut(string(header[open+1:end]), ",")
+	return state, true
+}
+
+// goroutineStates returns each goroutine's wait reason (waitState) by id.
+func goroutineStates(buf []byte) (map[uint64]string, []byte) {
+	buf = allStacks(buf)
 	states := make(map[uint64]string)
 	for _, line := range bytes.Split(buf, []byte("\n")) {
 		rest, ok := bytes.CutPrefix(line, []byte("goroutine "))
@@ -45,17 +80,16 @@ func goroutineStates(buf []byte) (map[uint64]string, []byte) {
 			continue
 		}
 		sp := bytes.IndexByte(rest, ' ')
-		open, end := bytes.IndexByte(rest, '['), bytes.IndexByte(rest, ']')
-		if sp < 0 || open < 0 || end < open {
+		if sp < 0 {
 			continue
 		}
 		id, err := strconv.ParseUint(string(rest[:sp]), 10, 64)
 		if err != nil {
 			continue
 		}
-		state := string(rest[open+1 : end])
-		if i := bytes.IndexByte([]byte(state), ','); i >= 0 {
-			state = state[:i] // "chan receive, 2 minutes"
+		state, ok := waitState(rest)
+		if !ok {
+			continue
 		}
 		states[id] = state
 	}
@@ -99,16 +133,8 @@ var fsmDrain = []byte("github.com/recgate/recgate/fsm.(*Stream).waitIdle")
 // channel, select or <-time.After, cannot be told from a wait for the
 // write, and still counts as blocked.)
 func sleepsOnItsOwn(stacks []byte, g uint64) bool {
-	head := []byte("goroutine " + strconv.FormatUint(g, 10) + " [")
-	i := bytes.Index(stacks, head)
-	if i < 0 {
-		return false
-	}
-	rest := stacks[i+len(head):]
-	if end := bytes.Index(rest, []byte("\n\n")); end >= 0 {
-		rest = rest[:end]
-	}
-	return !bytes.Contains(rest, fsmDrain)
+	st := goroutineStack(stacks, g)
+	return st != nil && !bytes.Contains(st, fsmDrain)
 }
 
 // settleWith is settle; with sleepAwake, a goroutine asleep on its own

@@ -318,3 +318,23 @@ func TestP3CloseReportsOnce(t *testing.T) {
 		}
 	}
 }
+
+// P3: introspection sends nothing; a request a goroutine of the bot's
+// sends meanwhile (a Start run in the background) is not introspection's.
+func TestP3Introspection(t *testing.T) {
+	rec := graph.StatusRecording
+	begin, end := Event{Kind: EvIntrospect, Label: "begin"}, Event{Kind: EvIntrospect, Label: "end"}
+	cases := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"a request from introspection", []Event{begin, request(rec, "a"), end}, "P3"},
+		{"a background Start's request meanwhile", []Event{attempt("start"), begin, fromGoroutine(request(rec, "a")), end}, ""},
+	}
+	for _, c := range cases {
+		if got := strings.Join(observeAll(c.events...), ","); got != c.want {
+			t.Errorf("%s: broken %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+// Package roundsixteen is a sixteenth set of bot wirings written from the
+// user's side against recgate's property suite (package properties), by
+// an outside team whose bot serves many calls in one process. The bugs
+// such teams write are between calls: a recording status kept in a
+// static field (as Microsoft's samples keep it), "the current call" in a
+// package-level variable, one storage output or one writer goroutine for
+// every call, a registry looked up by the wrong key, a recognizer or a
+// jitter buffer that every call's media feeds. Each of them is correct
+// while the process serves one call, so a suite that plays one call
+// cannot see them.
+//
+// The suite builds, in each case, a neighbouring call with the same
+// Factory: another env.CallID, its own env.Updater and env.Sink, the same
+// streams. It never asks the bot to record it, hands it a frame on every
+// stream after each step of the call under test, and ends it with the
+// case. Whatever the bot persists or sends for the neighbour, and any
+// neighbour's frame found in the call under test's storage, is a
+// violation.
+//
+// # How a row models a process
+//
+// A real process serves its calls one after the other and side by side,
+// with state that outlives each of them. Each row's Factory is therefore
+// a method value (or closure) over a process value made when the row is
+// built, for example
+//
+//	New: newFlagProcess().newBot
+//
+// so that both calls of a case, and every case of a run, share it. Rows
+// run in parallel: nothing here is a package-level variable. A call the
+// suite did not end (a case may stop while recording) stays in its
+// process, as an abandoned call would.
+//
+// What the process may share, the correct rows show: a registry keyed by
+// env.CallID (RegistryByCallID), a pool of writers that writes each job
+// under its own call's lease to its own call's Sink (SharedWorkerPool),
+// jitter buffers kept per call and discarded outside consent
+// (JitterBufferPerCall), a limit on Graph requests in flight
+// (SharedGraphLimiter). What it may not share in the suite is the Graph:
+// in production one graph.Client serves every call, since the call ID is
+// in the URL, but the suite gives each call its own env.Updater, and a
+// call's requests must go through the Updater of the Env the factory got
+// for that call.
+//
+// Bugs lists the buggy bots, Correct the correct ones; the tests keep the
+// package green while keeping the rows in sight (internal/botrounds).
+//
+// The bots are wrong on purpose: nothing outside recgate's own tests
+// should import this package.
+package roundsixteen

@@ -1,0 +1,31 @@
+package roundsixteen
+
+import (
+	"testing"
+
+	"github.com/recgate/recgate/internal/botrounds"
+)
+
+// tries is how many runs of the suite a bug gets before it counts as
+// missed.
+const tries = 2
+
+func TestMain(m *testing.M) { botrounds.Main(m) }
+
+// TestCorrectBotsPass: the suite passes bots that keep the rule while they
+// serve two calls (botrounds.CheckCorrect).
+func TestCorrectBotsPass(t *testing.T) { botrounds.CheckCorrect(t, Correct()) }
+
+// TestEachBugIsCaught: the suite fails every buggy bot, naming one of the
+// invariants the bug breaks, or skips with the diagnosis of a row marked
+// Miss or Unreliable (botrounds.CheckBugs).
+func TestEachBugIsCaught(t *testing.T) { botrounds.CheckBugs(t, Bugs(), tries) }
+
+// TestTable: every bot is described, names are unique, and every listed
+// invariant is one the suite has.
+func TestTable(t *testing.T) { botrounds.CheckTable(t, Bugs(), Correct()) }
+
+// TestMeasure logs each bot's catch rate when asked (botrounds.Measure):
+//
+//	MEASURE='.' RUNS=10 go test -run TestMeasure -v -timeout 60m ./internal/roundsixteen
+func TestMeasure(t *testing.T) { botrounds.Measure(t, Bugs(), Correct()) }

@@ -1,0 +1,63 @@
+package roundsixteen
+
+import (
+	"github.com/recgate/recgate/internal/botrounds"
+)
+
+// The table's rows and pseudo-invariants are botrounds', shared by every
+// round.
+const (
+	Hung         = botrounds.Hung
+	Interference = botrounds.Interference
+	Vacuous      = botrounds.Vacuous
+)
+
+type (
+	// Bug is one buggy wiring (see botrounds.Bug).
+	Bug = botrounds.Bug
+	// CorrectBot is a wiring that keeps the rule (see botrounds.CorrectBot).
+	CorrectBot = botrounds.CorrectBot
+)
+
+// Bugs lists the buggy bots of this round. Each row's factory closes over
+// a process made when the row is built: both calls of a case, and every
+// case of a run, share it, as the calls of one process do (rows run in
+// parallel, so nothing is a package-level variable).
+func Bugs() []Bug {
+	return []Bug{
+		{Name: "StaticRecordingFlag", Rule: "R1", New: newFlagProcess().newBot, Catches: []string{"P1", "P7"},
+			Mistake: "the samples' static recording status: one flag for the process, set when a call's gate opens and cleared when a gate closes (under a lock the closing takes for writing, so with one call it is an exact copy of the gate), checked by every call's media handler: while one call records, every call's media is persisted"},
+		{Name: "CurrentCallStatic", Rule: "R1", New: newCurrentProcess().newBot, Catches: []string{"P3", "P1", "P7"},
+			Mistake: "the call kept in a process-wide variable set when the bot joins a call, as the samples keep theirs in a static field: every handler works on the current call, so once a second call joins, the first call's Start asks Graph to record the second call, and the first call's media go to the second call's storage"},
+		{Name: "OutputChosenAtJoin", Rule: "R1", New: newOutputAtJoinProcess().newBot, Catches: []string{"P1", "P7"},
+			Mistake: "a machine and leases per call, but one storage output per process (the upload session), opened when a call joins: the recording call's media, written under its own lease, land in the storage of the call that joined last"},
+		{Name: "OutputChosenAtStart", Rule: "R1", New: newOutputAtStartProcess().newBot, Catches: []string{"P1", "P7"},
+			Mistake: "OutputChosenAtJoin with the output chosen when a call starts recording: while two calls record, the first call's media land in the storage of the one that started last",
+			Miss:    "by design of the neighbouring call: the suite never asks the bot to record it, so only the call under test ever starts, chooses the output, and writes, each frame to its own storage. Only two calls recording at once show this bot; see the report"},
+		{Name: "MediaToLastStarted", Rule: "R1", New: newLastStartedProcess(), Catches: []string{"P7", "P1"},
+			Mistake: "a registry of calls by call ID for Graph's side, but the media handler routes frames to the call last asked to Start (\"the media socket belongs to the recording\"): while one call records, every call's frames are written into it, under its lease"},
+		{Name: "CallEndedFirstInMap", Rule: "R1", New: newFirstInMapProcess(), Catches: []string{"P5", "P1", "P7"},
+			Mistake: "the termination handler lost the call ID (parsed from the wrong segment of the notification's resource) and ends \"the\" call: the first the registry's range yields, which with one call per process is the right one. With two, the call that ended goes on recording half the time"},
+		{Name: "SharedTranscriber", Rule: "R1", New: newTranscriberProcess().newBot, Catches: []string{"P7", "P1"},
+			Mistake: "one speech recognizer for the process, fed by every call's media handler while some call records (\"a session costs money\"), reset when a recording opens and its unfinished segment dropped when it closes: its segments, written under the recording call's lease into that call's transcript, carry the other calls' words"},
+		{Name: "JitterBufferByStream", Rule: "R1", New: newJitterPerStreamProcess().newBot, Catches: []string{"P7", "P1"},
+			Mistake: "jitter buffers in a process-wide map keyed by stream number, not by call and stream: every frame is pushed before admission, a call's gate change empties its buffers, and a full buffer's oldest frame is written under the lease of the call whose frame filled it, so the recording call persists the other call's frame held in the same buffer"},
+		{Name: "OneWriterForProcess", Rule: "R1", New: newWriterProcess().newBot, Catches: []string{"P7", "P1"},
+			Mistake: "one writer goroutine for the process (the storage client is not safe for concurrent use); a job carries a stream and a frame, not its call, and the writer writes it under a lease of its own into the call that records, while a media handler queues its frame whenever some call records"},
+	}
+}
+
+// Correct lists the correct bots of this round: what they share between
+// calls, the process may share.
+func Correct() []CorrectBot {
+	return []CorrectBot{
+		{Name: "RegistryByCallID", New: newRegistryProcess(),
+			What: "a registry of calls by call ID: every handler, media included, looks up its call by the call's own ID; each call has its own machine over its own env.Updater, its own streams and Sink; CallEnded ends and removes that call"},
+		{Name: "SharedWorkerPool", New: newPoolProcess().newBot,
+			What: "four writer goroutines for the process: a media handler takes its own call's lease, hands the job (its call's Sink, its stream, the frame) to the pool, and holds the lease until a worker wrote it"},
+		{Name: "JitterBufferPerCall", New: newJitterPerCallProcess().newBot,
+			What: "JitterBufferByStream keyed by call and stream: every frame is held before admission, and what a call's buffers hold is discarded, never persisted, when its gate opens or closes"},
+		{Name: "SharedGraphLimiter", New: newLimiterProcess().newBot,
+			What: "a process-wide limit of four Graph requests in flight, in front of each call's own env.Updater, on the caller's context"},
+	}
+}

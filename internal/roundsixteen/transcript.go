@@ -126,7 +126,7 @@ type jitterKey struct {
 	stream int
 }
 
-func newJitterPerCallProcess() *jitterProcess  { return &jitterProcess{keyedByCall: true} }
+func newJitterPerCallProcess() *jitterProcess   { return &jitterProcess{keyedByCall: true} }
 func newJitterPerStreamProcess() *jitterProcess { return &jitterProcess{} }
 
 func (p *jitterProcess) key(c *call, stream int) jitterKey {

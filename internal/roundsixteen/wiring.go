@@ -127,3 +127,19 @@ func (k control) OperationUpdate(ctx context.Context, op graph.Operation) error 
 
 // GateOpen reports the call's gate (properties.GateReporter).
 func (k control) GateOpen() bool { return k.c.m.Gate().IsOpen() }
+
+// silentBot hides every optional interface of the bot it wraps (the
+// suite's GateReporter above all): the bot as most teams write it, which
+// tells the suite nothing of its gate.
+type silentBot struct{ properties.Bot }
+
+// silent returns a factory of the bots f builds, silenced.
+func silent(f properties.Factory) properties.Factory {
+	return func(env *properties.Env) (properties.Bot, error) {
+		b, err := f(env)
+		if err != nil {
+			return nil, err
+		}
+		return silentBot{b}, nil
+	}
+}

@@ -15,6 +15,7 @@ type options struct {
 	noninterference bool
 	stalls          bool         // WithStorageStalls
 	untraced        map[int]bool // streams that hold no media (WithUntracedStreams)
+	oneCall         bool         // WithoutNeighbourCall
 	onFail          func()       // RunSuite's: the moment the first case fails
 	lateWindow      time.Duration
 	late            *lateWatch // the run's ended cases (Check, RunSuite, Fuzz)
@@ -146,6 +147,24 @@ func WithUntracedStreams(streams ...int) Option {
 			}
 			o.untraced[s] = true
 		}
+		return nil
+	}
+}
+
+// WithoutNeighbourCall plays the call under test alone. By default each
+// case also builds, with the same Factory, a neighbouring call the same
+// process serves (another env.CallID, its own env.Updater and env.Sink):
+// the suite never asks the bot to record it, hands it media between the
+// steps of the call under test and ends it with the case, and judges what
+// the bot persists and sends for it, and whether its media shows up in
+// the call under test's storage. Pass this option only for a bot built to
+// serve exactly one call per process (one process, or one container, per
+// call): it gives up the check of every mistake between calls (a
+// recording flag or a machine shared by all calls, a registry looked up
+// by the wrong key).
+func WithoutNeighbourCall() Option {
+	return func(o *options) error {
+		o.oneCall = true
 		return nil
 	}
 }

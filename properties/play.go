@@ -19,6 +19,9 @@ type runner struct {
 	sc   scenario
 	env  *Env
 	bot  Bot
+	// neighbour is the other call the bot's process serves meanwhile
+	// (nil with WithoutNeighbourCall): see neighbour.go.
+	neighbour *neighbour
 	// variant gives frames (by number) the other content: the
 	// noninterference check's second run.
 	variant map[int]bool
@@ -123,6 +126,11 @@ func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*r
 		return nil, errors.New("the bot factory returned a nil Bot and no error")
 	}
 	r.bot = bot
+	if !o.oneCall {
+		if r.neighbour, err = newNeighbour(env, newBot, variant != nil); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -270,15 +278,22 @@ func (r *runner) play(ctx context.Context) ([]Violation, string) {
 	for i := range r.sc.steps {
 		st := &r.sc.steps[i]
 		r.step(st, &ended)
+		r.neighbourFrames()
 		if f := r.failed(); f != "" {
-			return r.env.violations(), f
+			return r.violations(), f
 		}
-		if vs := r.env.violations(); len(vs) > 0 {
+		if vs := r.violations(); len(vs) > 0 {
 			return vs, ""
 		}
 	}
 	r.finish()
-	return r.env.violations(), r.failed()
+	return r.violations(), r.failed()
+}
+
+// violations are the invariants broken so far, in the call under test and
+// then in the neighbouring call.
+func (r *runner) violations() []Violation {
+	return append(r.env.violations(), r.neighbourViolations()...)
 }
 
 func (r *runner) step(st *step, ended *bool) {
@@ -424,6 +439,7 @@ func (r *runner) finish() {
 	// suite is still delivering.
 	r.endStallNow()
 	r.waitBackground()
+	r.endNeighbour()
 	if c, ok := r.bot.(Closer); ok {
 		// Close is a bot event of its own: a graceful shutdown that stops
 		// the recording (its one report) is Close's attempt, not a second

@@ -128,6 +128,9 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	}
 	vs, failure := r.play(context.Background())
 	r.env.endCase() // before anything else runs (the noninterference replay): what lands from here on is late
+	if r.neighbour != nil {
+		r.neighbour.env.endCase()
+	}
 	cov := r.coverage()
 	if (failure != "" || len(vs) > 0) && o.onFail != nil {
 		o.onFail()
@@ -150,6 +153,9 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	}
 	if o.late != nil {
 		o.late.watch(r.env)
+		if r.neighbour != nil {
+			o.late.watch(r.neighbour.env)
+		}
 	}
 	return cov
 }

@@ -1,0 +1,151 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// A bot serves many calls in one process, and the mistakes teams make
+// there are between calls: a recording flag kept in a static field (as
+// some samples do), one machine or one stream shared by every call, a
+// registry looked up by the wrong key, a pre-roll or transcript fed by
+// every call's media. One call per case can show none of them. So each
+// case also builds, with the same Factory, a neighbouring call in the same
+// process: another call ID, its own Updater and Sink, the same streams.
+// The suite never asks the bot to record it (it never calls its Start,
+// Stop, Fail or OperationUpdate); it gets a frame on every stream after
+// each step of the call under test, and its CallEnded (then Close) at the
+// end of the case. Its world is judged by the same invariants: what it
+// persists must lie inside a recording Graph confirmed for it (a
+// compliance bot that starts every call's recording by itself may record
+// it; its Updater answers completed), and its frames found in the call
+// under test's storage break P7 there.
+
+// neighbourCallID is the neighbouring call's ID.
+const neighbourCallID = "9b1e4c2a-5f3d-4e8b-a6c7-0d2f1e3b4a59"
+
+// The neighbouring call's frames use canary variants of their own, so
+// that no canary of theirs is one of the call under test's (variants 0
+// and 1); the noninterference replay gives them other media too.
+const (
+	neighbourVariant       = 2
+	neighbourReplayVariant = 3
+)
+
+// neighbour is the other call of the process, while a case plays.
+type neighbour struct {
+	env     *Env
+	bot     Bot
+	variant int
+	frames  int // frames handed to it so far
+}
+
+// newNeighbour builds the neighbouring call's bot with newBot, beside the
+// call under test's env (replay: the noninterference check's second run).
+func newNeighbour(main *Env, newBot Factory, replay bool) (*neighbour, error) {
+	env := newEnv(neighbourCallID, main.Streams)
+	env.neighbour = true
+	env.peer, main.peer = main, env
+	bot, err := newBot(env)
+	if err != nil {
+		return nil, fmt.Errorf("the bot factory failed for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process): %w", err)
+	}
+	if bot == nil {
+		return nil, fmt.Errorf("the bot factory returned a nil Bot and no error for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process)")
+	}
+	n := &neighbour{env: env, bot: bot, variant: neighbourVariant}
+	if replay {
+		n.variant = neighbourReplayVariant
+	}
+	return n, nil
+}
+
+// neighbourFrames hands the neighbouring call a frame on every stream, one
+// stream after the other, as its media keeps coming between the steps of
+// the call under test.
+func (r *runner) neighbourFrames() {
+	n := r.neighbour
+	if n == nil || r.failed() != "" {
+		return
+	}
+	var which []string
+	for s := 0; s < r.sc.streams; s++ {
+		n.frames++
+		k := n.frames
+		c := canary(k, n.variant)
+		n.env.arrive(k, s, c)
+		main := r.env
+		main.mu.Lock()
+		if main.foreign == nil {
+			main.foreign = make(map[string]Origin)
+		}
+		main.foreign[c] = Origin{Frame: k, Stream: s, At: len(main.log) + 1,
+			Phase: fmt.Sprintf("in the neighbouring call %s, which the same process serves and which was never recorded (its frame %d)", neighbourCallID, k)}
+		main.mu.Unlock()
+		which = append(which, fmt.Sprintf("frame %d on stream %d", k, s))
+		p := payload(k, s, n.variant)
+		stream := s
+		r.neighbourCall(fmt.Sprintf("Frame (frame %d, stream %d)", k, s), func(ctx context.Context) error {
+			return n.bot.Frame(ctx, stream, p)
+		})
+	}
+	r.env.observe(Event{Kind: EvQuiet, Label: "the neighbouring call got " + strings.Join(which, ", ")})
+}
+
+// endNeighbour ends the neighbouring call at the end of the case:
+// CallEnded, then Close if the bot has one.
+func (r *runner) endNeighbour() {
+	n := r.neighbour
+	if n == nil || r.failed() != "" {
+		return
+	}
+	n.env.observe(Event{Kind: EvCallEnded})
+	r.neighbourCall("CallEnded", n.bot.CallEnded)
+	n.env.observe(Event{Kind: EvReturned, Label: "callEnded"})
+	if c, ok := n.bot.(Closer); ok {
+		r.neighbourCall("Close", c.Close)
+	}
+}
+
+// neighbourCall runs one of the neighbouring call's bot methods under a
+// watchdog, as runner.call does for the call under test, but outside the
+// bookkeeping of the call under test's bot calls: what it sends for the
+// call under test is no event's of that call.
+func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.timeout)
+	defer cancel()
+	done := make(chan struct{})
+	var panicked atomic.Value
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				panicked.Store(fmt.Sprint(p))
+			}
+		}()
+		_ = fn(ctx) // a frame dropped, a CallEnded with nothing to stop: the bot's to say
+	}()
+	t := time.NewTimer(r.opts.timeout + r.opts.timeout/4)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		r.fail("the bot hung in the neighbouring call's %s (call %s, which the same process serves and the suite never asked to record): it had not returned %s after it was called; the goroutines then:\n%s", what, neighbourCallID, r.opts.timeout, goroutineDump(32<<10))
+		return
+	}
+	if p := panicked.Load(); p != nil {
+		r.fail("the bot panicked in the neighbouring call's %s (call %s): %v", what, neighbourCallID, p)
+	}
+}
+
+// neighbourViolations are the invariants the bot broke in the
+// neighbouring call.
+func (r *runner) neighbourViolations() []Violation {
+	if r.neighbour == nil {
+		return nil
+	}
+	return r.neighbour.env.violations()
+}

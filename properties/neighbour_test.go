@@ -1,0 +1,233 @@
+package properties
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/recgate/recgate/fsm"
+	"github.com/recgate/recgate/graph"
+)
+
+// flagProcess is the mistake some samples teach: the recording status in
+// a static field of the process, set when any call's recording is
+// confirmed and read by every call's frame handler. With one call it
+// keeps the rule; with two, the call that is not recorded persists its
+// media while the other one records.
+type flagProcess struct{ recording atomic.Bool }
+
+type flagBot struct {
+	*referenceBot
+	proc *flagProcess
+}
+
+func (p *flagProcess) factory(env *Env) (Bot, error) {
+	ref, err := newReferenceBotOver(env, env.Updater, 0)
+	if err != nil {
+		return nil, err
+	}
+	b := &flagBot{proc: p}
+	// The flag follows this call's gate, as a handler that sets
+	// IsRecording on the confirmed reply and clears it before the report
+	// would.
+	m, err := fsm.New(env.CallID, env.Updater,
+		fsm.WithRecordingEndedHook(func(context.Context, fsm.Trigger) error { return env.Sink.Flush() }),
+		fsm.WithObserver(func(e fsm.Event) {
+			if e.Kind == fsm.EventGate {
+				p.recording.Store(e.Open)
+			}
+		}))
+	if err != nil {
+		return nil, err
+	}
+	ref.m = m
+	b.referenceBot = ref
+	return b, nil
+}
+
+func (b *flagBot) Frame(_ context.Context, stream int, payload []byte) error {
+	if !b.proc.recording.Load() {
+		return errGateClosed
+	}
+	_, err := b.sink.Write(stream, payload)
+	return err
+}
+
+// TestAProcessWideRecordingFlagIsCaught: the neighbouring call, never
+// recorded, persists its media while the call under test records.
+func TestAProcessWideRecordingFlagIsCaught(t *testing.T) {
+	var p flagProcess
+	v := RunSuite(p.factory)
+	if v.Passed {
+		t.Fatal("a bot whose recording flag is one for the whole process passed the suite")
+	}
+	if !strings.Contains(v.Output, "in the neighbouring call") {
+		t.Fatalf("the report does not say the media was the neighbouring call's:\n%.4000s", v.Output)
+	}
+	if !strings.Contains(v.Output, "P1 ") && !strings.Contains(v.Output, "P7 ") {
+		t.Fatalf("the report names neither P1 nor P7:\n%.4000s", v.Output)
+	}
+}
+
+// TestWithoutNeighbourCallPlaysOneCall: by default every case asks the
+// factory for the neighbouring call too; with the option, never.
+func TestWithoutNeighbourCallPlaysOneCall(t *testing.T) {
+	for _, c := range []struct {
+		opts []Option
+		want bool
+	}{{nil, true}, {[]Option{WithoutNeighbourCall()}, false}} {
+		var mains, neighbours atomic.Int64
+		v := RunSuite(func(env *Env) (Bot, error) {
+			if env.CallID == neighbourCallID {
+				neighbours.Add(1)
+			} else {
+				mains.Add(1)
+			}
+			return ReferenceBot(env)
+		}, c.opts...)
+		if !v.Passed {
+			t.Fatalf("the reference bot failed (options %d):\n%.4000s", len(c.opts), v.Output)
+		}
+		if got := neighbours.Load() > 0; got != c.want {
+			t.Fatalf("options %d: the factory was asked for the neighbouring call %d times in %d cases", len(c.opts), neighbours.Load(), mains.Load())
+		}
+		if c.want && neighbours.Load() != mains.Load()-1 {
+			// One factory call outside any case (RunSuite tries the
+			// factory first), then two per case.
+			t.Errorf("%d neighbouring calls for %d calls under test: want one per case", neighbours.Load(), mains.Load())
+		}
+	}
+}
+
+// sharedStreamProcess is the mistake of a process that opens its media
+// streams once, for the first call, and hands every later call the same
+// streams: each call has a machine of its own, but the neighbouring
+// call's frames go through the recording call's gate into its storage.
+type sharedStreamProcess struct {
+	mu    sync.Mutex
+	first *referenceBot
+}
+
+func (p *sharedStreamProcess) factory(env *Env) (Bot, error) {
+	ref, err := newReferenceBot(env, 0)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.first == nil || env.CallID != neighbourCallID {
+		p.first = ref // the call under test is built first in every case
+		return ref, nil
+	}
+	shared := *ref
+	shared.streams, shared.sink = p.first.streams, p.first.sink
+	return &shared, nil
+}
+
+// TestANeighboursMediaInTheRecordedCallIsCaught: the neighbouring call's
+// frames found in the call under test's storage break P7 there, and the
+// report says whose they were.
+func TestANeighboursMediaInTheRecordedCallIsCaught(t *testing.T) {
+	var p sharedStreamProcess
+	v := RunSuite(p.factory)
+	if v.Passed {
+		t.Fatal("a bot that writes every call's media through the first call's streams passed the suite")
+	}
+	if !strings.Contains(v.Output, "P7 ") || !strings.Contains(v.Output, "in the neighbouring call "+neighbourCallID+", which the same process serves and which was never recorded") {
+		t.Fatalf("want P7 naming the neighbouring call's frame:\n%.4000s", v.Output)
+	}
+}
+
+// lastCallProcess keeps a registry of its calls' machines, but its
+// control handlers act on the call the process set up last ("the" call,
+// as a one-call prototype had it): with two calls, Stop stops the wrong
+// one, and the recorded call keeps its gate open.
+type lastCallProcess struct {
+	mu   sync.Mutex
+	last *referenceBot
+}
+
+type lastCallBot struct {
+	*referenceBot
+	proc *lastCallProcess
+}
+
+func (p *lastCallProcess) factory(env *Env) (Bot, error) {
+	ref, err := newReferenceBot(env, 0)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.last = ref
+	p.mu.Unlock()
+	return &lastCallBot{referenceBot: ref, proc: p}, nil
+}
+
+func (b *lastCallBot) current() *referenceBot {
+	b.proc.mu.Lock()
+	defer b.proc.mu.Unlock()
+	return b.proc.last
+}
+
+func (b *lastCallBot) Stop(ctx context.Context) error { return b.current().Stop(ctx) }
+func (b *lastCallBot) Fail(ctx context.Context) error { return b.current().Fail(ctx) }
+
+// TestAControlEventForTheWrongCallIsCaught: with one call per case this
+// bot is correct (the last call set up is the only one); with the
+// neighbouring call, its Stop stops the neighbour and the call under test
+// goes on persisting.
+func TestAControlEventForTheWrongCallIsCaught(t *testing.T) {
+	var alone lastCallProcess
+	if v := RunSuite(alone.factory, WithoutNeighbourCall()); !v.Passed {
+		t.Fatalf("with one call per process the bot keeps the rule, and failed:\n%.4000s", v.Output)
+	}
+	var p lastCallProcess
+	v := RunSuite(p.factory)
+	if v.Passed {
+		t.Fatal("a bot whose Stop acts on the call it set up last passed the suite")
+	}
+	if !strings.Contains(v.Output, "P9 ") && !strings.Contains(v.Output, "P1 ") {
+		t.Fatalf("want P9 or P1 for the call that went on persisting after Stop:\n%.4000s", v.Output)
+	}
+}
+
+// TestOneGraphClientServesBothCalls: a process that keeps one Graph
+// client (here, the Updater of the call it built last) and sends every
+// call's requests through it is correct: the request names its call, and
+// the suite answers it as that call's.
+func TestOneGraphClientServesBothCalls(t *testing.T) {
+	var mu sync.Mutex
+	var last *Updater
+	client := fsm.UpdaterFunc(func(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
+		mu.Lock()
+		u := last
+		mu.Unlock()
+		return u.UpdateRecordingStatus(ctx, callID, status, clientContext)
+	})
+	var viaNeighbour atomic.Int64
+	v := RunSuite(func(env *Env) (Bot, error) {
+		mu.Lock()
+		last = env.Updater
+		mu.Unlock()
+		return newReferenceBotOver(env, fsm.UpdaterFunc(func(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
+			mu.Lock()
+			if last.env.CallID != callID {
+				viaNeighbour.Add(1)
+			}
+			mu.Unlock()
+			return client.UpdateRecordingStatus(ctx, callID, status, clientContext)
+		}), 0)
+	})
+	if !v.Passed {
+		t.Fatalf("a bot with one Graph client for the process failed:\n%.4000s", v.Output)
+	}
+	if viaNeighbour.Load() == 0 {
+		t.Fatal("no request of the call under test went through the neighbouring call's Updater: the test did not test the routing")
+	}
+	u := newEnv("a", 1)
+	if _, err := u.Updater.UpdateRecordingStatus(context.Background(), "b", graph.StatusRecording, "x"); err == nil || !strings.Contains(err.Error(), "not a call the suite plays") {
+		t.Fatalf("a request for a call the suite does not play: err %v", err)
+	}
+}

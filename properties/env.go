@@ -16,7 +16,9 @@ import (
 // Only what reaches the Sink is judged: a bot that also persists media
 // elsewhere (its own files, a queue, a log) is judged on none of that.
 type Env struct {
-	// CallID is the call the bot is in.
+	// CallID is the call the bot is in. No two calls the suite plays in
+	// one process have the same ID, as in production (the
+	// noninterference check's replay of a case plays its calls again).
 	CallID string
 	// Streams is how many media streams the suite sends frames on
 	// (stream numbers 0..Streams-1).
@@ -39,9 +41,9 @@ type Env struct {
 	// over is where the case ended in broken (-1 while it is played):
 	// what breaks an invariant after that, the bot did later on its own.
 	over int
-	// peer is the other call the same process serves (the call under test
-	// and its neighbouring call point at each other): a request for the
-	// peer's call ID is the peer's, as one Graph client serves both.
+	// peer is the other call the same process serves while the case
+	// plays (the call under test and its neighbouring call point at each
+	// other).
 	peer *Env
 	// foreign are the neighbouring call's frames (canary -> where they
 	// came from, as the call under test sees them): found in this call's
@@ -116,7 +118,7 @@ func (e *Env) mark(vs []Violation) []Violation {
 		return vs
 	}
 	for i := range vs {
-		vs[i].Detail = fmt.Sprintf("in the neighbouring call %s, which the same process serves and the bot was never asked to record: %s", e.CallID, vs[i].Detail)
+		vs[i].Detail = fmt.Sprintf("in the neighbouring call %s, which the same process serves and the suite never asked to record: %s", e.CallID, vs[i].Detail)
 	}
 	return vs
 }
@@ -379,12 +381,13 @@ func (u *Updater) disarm() {
 func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
 	e := u.env
 	if callID != e.CallID {
-		if p := e.peer; p != nil && callID == p.CallID {
+		if other := playedCall(callID); other != nil && other != e {
 			// One Graph client serves every call of the process: the
-			// request is the other call's, whichever Env handed it out.
-			return p.Updater.UpdateRecordingStatus(ctx, callID, status, clientContext)
+			// request is the call's it names, whichever Env handed out
+			// the Updater it went through.
+			return other.Updater.UpdateRecordingStatus(ctx, callID, status, clientContext)
 		}
-		return graph.Operation{}, fmt.Errorf("%w: call %q is not a call the suite plays (the call under test is %q)", graph.ErrInvalidRequest, callID, e.CallID)
+		return graph.Operation{}, fmt.Errorf("%w: call %q is not a call the suite plays (this Updater's call is %q)", graph.ErrInvalidRequest, callID, e.CallID)
 	}
 	if !status.Valid() {
 		return graph.Operation{}, fmt.Errorf("%w: status %q", graph.ErrInvalidRequest, status)

@@ -52,7 +52,7 @@ func playScenarioEvents(t *testing.T, sc scenario, f Factory) ([]Violation, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRunner(sc, f, o, nil)
+	r, err := newRunner(sc, f, o, nil, newCallPair())
 	if err != nil {
 		t.Fatal(err)
 	}

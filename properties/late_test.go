@@ -20,7 +20,7 @@ type lateCopies struct {
 }
 
 func (l *lateCopies) factory(env *Env) (Bot, error) {
-	if env.CallID == neighbourCallID {
+	if env.neighbour {
 		// The neighbouring call is built right after the call under
 		// test, inside the same case: its copies would not be late.
 		return newReferenceBot(env, 0)

@@ -24,9 +24,6 @@ import (
 // it; its Updater answers completed), and its frames found in the call
 // under test's storage break P7 there.
 
-// neighbourCallID is the neighbouring call's ID.
-const neighbourCallID = "9b1e4c2a-5f3d-4e8b-a6c7-0d2f1e3b4a59"
-
 // The neighbouring call's frames use canary variants of their own, so
 // that no canary of theirs is one of the call under test's (variants 0
 // and 1); the noninterference replay gives them other media too.
@@ -45,10 +42,11 @@ type neighbour struct {
 
 // newNeighbour builds the neighbouring call's bot with newBot, beside the
 // call under test's env (replay: the noninterference check's second run).
-func newNeighbour(main *Env, newBot Factory, replay bool) (*neighbour, error) {
-	env := newEnv(neighbourCallID, main.Streams)
+func newNeighbour(main *Env, callID string, newBot Factory, replay bool) (*neighbour, error) {
+	env := newEnv(callID, main.Streams)
 	env.neighbour = true
 	env.peer, main.peer = main, env
+	registerCall(env)
 	bot, err := newBot(env)
 	if err != nil {
 		return nil, fmt.Errorf("the bot factory failed for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process): %w", err)
@@ -83,7 +81,7 @@ func (r *runner) neighbourFrames() {
 			main.foreign = make(map[string]Origin)
 		}
 		main.foreign[c] = Origin{Frame: k, Stream: s, At: len(main.log) + 1,
-			Phase: fmt.Sprintf("in the neighbouring call %s, which the same process serves and which was never recorded (its frame %d)", neighbourCallID, k)}
+			Phase: fmt.Sprintf("in the neighbouring call %s, which the same process serves (its frame %d)", n.env.CallID, k)}
 		main.mu.Unlock()
 		which = append(which, fmt.Sprintf("frame %d on stream %d", k, s))
 		p := payload(k, s, n.variant)
@@ -133,11 +131,11 @@ func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
 	select {
 	case <-done:
 	case <-t.C:
-		r.fail("the bot hung in the neighbouring call's %s (call %s, which the same process serves and the suite never asked to record): it had not returned %s after it was called; the goroutines then:\n%s", what, neighbourCallID, r.opts.timeout, goroutineDump(32<<10))
+		r.fail("the bot hung in the neighbouring call's %s (call %s, which the same process serves): it had not returned %s after it was called; the goroutines then:\n%s", what, r.neighbour.env.CallID, r.opts.timeout, goroutineDump(32<<10))
 		return
 	}
 	if p := panicked.Load(); p != nil {
-		r.fail("the bot panicked in the neighbouring call's %s (call %s): %v", what, neighbourCallID, p)
+		r.fail("the bot panicked in the neighbouring call's %s (call %s): %v", what, r.neighbour.env.CallID, p)
 	}
 }
 

@@ -24,7 +24,7 @@ func noninterference(r *runner, newBot Factory, o options) string {
 		return ""
 	}
 	first := r.env.Sink.persisted() // before the factory runs again: a late write of r's bot is not the media's doing
-	again, err := newRunner(r.sc, newBot, o, outside)
+	again, err := newRunner(r.sc, newBot, o, outside, r.calls)
 	if err != nil {
 		return fmt.Sprintf("properties: noninterference: %v", err)
 	}

@@ -22,6 +22,7 @@ type runner struct {
 	// neighbour is the other call the bot's process serves meanwhile
 	// (nil with WithoutNeighbourCall): see neighbour.go.
 	neighbour *neighbour
+	calls     callPair // the two calls' IDs
 	// variant gives frames (by number) the other content: the
 	// noninterference check's second run.
 	variant map[int]bool
@@ -114,10 +115,11 @@ func (r *runner) slowStorage() {
 	}
 }
 
-func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*runner, error) {
-	env := newEnv(suiteCallID, sc.streams)
-	r := &runner{opts: o, sc: sc, env: env, variant: variant, baseline: runtime.NumGoroutine()}
+func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool, calls callPair) (*runner, error) {
+	env := newEnv(calls.test, sc.streams)
+	r := &runner{opts: o, sc: sc, env: env, calls: calls, variant: variant, baseline: runtime.NumGoroutine()}
 	env.run = r
+	registerCall(env)
 	bot, err := newBot(env)
 	if err != nil {
 		return nil, fmt.Errorf("the bot factory failed: %w", err)
@@ -127,7 +129,7 @@ func newRunner(sc scenario, newBot Factory, o options, variant map[int]bool) (*r
 	}
 	r.bot = bot
 	if !o.oneCall {
-		if r.neighbour, err = newNeighbour(env, newBot, variant != nil); err != nil {
+		if r.neighbour, err = newNeighbour(env, calls.neighbour, newBot, variant != nil); err != nil {
 			return nil, err
 		}
 	}

@@ -36,7 +36,7 @@ func preflight(newBot Factory, o options) error {
 	)
 	func() {
 		defer func() { panicked = recover() }()
-		bot, err = newBot(newEnv(suiteCallID, 1))
+		bot, err = newBot(newEnv(newCallPair().test, 1))
 	}()
 	switch {
 	case panicked != nil:

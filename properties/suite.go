@@ -122,7 +122,7 @@ const suiteCallID = "57dab8b1-894c-409a-b240-bd8beae78896"
 // case covered.
 func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 	sc := drawScenario(rt, o.stalls)
-	r, err := newRunner(sc, newBot, o, nil)
+	r, err := newRunner(sc, newBot, o, nil, newCallPair())
 	if err != nil {
 		rt.Fatalf("properties: %v", err)
 	}

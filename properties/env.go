@@ -49,9 +49,17 @@ type Env struct {
 	// came from, as the call under test sees them): found in this call's
 	// storage, they are media of no recording of this call (P7).
 	foreign map[string]Origin
-	// neighbour marks the neighbouring call's Env: never recorded, so any
-	// byte it persists and any request it sends breaks an invariant.
+	// neighbour marks the neighbouring call's Env, which the suite never
+	// asks to record.
 	neighbour bool
+	// framing is held, shared, while the neighbouring call's frame is
+	// handed over and handled, and taken by a completed reply to a
+	// request of that call's: the reply lands between frames, never inside
+	// one (see landNeighbourReply).
+	framing sync.RWMutex
+	// inCall holds the goroutines (by id) running one of the neighbouring
+	// call's bot calls.
+	inCall sync.Map
 }
 
 func newEnv(callID string, streams int) *Env {
@@ -74,7 +82,12 @@ func (e *Env) GateOpened() {
 	// An opening while a Start call runs is that Start's, whatever
 	// goroutine opens it (an actor the handler waits for): the handler
 	// has not returned, so the bot knows of any Stop asked meanwhile.
-	e.observe(Event{Kind: EvGateOpen, background: e.run != nil && !e.run.inBotCall() && e.run.startsRunning.Load() == 0})
+	bg := e.run != nil && !e.run.inBotCall() && e.run.startsRunning.Load() == 0
+	if e.neighbour {
+		_, inCall := e.inCall.Load(goid())
+		bg = !inCall
+	}
+	e.observe(Event{Kind: EvGateOpen, background: bg})
 }
 
 // GateClosed tells the suite that the bot's gate has just closed (fsm's
@@ -403,6 +416,14 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// call's.
 	outside := e.run != nil && !e.run.inBotCall()
 	bg := outside && !madeFor(ctx) && !e.run.callAwaitsGraph(status)
+	if e.neighbour {
+		// The neighbouring call's request from a goroutine of the bot's
+		// own (a compliance bot's recording loop), not from one of that
+		// call's bot calls nor on its context: it may race the call's
+		// end, as such a request of the call under test may.
+		_, inCall := e.inCall.Load(goid())
+		bg = !inCall && !madeFor(ctx)
+	}
 	if bg {
 		u.fromGoroutines.Add(1)
 	}
@@ -482,6 +503,8 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		// Between frames, not inside one: also a goroutine's request on
 		// its handler's context, whose handler may have returned by now.
 		e.run.landReply(replied)
+	} else if e.neighbour && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
+		e.landNeighbourReply(replied)
 	} else {
 		replied()
 	}

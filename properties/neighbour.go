@@ -74,6 +74,7 @@ func (r *runner) neighbourFrames() {
 		n.frames++
 		k := n.frames
 		c := canary(k, n.variant)
+		n.env.framing.RLock() // until the bot has handled the frame
 		n.env.arrive(k, s, c)
 		main := r.env
 		main.mu.Lock()
@@ -89,6 +90,7 @@ func (r *runner) neighbourFrames() {
 		r.neighbourCall(fmt.Sprintf("Frame (frame %d, stream %d)", k, s), func(ctx context.Context) error {
 			return n.bot.Frame(ctx, stream, p)
 		})
+		n.env.framing.RUnlock()
 	}
 	r.env.observe(Event{Kind: EvQuiet, Label: "the neighbouring call got " + strings.Join(which, ", ")})
 }
@@ -113,12 +115,19 @@ func (r *runner) endNeighbour() {
 // bookkeeping of the call under test's bot calls: what it sends for the
 // call under test is no event's of that call.
 func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.timeout)
+	live := new(atomic.Bool)
+	live.Store(true)
+	defer live.Store(false)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), r.opts.timeout)
 	defer cancel()
 	done := make(chan struct{})
 	var panicked atomic.Value
+	calls := &r.neighbour.env.inCall
 	go func() {
 		defer close(done)
+		g := goid()
+		calls.Store(g, true)
+		defer calls.Delete(g)
 		defer func() {
 			if p := recover(); p != nil {
 				panicked.Store(fmt.Sprint(p))
@@ -146,4 +155,27 @@ func (r *runner) neighbourViolations() []Violation {
 		return nil
 	}
 	return r.neighbour.env.violations()
+}
+
+// landNeighbourReply runs observe (the neighbouring call's completed
+// reply, after which its frames arrive inside its recording) once no
+// frame of that call is being handed over or handled, or after a third
+// of the default timeout if one is still at it (a Frame that waits for
+// the Start the reply answers). A compliance bot that starts every call's
+// recording by itself, on a goroutine, gets its reply while the suite
+// hands the neighbour frames: had the reply landed between a frame's
+// arrival and the bot's lease, the suite would have dated the frame
+// before the recording, and failed a correct bot. (runner.landReply does
+// this for the call under test.)
+func (e *Env) landNeighbourReply(observe func()) {
+	deadline := time.Now().Add(DefaultTimeout / 3)
+	for !e.framing.TryLock() {
+		if time.Now().After(deadline) {
+			observe()
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	defer e.framing.Unlock()
+	observe()
 }

@@ -82,15 +82,34 @@
 // CallEnded or OperationUpdate is parked on a channel, a select or a
 // WaitGroup in the bot's own code (a control actor's mailbox; a Start so
 // parked takes only a recording request): a sender whose jobs carry no
-// context is judged as the handler that waits for it. The suite plays
-// one call: a bot serving several must hand every call's storage to
-// env.Sink. Every case plays the same call ID, and its canaries are
-// unique within the case only: state a bot keeps across calls by call ID
-// (a tail resumed by a later session) is seen only when what it carries
-// breaks an invariant of the case that writes it. Every bot call has a
+// context is judged as the handler that waits for it. Every bot call has a
 // deadline and a watchdog: a bot that deadlocks fails with "the bot hung
 // in Stop ..." and a dump of its goroutines. A failure prints the broken
 // invariant, what happened, and the shrunk case event by event.
+//
+// # Two calls in one process
+//
+// A bot serves many calls in one process, and the mistakes made there lie
+// between calls: a recording flag kept in a static field, one machine or
+// one stream for every call, a handler that looks its call up by the
+// wrong key, a pre-roll or a transcript fed by every call's media. So
+// each case calls the Factory twice: for the call under test, and for a
+// neighbouring call of the same process (another env.CallID, its own
+// env.Updater and env.Sink, the same streams). The suite never asks the
+// bot to record the neighbouring call: it hands it a frame on every
+// stream after each step of the call under test, and calls its CallEnded
+// (then Close) at the end of the case. Its world is judged by the same
+// invariants, so anything persisted for it without a recording Graph
+// confirmed for it breaks P1 and P7 (a compliance bot that records every
+// call by itself may record it: its Updater answers completed), and its
+// media found in the call under test's storage breaks P7 there, with a
+// report that names the neighbouring call. Every call the suite plays has
+// an ID no earlier call of the process had, as in production, and every
+// Updater routes a request to the call it names, so a bot may keep one
+// Graph client for the process (say, the first env.Updater it is handed).
+// A bot that serves one call per process passes WithoutNeighbourCall.
+// What the neighbouring call does not show: mistakes that need both calls
+// recording at once, or their media arriving at the same moment.
 //
 // Frames sometimes come as a burst of up to 64 on one stream. With
 // WithStorageStalls, storage falls behind too: a drawn storage stall holds

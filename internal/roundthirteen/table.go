@@ -59,7 +59,8 @@ func Bugs() []Bug {
 		{Name: "ReplaySocketBuffer", Rule: "R1", New: NewReplaySocketBuffer, Catches: []string{"P7"},
 			Mistake: "the socket keeps every frame it received for replay after a reconnect (a storage fault), emptied when a recording ends: frames that arrived before the next recording was confirmed are replayed into it"},
 		{Name: "ReplayAcrossRecordings", Rule: "R1", New: NewReplayAcrossRecordings, Catches: []string{"P7"},
-			Mistake: "the replay buffer holds what was written (under the lease) and is never emptied: a reconnect in the second recording replays the first one's frames"},
+			Mistake:    "the replay buffer holds what was written (under the lease) and is never emptied: a reconnect in the second recording replays the first one's frames",
+			Unreliable: "measured 7 to 9/10 (8/10 on the suite of 6ec7137 and 8/10 with the neighbouring call, side by side): it needs two recordings in one case and a storage fault in the second, so a run of 100 cases misses it about one time in five, and the package test failed once with two tries"},
 		// Compliance policy.
 		{Name: "PolicyIgnoresRefusal", Rule: "protocol", New: NewPolicyIgnoresRefusal, Catches: []string{"P3", "P9", "P5"},
 			Mistake: "a compliance bot that starts recording when the call is established and retries Start whatever the answer: after a failed operation or the 8506 policy refusal (\"never retried\", DESIGN) it asks again, and after a Stop that superseded its Start it starts a recording the user just stopped"},

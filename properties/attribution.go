@@ -27,14 +27,26 @@ type botCallKey struct{}
 // A context stripped of its deadline (context.WithoutCancel, the usual
 // "keep the values, drop the deadline" for a Start run in the background)
 // keeps the tag but is no call's: the handler that had it does not wait.
-func madeFor(ctx context.Context) bool {
+func madeFor(ctx context.Context) bool { return tagged(ctx, botCallKey{}) }
+
+// neighbourCallKey tags the context of each of the neighbouring call's
+// bot calls, as botCallKey does the call under test's: a request made on
+// it is that call's, never one of the call under test's events'.
+type neighbourCallKey struct{}
+
+// madeForNeighbour is madeFor for the neighbouring call's bot calls.
+func madeForNeighbour(ctx context.Context) bool { return tagged(ctx, neighbourCallKey{}) }
+
+// tagged reports whether ctx has a deadline and carries, under key, the
+// flag of a bot call that is still running.
+func tagged(ctx context.Context, key any) bool {
 	if ctx == nil {
 		return false
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		return false
 	}
-	live, _ := ctx.Value(botCallKey{}).(*atomic.Bool)
+	live, _ := ctx.Value(key).(*atomic.Bool)
 	return live != nil && live.Load()
 }
 

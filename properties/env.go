@@ -146,13 +146,29 @@ func (e *Env) observeLocked(ev Event) {
 // arrive records that frame n reaches the bot on stream, carrying canary.
 func (e *Env) arrive(n, stream int, canary string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	o := e.world.Origin(n, stream, len(e.log)+1)
 	e.origins[canary] = o
 	if o.Interval != 0 {
 		e.stats.framesOffered.Add(1)
 	}
 	e.observeLocked(Event{Kind: EvFrame, Stream: stream, Frame: n})
+	e.mu.Unlock()
+	if p := e.peer; p != nil && !e.neighbour {
+		// Found in the neighbouring call's storage, the call under
+		// test's frame is media of no recording of that call.
+		p.foreignFrame(canary, n, stream, fmt.Sprintf("in the call under test %s, which the same process serves (its frame %d)", e.CallID, n))
+	}
+}
+
+// foreignFrame records that canary is another call's frame n, which
+// arrived on stream: found in this call's storage, it breaks P7.
+func (e *Env) foreignFrame(canary string, n, stream int, phase string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.foreign == nil {
+		e.foreign = make(map[string]Origin)
+	}
+	e.foreign[canary] = Origin{Frame: n, Stream: stream, At: len(e.log) + 1, Phase: phase}
 }
 
 func (e *Env) violations() []Violation {
@@ -422,7 +438,7 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		// call's bot calls nor on its context: it may race the call's
 		// end, as such a request of the call under test may.
 		_, inCall := e.inCall.Load(goid())
-		bg = !inCall && !madeFor(ctx)
+		bg = !inCall && !madeForNeighbour(ctx)
 	}
 	if bg {
 		u.fromGoroutines.Add(1)
@@ -503,7 +519,9 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 		// Between frames, not inside one: also a goroutine's request on
 		// its handler's context, whose handler may have returned by now.
 		e.run.landReply(replied)
-	} else if e.neighbour && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
+	} else if e.neighbour && bg && status == graph.StatusRecording && r.outcome == OutcomeCompleted {
+		// (Not a request a frame's own handler makes: it would wait for
+		// itself.)
 		e.landNeighbourReply(replied)
 	} else {
 		replied()

@@ -75,15 +75,12 @@ func (r *runner) neighbourFrames() {
 		k := n.frames
 		c := canary(k, n.variant)
 		n.env.framing.RLock() // until the bot has handled the frame
+		// Each frame is an event of its own, as in the call under test:
+		// a bot that stops its recording from the media path sends that
+		// report as the frame's one request.
+		n.env.observe(Event{Kind: EvAttempt, Label: "frame"})
 		n.env.arrive(k, s, c)
-		main := r.env
-		main.mu.Lock()
-		if main.foreign == nil {
-			main.foreign = make(map[string]Origin)
-		}
-		main.foreign[c] = Origin{Frame: k, Stream: s, At: len(main.log) + 1,
-			Phase: fmt.Sprintf("in the neighbouring call %s, which the same process serves (its frame %d)", n.env.CallID, k)}
-		main.mu.Unlock()
+		r.env.foreignFrame(c, k, s, fmt.Sprintf("in the neighbouring call %s, which the same process serves (its frame %d)", n.env.CallID, k))
 		which = append(which, fmt.Sprintf("frame %d on stream %d", k, s))
 		p := payload(k, s, n.variant)
 		stream := s
@@ -95,6 +92,23 @@ func (r *runner) neighbourFrames() {
 	r.env.observe(Event{Kind: EvQuiet, Label: "the neighbouring call got " + strings.Join(which, ", ")})
 }
 
+// startNeighbour asks the bot to record the neighbouring call, in the
+// cases that draw it, before the call under test's first step: both calls
+// then record at once whenever the call under test does, which is where a
+// process that keeps one output, one buffer or one "current recording"
+// for all its calls mixes their media. The neighbouring call's Updater
+// answers completed.
+func (r *runner) startNeighbour() {
+	n := r.neighbour
+	if n == nil || !r.sc.neighbourRecords {
+		return
+	}
+	r.env.observe(Event{Kind: EvQuiet, Label: "the neighbouring call starts recording"})
+	n.env.observe(Event{Kind: EvAttempt, Label: "start"})
+	r.neighbourCall("Start", n.bot.Start)
+	n.env.observe(Event{Kind: EvReturned, Label: "start"})
+}
+
 // endNeighbour ends the neighbouring call at the end of the case:
 // CallEnded, then Close if the bot has one.
 func (r *runner) endNeighbour() {
@@ -103,9 +117,11 @@ func (r *runner) endNeighbour() {
 		return
 	}
 	n.env.observe(Event{Kind: EvCallEnded})
+	n.env.observe(Event{Kind: EvAttempt, Label: "callEnded"})
 	r.neighbourCall("CallEnded", n.bot.CallEnded)
 	n.env.observe(Event{Kind: EvReturned, Label: "callEnded"})
 	if c, ok := n.bot.(Closer); ok {
+		n.env.observe(Event{Kind: EvAttempt, Label: "close"})
 		r.neighbourCall("Close", c.Close)
 	}
 }
@@ -118,7 +134,7 @@ func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
 	live := new(atomic.Bool)
 	live.Store(true)
 	defer live.Store(false)
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), r.opts.timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), neighbourCallKey{}, live), r.opts.timeout)
 	defer cancel()
 	done := make(chan struct{})
 	var panicked atomic.Value

@@ -277,6 +277,7 @@ func (r *runner) inBotCall() bool {
 func (r *runner) play(ctx context.Context) ([]Violation, string) {
 	defer r.endStallNow() // a case cut short releases what a stall holds
 	ended := false
+	r.startNeighbour()
 	for i := range r.sc.steps {
 		st := &r.sc.steps[i]
 		r.step(st, &ended)

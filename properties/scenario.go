@@ -24,6 +24,9 @@ type scenario struct {
 	// faultEvery, when not 0, makes storage fail the first write of
 	// every frame whose number it divides (see storageFault).
 	faultEvery int
+	// neighbourRecords: the bot is asked to record the neighbouring call
+	// too, before the first step (see startNeighbour).
+	neighbourRecords bool
 }
 
 type stepKind int
@@ -254,6 +257,9 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 			st.lateReply = rapid.Bool().Draw(t, at+": the reply is already on its way?")
 		}
 	}
+	// Drawn last too: half the cases have both calls of the process
+	// recording whenever the call under test records.
+	sc.neighbourRecords = drawPercent(t, "the neighbouring call records too? (under 50: yes)") < 50
 	return sc
 }
 

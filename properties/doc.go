@@ -95,21 +95,25 @@
 // wrong key, a pre-roll or a transcript fed by every call's media. So
 // each case calls the Factory twice: for the call under test, and for a
 // neighbouring call of the same process (another env.CallID, its own
-// env.Updater and env.Sink, the same streams). The suite never asks the
-// bot to record the neighbouring call: it hands it a frame on every
-// stream after each step of the call under test, and calls its CallEnded
-// (then Close) at the end of the case. Its world is judged by the same
-// invariants, so anything persisted for it without a recording Graph
-// confirmed for it breaks P1 and P7 (a compliance bot that records every
-// call by itself may record it: its Updater answers completed), and its
-// media found in the call under test's storage breaks P7 there, with a
+// env.Updater and env.Sink, the same streams). In half the cases the
+// suite asks the bot to record the neighbouring call (Start, before the
+// first step; its Updater answers completed), so that both calls record
+// whenever the call under test does; in the others it never asks. The
+// neighbouring call gets a frame on every stream after each step of the
+// call under test, and its CallEnded (then Close) at the end of the case.
+// Its world is judged by the same invariants, so anything persisted for
+// it outside a recording Graph confirmed for it breaks P1 and P7 (a
+// compliance bot that records every call by itself may record it), and
+// each call's media found in the other's storage breaks P7 there, with a
 // report that names the neighbouring call. Every call the suite plays has
 // an ID no earlier call of the process had, as in production, and every
 // Updater routes a request to the call it names, so a bot may keep one
 // Graph client for the process (say, the first env.Updater it is handed).
 // A bot that serves one call per process passes WithoutNeighbourCall.
-// What the neighbouring call does not show: mistakes that need both calls
-// recording at once, or their media arriving at the same moment.
+// What it does not show: mistakes that need the two calls' media to
+// arrive at the same moment (the neighbouring call's frames come between
+// the steps of the call under test), or a call's session re-created
+// under the same call ID.
 //
 // Frames sometimes come as a burst of up to 64 on one stream. With
 // WithStorageStalls, storage falls behind too: a drawn storage stall holds

@@ -235,7 +235,7 @@ func TestLimitsAreQuotedVerbatim(t *testing.T) {
 			t.Errorf("the section does not quote %q", l.topic)
 		}
 	}
-	for _, phrase := range []string{"encrypts", "raw deflate", "WithUntracedStreams", "plays one call", "WithLateWindow"} {
+	for _, phrase := range []string{"encrypts", "raw deflate", "WithUntracedStreams", "at the same moment", "WithLateWindow"} {
 		if !strings.Contains(part(md, "### The property suite's documented limits"), phrase) {
 			t.Errorf("the quoted limits do not mention %q", phrase)
 		}

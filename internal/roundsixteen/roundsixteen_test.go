@@ -1,6 +1,8 @@
 package roundsixteen
 
 import (
+	"flag"
+	"os"
 	"testing"
 
 	"github.com/recgate/recgate/internal/botrounds"
@@ -10,7 +12,20 @@ import (
 // missed.
 const tries = 2
 
-func TestMain(m *testing.M) { botrounds.Main(m) }
+// quickChecks is how many cases a run of the suite draws in the package's
+// default test: the round has 24 bots, most of them run the whole suite
+// (every correct bot and every Miss), and the test must stay within
+// seconds on two shared cores. Measure (MEASURE set) and an explicit
+// -rapid.checks keep rapid's 100.
+const quickChecks = "50"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == f.DefValue && os.Getenv("MEASURE") == "" {
+		_ = f.Value.Set(quickChecks)
+	}
+	botrounds.Main(m)
+}
 
 // TestCorrectBotsPass: the suite passes bots that keep the rule while they
 // serve two calls (botrounds.CheckCorrect).

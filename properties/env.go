@@ -45,13 +45,14 @@ type Env struct {
 	// plays (the call under test and its neighbouring call point at each
 	// other).
 	peer *Env
-	// foreign are the neighbouring call's frames (canary -> where they
-	// came from, as the call under test sees them): found in this call's
-	// storage, they are media of no recording of this call (P7).
+	// foreign are the other call's frames (canary -> where they came
+	// from, as this call sees them): found in this call's storage, they
+	// are media of no recording of this call (P7).
 	foreign map[string]Origin
-	// neighbour marks the neighbouring call's Env, which the suite never
-	// asks to record.
+	// neighbour marks the neighbouring call's Env; asked, that the suite
+	// asked the bot to record it (startNeighbour).
 	neighbour bool
+	asked     atomic.Bool
 	// framing is held, shared, while the neighbouring call's frame is
 	// handed over and handled, and taken by a completed reply to a
 	// request of that call's: the reply lands between frames, never inside
@@ -130,8 +131,12 @@ func (e *Env) mark(vs []Violation) []Violation {
 	if !e.neighbour {
 		return vs
 	}
+	asked := "the suite never asked to record"
+	if e.asked.Load() {
+		asked = "the suite asked the bot to record at the start of the case"
+	}
 	for i := range vs {
-		vs[i].Detail = fmt.Sprintf("in the neighbouring call %s, which the same process serves and the suite never asked to record: %s", e.CallID, vs[i].Detail)
+		vs[i].Detail = fmt.Sprintf("in the neighbouring call %s, which the same process serves and %s: %s", e.CallID, asked, vs[i].Detail)
 	}
 	return vs
 }

@@ -15,14 +15,15 @@ import (
 // every call's media. One call per case can show none of them. So each
 // case also builds, with the same Factory, a neighbouring call in the same
 // process: another call ID, its own Updater and Sink, the same streams.
-// The suite never asks the bot to record it (it never calls its Start,
-// Stop, Fail or OperationUpdate); it gets a frame on every stream after
-// each step of the call under test, and its CallEnded (then Close) at the
-// end of the case. Its world is judged by the same invariants: what it
-// persists must lie inside a recording Graph confirmed for it (a
-// compliance bot that starts every call's recording by itself may record
-// it; its Updater answers completed), and its frames found in the call
-// under test's storage break P7 there.
+// In half the cases the suite asks the bot to record it before the first
+// step (startNeighbour); it never calls its Stop, Fail or
+// OperationUpdate. It gets a frame on every stream after each step of the
+// call under test, and its CallEnded (then Close) at the end of the case.
+// Its world is judged by the same invariants: what it persists must lie
+// inside a recording Graph confirmed for it (its Updater answers
+// completed; a compliance bot that starts every call's recording by
+// itself may record it too), and each call's frames found in the other's
+// storage break P7 there.
 
 // The neighbouring call's frames use canary variants of their own, so
 // that no canary of theirs is one of the call under test's (variants 0
@@ -104,6 +105,7 @@ func (r *runner) startNeighbour() {
 		return
 	}
 	r.env.observe(Event{Kind: EvQuiet, Label: "the neighbouring call starts recording"})
+	n.env.asked.Store(true)
 	n.env.observe(Event{Kind: EvAttempt, Label: "start"})
 	r.neighbourCall("Start", n.bot.Start)
 	n.env.observe(Event{Kind: EvReturned, Label: "start"})

@@ -12,6 +12,29 @@ import (
 	"github.com/recgate/recgate/graph"
 )
 
+// mustCatch fails t unless the suite failed the bot (what it did wrong:
+// bug) with a report that holds every one of want.
+func mustCatch(t *testing.T, v SuiteVerdict, bug string, want ...string) {
+	t.Helper()
+	if v.Passed {
+		t.Fatalf("a bot that %s passed the suite", bug)
+	}
+	for _, w := range want {
+		if !strings.Contains(v.Output, w) {
+			t.Fatalf("a bot that %s failed, but the report does not say %q:\n%.4000s", bug, w, v.Output)
+		}
+	}
+}
+
+// keepsTheRuleAlone fails t unless the bot passes with one call per
+// process: its mistake shows only between calls.
+func keepsTheRuleAlone(t *testing.T, f Factory) {
+	t.Helper()
+	if v := RunSuite(f, WithoutNeighbourCall()); !v.Passed {
+		t.Fatalf("with one call per process the bot keeps the rule, and failed:\n%.4000s", v.Output)
+	}
+}
+
 // flagProcess is the mistake some samples teach: the recording status in
 // a static field of the process, set when any call's recording is
 // confirmed and read by every call's frame handler. With one call it
@@ -61,12 +84,7 @@ func (b *flagBot) Frame(_ context.Context, stream int, payload []byte) error {
 func TestAProcessWideRecordingFlagIsCaught(t *testing.T) {
 	var p flagProcess
 	v := RunSuite(p.factory)
-	if v.Passed {
-		t.Fatal("a bot whose recording flag is one for the whole process passed the suite")
-	}
-	if !strings.Contains(v.Output, "in the neighbouring call") {
-		t.Fatalf("the report does not say the media was the neighbouring call's:\n%.4000s", v.Output)
-	}
+	mustCatch(t, v, "keeps one recording flag for the process", "in the neighbouring call")
 	if !strings.Contains(v.Output, "P1 ") && !strings.Contains(v.Output, "P7 ") {
 		t.Fatalf("the report names neither P1 nor P7:\n%.4000s", v.Output)
 	}
@@ -132,13 +150,7 @@ func (p *sharedStreamProcess) factory(env *Env) (Bot, error) {
 // report says whose they were.
 func TestANeighboursMediaInTheRecordedCallIsCaught(t *testing.T) {
 	var p sharedStreamProcess
-	v := RunSuite(p.factory)
-	if v.Passed {
-		t.Fatal("a bot that writes every call's media through the first call's streams passed the suite")
-	}
-	if !strings.Contains(v.Output, "P7 ") || !strings.Contains(v.Output, "in the neighbouring call ") {
-		t.Fatalf("want P7 naming the neighbouring call's frame:\n%.4000s", v.Output)
-	}
+	mustCatch(t, RunSuite(p.factory), "writes every call's media through the first call's streams", "P7 ", "in the neighbouring call ")
 }
 
 // lastCallProcess keeps a registry of its calls' machines, but its
@@ -181,14 +193,10 @@ func (b *lastCallBot) Fail(ctx context.Context) error { return b.current().Fail(
 // goes on persisting.
 func TestAControlEventForTheWrongCallIsCaught(t *testing.T) {
 	var alone lastCallProcess
-	if v := RunSuite(alone.factory, WithoutNeighbourCall()); !v.Passed {
-		t.Fatalf("with one call per process the bot keeps the rule, and failed:\n%.4000s", v.Output)
-	}
+	keepsTheRuleAlone(t, alone.factory)
 	var p lastCallProcess
 	v := RunSuite(p.factory)
-	if v.Passed {
-		t.Fatal("a bot whose Stop acts on the call it set up last passed the suite")
-	}
+	mustCatch(t, v, "stops the call it set up last")
 	// The call under test goes on persisting after Stop (P9, P1), or,
 	// when the neighbouring call records too, a report is sent for it
 	// inside its Start (P3).
@@ -316,17 +324,9 @@ func (b *outputAtStartBot) Frame(_ context.Context, stream int, payload []byte) 
 // With one call recording at a time the bot keeps the rule.
 func TestTwoRecordingsAtOnceShowOneOutputForTheProcess(t *testing.T) {
 	var alone outputAtStart
-	if v := RunSuite(alone.factory, WithoutNeighbourCall()); !v.Passed {
-		t.Fatalf("with one call per process the bot keeps the rule, and failed:\n%.4000s", v.Output)
-	}
+	keepsTheRuleAlone(t, alone.factory)
 	var p outputAtStart
-	v := RunSuite(p.factory)
-	if v.Passed {
-		t.Fatal("a process whose one output is chosen at each Start passed the suite")
-	}
-	if !strings.Contains(v.Output, "P7 ") || !strings.Contains(v.Output, "in the neighbouring call ") {
-		t.Fatalf("want P7 for the neighbouring call's frame in the recorded call's storage:\n%.4000s", v.Output)
-	}
+	mustCatch(t, RunSuite(p.factory), "keeps one output for the process, chosen at each Start", "P7 ", "in the neighbouring call ")
 }
 
 // endStopsTheRecording: a call's CallEnded first stops the process's

@@ -63,8 +63,9 @@ func newNeighbour(main *Env, callID string, newBot Factory, replay bool) (*neigh
 }
 
 // neighbourFrames hands the neighbouring call a frame on every stream, one
-// stream after the other, as its media keeps coming between the steps of
-// the call under test.
+// stream after the other, as its media keeps coming: after each step of
+// the call under test, or, in a step of frames, at the same time as that
+// step's frames.
 func (r *runner) neighbourFrames() {
 	n := r.neighbour
 	if n == nil || r.failed() != "" {

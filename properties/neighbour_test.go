@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recgate/recgate/fsm"
 	"github.com/recgate/recgate/graph"
@@ -391,4 +392,57 @@ func TestTheNeighboursEventsAreNotTheCallUnderTests(t *testing.T) {
 	if v := RunSuite(p.factory); !v.Passed {
 		t.Fatalf("a bot whose CallEnded stops the process's recording (within the rule) failed:\n%.4000s", v.Output)
 	}
+}
+
+// scratchCall keeps, for the media path, the call whose frame is being
+// handled in one field of the process ("the handler sets the context,
+// the encoder reads it"), under a lock each time: a frame admitted under
+// its own call's lease is written, after encoding, to the storage of
+// whichever call's frame arrived meanwhile.
+type scratchCall struct {
+	mu  sync.Mutex
+	cur *Sink
+}
+
+type scratchBot struct {
+	*referenceBot
+	proc *scratchCall
+}
+
+func (p *scratchCall) factory(env *Env) (Bot, error) {
+	ref, err := newReferenceBot(env, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &scratchBot{referenceBot: ref, proc: p}, nil
+}
+
+func (b *scratchBot) Frame(_ context.Context, stream int, payload []byte) error {
+	b.proc.mu.Lock()
+	b.proc.cur = b.sink
+	b.proc.mu.Unlock()
+	lease, err := b.streams[stream].Acquire()
+	if err != nil {
+		return errGateClosed
+	}
+	defer lease.Release()
+	encoded := append([]byte(nil), payload...)
+	time.Sleep(200 * time.Microsecond) // the encoder's time
+	b.proc.mu.Lock()
+	out := b.proc.cur
+	b.proc.mu.Unlock()
+	_, err = out.Write(stream, encoded)
+	return err
+}
+
+// TestTheTwoCallsMediaComeAtOnce: in a step of frames the neighbouring
+// call's frames come at the same time as the call under test's, so a
+// media path that keeps its call in one field of the process writes one
+// call's frame into the other's storage. (When the frames came only
+// between steps, it passed every run.)
+func TestTheTwoCallsMediaComeAtOnce(t *testing.T) {
+	var alone scratchCall
+	keepsTheRuleAlone(t, alone.factory)
+	var p scratchCall
+	mustCatch(t, RunSuite(p.factory), "keeps the call a frame belongs to in one field of the process", "P7 ")
 }

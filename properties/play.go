@@ -23,6 +23,10 @@ type runner struct {
 	// (nil with WithoutNeighbourCall): see neighbour.go.
 	neighbour *neighbour
 	calls     callPair // the two calls' IDs
+	// fedNeighbour: the step just played handed the neighbouring call its
+	// frames, at the same time as its own (only the suite's goroutine
+	// reads and writes it).
+	fedNeighbour bool
 	// variant gives frames (by number) the other content: the
 	// noninterference check's second run.
 	variant map[int]bool
@@ -281,7 +285,10 @@ func (r *runner) play(ctx context.Context) ([]Violation, string) {
 	for i := range r.sc.steps {
 		st := &r.sc.steps[i]
 		r.step(st, &ended)
-		r.neighbourFrames()
+		if !r.fedNeighbour {
+			r.neighbourFrames()
+		}
+		r.fedNeighbour = false
 		if f := r.failed(); f != "" {
 			return r.violations(), f
 		}
@@ -320,6 +327,17 @@ func (r *runner) step(st *step, ended *bool) {
 		r.mu.Lock()
 		r.during, r.whileDraining = st.duringWrite, st.whileDraining
 		r.mu.Unlock()
+		var fed chan struct{}
+		if r.neighbour != nil && st.duringWrite == "" {
+			// The neighbouring call's media comes at the same moment as
+			// this call's (not beside a Stop the step runs during a
+			// write, whose timing the suite controls): a process that
+			// keeps the call a frame belongs to in one field, or one
+			// encoder for every call, mixes them only then.
+			fed = make(chan struct{})
+			r.fedNeighbour = true
+			go func() { defer close(fed); r.neighbourFrames() }()
+		}
 		env.observe(Event{Kind: EvAttempt, Label: "frame"})
 		// Each frame is an event of its own (P3 counts a bot's requests
 		// per event: a bot that restarts its recording on a frame sends
@@ -329,6 +347,9 @@ func (r *runner) step(st *step, ended *bool) {
 				env.observe(Event{Kind: EvAttempt, Label: "frame"})
 			}
 			r.deliver([]int{fs}, false)
+		}
+		if fed != nil {
+			<-fed // each of its bot calls has a watchdog
 		}
 		r.mu.Lock()
 		r.during, r.whileDraining = "", nil

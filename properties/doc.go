@@ -100,7 +100,8 @@
 // first step; its Updater answers completed), so that both calls record
 // whenever the call under test does; in the others it never asks. The
 // neighbouring call gets a frame on every stream after each step of the
-// call under test, and its CallEnded (then Close) at the end of the case.
+// call under test (in a step of frames, at the same time as that step's
+// frames), and its CallEnded (then Close) at the end of the case.
 // Its world is judged by the same invariants, so anything persisted for
 // it outside a recording Graph confirmed for it breaks P1 and P7 (a
 // compliance bot that records every call by itself may record it), and
@@ -110,10 +111,11 @@
 // Updater routes a request to the call it names, so a bot may keep one
 // Graph client for the process (say, the first env.Updater it is handed).
 // A bot that serves one call per process passes WithoutNeighbourCall.
-// What it does not show: mistakes that need the two calls' media to
-// arrive at the same moment (the neighbouring call's frames come between
-// the steps of the call under test), or a call's session re-created
-// under the same call ID.
+// What it does not show: a call's session re-created under the same call
+// ID; and a mistake between calls that needs their media at the same
+// moment shows only when the two calls' frames happen to overlap (about
+// one frame of the neighbouring call's per stream and step, beside a step
+// of frames, not beside a Stop drawn during a write).
 //
 // Frames sometimes come as a burst of up to 64 on one stream. With
 // WithStorageStalls, storage falls behind too: a drawn storage stall holds

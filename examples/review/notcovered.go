@@ -126,7 +126,7 @@ func (g gaps) summary() string {
 	if g.crash != "" {
 		parts = append(parts, g.crash)
 	}
-	parts = append(parts, "the property suite's documented limits (media it cannot trace, two calls per case whose media never arrive at the same moment, writes later than its late window) apply to every suite result here")
+	parts = append(parts, "the property suite's documented limits (media it cannot trace, two calls per case whose media overlap only by chance, writes later than its late window) apply to every suite result here")
 	return "**What this verdict does not cover** (see [" + notCoveredTitle + "](" + notCoveredAnchor + ")): " + strings.Join(parts, "; ") + "."
 }
 

@@ -89,7 +89,7 @@ type suiteLimit struct {
 // suiteLimits are the passages of properties/doc.go the report quotes.
 var suiteLimits = []suiteLimit{
 	{topic: "media it cannot trace", marker: "What cannot be traced:", paragraph: true},
-	{topic: "two calls per case, never their media at the same moment", marker: "What it does not show: mistakes that need the two calls' media"},
+	{topic: "two calls per case: no session re-created under one call ID, media at the same moment only by chance", marker: "What it does not show: a call's session re-created"},
 	{topic: "writes later than the late window", marker: "Writes that land even later"},
 	{topic: "storage that falls behind (off by default)", marker: "With WithStorageStalls, storage falls behind too"},
 	{topic: "a hook that waits on a timer instead of the writes", marker: "one that waits on a timer's channel cannot be told"},

@@ -55,8 +55,12 @@ type Introspector interface {
 	Introspect()
 }
 
-// Factory builds the bot under test around the suite's environment: its
-// Graph (env.Updater) and its storage (env.Sink).
+// Factory builds the bot for one call around the suite's environment: its
+// Graph (env.Updater) and its storage (env.Sink). Each case calls it twice,
+// for the call under test and for a neighbouring call of the same process
+// (see "Two calls in one process" in the package doc; WithoutNeighbourCall
+// plays one), so state the factory shares between its bots is shared
+// between calls, as in your process.
 type Factory func(env *Env) (Bot, error)
 
 // Check runs the property suite against the bots newBot builds: rapid

@@ -50,9 +50,9 @@
 //   - one call per case sees these bots only through calls that earlier
 //     cases left recording, which the process keeps (a flag, a "last
 //     started" call, a recognizer stays set; a registry fills with
-//     them): with WithoutNeighbourCall, 6 of the 14 buggy bots are still
-//     caught 10/10 that way, the other 7 (and ScratchCallField) 0/10;
-//     the neighbouring call catches 13 of 14 at 10/10;
+//     them): with WithoutNeighbourCall, 6 of the 13 buggy bots are still
+//     caught 10/10 that way, the other 7 0/10; the neighbouring call
+//     catches 12 of 13 at 10/10;
 //   - a preflight bot and every case playing one call ID failed three
 //     correct registries (one that refuses a second join, one whose join
 //     is idempotent, one Graph client for the process): 10/10 each. The

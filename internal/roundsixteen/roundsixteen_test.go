@@ -13,7 +13,7 @@ import (
 const tries = 2
 
 // quickChecks is how many cases a run of the suite draws in the package's
-// default test: the round has 24 bots, most of them run the whole suite
+// default test: the round has 22 bots, most of them run the whole suite
 // (every correct bot and every Miss), and the test must stay within
 // seconds on two shared cores. Measure (MEASURE set) and an explicit
 // -rapid.checks keep rapid's 100.

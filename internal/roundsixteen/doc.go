@@ -67,12 +67,13 @@
 //     to record in half the cases, its storage traces the call under
 //     test's frames, its calls carry a tag of their own): 10/10, 10/10,
 //     0/10;
-//   - the two calls' media never come at the same moment, so a frame
+//   - the two calls' media never came at the same moment, so a frame
 //     path that keeps "the call whose frame this is" in a field of the
-//     process (ScratchCallField) passes 0/10, and the race detector can
-//     see no version of it. Handing the neighbour's frames over beside
-//     the call under test's (a patch in /work/notes) catches it 3/10,
-//     4/5 under -race, never replayable;
+//     process (ScratchCallField) passed 0/10, and the race detector could
+//     see no version of it. The suite took the round's patch in 20c4db3
+//     (the neighbour's frames come beside a step of frames): 1/10, and
+//     18/20 under -race, whose instrumentation widens the window; no
+//     failure replays;
 //   - with WithoutNeighbourCall, the report a later case's CallEnded
 //     sends to stop an earlier case's recording, still under way, counts
 //     in the earlier call's Start (P3, CallEndStopsTheRecording 8/10):

@@ -13,29 +13,25 @@ import (
 )
 
 // botCallKey tags the context of each bot call with whether the call is
-// still running (see madeFor).
-type botCallKey struct{}
+// still running (see madeFor), under the Env of the call it belongs to:
+// the neighbouring call's bot calls are no events of the call under
+// test's, and a later case's are no events of an earlier case's call (a
+// process that serves both may stop the earlier one's recording, still
+// under way, from the later one's CallEnded).
+type botCallKey struct{ env *Env }
 
 // madeFor reports whether ctx is, or derives from, the context of a bot
-// call that is still running: a request made with it is that call's, on
-// whatever goroutine it is sent. A bot that sends every Graph request
-// from one sender goroutine (pacing for Graph's throttling) while the
-// handler waits passes the handler's context along; without this, its
-// requests counted as no call's, and a second report in one Stop (P3)
+// call of e's call that is still running: a request made with it is that
+// call's, on whatever goroutine it is sent. A bot that sends every Graph
+// request from one sender goroutine (pacing for Graph's throttling) while
+// the handler waits passes the handler's context along; without this,
+// its requests counted as no call's, and a second report in one Stop (P3)
 // or a report from CallEnded (P5) went unjudged.
 //
 // A context stripped of its deadline (context.WithoutCancel, the usual
 // "keep the values, drop the deadline" for a Start run in the background)
 // keeps the tag but is no call's: the handler that had it does not wait.
-func madeFor(ctx context.Context) bool { return tagged(ctx, botCallKey{}) }
-
-// neighbourCallKey tags the context of each of the neighbouring call's
-// bot calls, as botCallKey does the call under test's: a request made on
-// it is that call's, never one of the call under test's events'.
-type neighbourCallKey struct{}
-
-// madeForNeighbour is madeFor for the neighbouring call's bot calls.
-func madeForNeighbour(ctx context.Context) bool { return tagged(ctx, neighbourCallKey{}) }
+func madeFor(ctx context.Context, e *Env) bool { return tagged(ctx, botCallKey{e}) }
 
 // tagged reports whether ctx has a deadline and carries, under key, the
 // flag of a bot call that is still running.

@@ -2,8 +2,10 @@ package properties
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"weak"
 )
 
 // callPair names the calls a case plays: the call under test and its
@@ -30,30 +32,39 @@ func newCallPair() callPair {
 // that one Graph client can serve every call of the process, as in
 // production: a bot that keeps the first env.Updater it was handed sends
 // every call's requests through it, and each request is the call's it
-// names. It keeps the latest maxPlayedCalls calls, which covers every
-// case a run still watches for late writes (maxWatchedCases).
+// names. It holds each Env weakly: a call stays routable for as long as
+// anything (its case, the late-write watch, a bot) can still use it, and
+// its entry goes when the Env is collected.
 var playedCalls struct {
 	sync.Mutex
-	byID  map[string]*Env
-	order []string
+	byID map[string]weak.Pointer[Env]
 }
-
-const maxPlayedCalls = 4 * maxWatchedCases
 
 // registerCall makes e's call one that any Updater routes to.
 func registerCall(e *Env) {
 	playedCalls.Lock()
 	defer playedCalls.Unlock()
 	if playedCalls.byID == nil {
-		playedCalls.byID = make(map[string]*Env)
+		playedCalls.byID = make(map[string]weak.Pointer[Env])
 	}
-	if _, ok := playedCalls.byID[e.CallID]; !ok {
-		playedCalls.order = append(playedCalls.order, e.CallID)
-	}
-	playedCalls.byID[e.CallID] = e
-	if len(playedCalls.order) > maxPlayedCalls {
-		delete(playedCalls.byID, playedCalls.order[0])
-		playedCalls.order = playedCalls.order[1:]
+	w := weak.Make(e)
+	playedCalls.byID[e.CallID] = w
+	runtime.AddCleanup(e, forgetCall, callEntry{id: e.CallID, w: w})
+}
+
+// callEntry is what forgetCall needs: the ID, and which Env's entry (the
+// noninterference replay registers its calls' IDs again).
+type callEntry struct {
+	id string
+	w  weak.Pointer[Env]
+}
+
+// forgetCall drops a collected Env's entry, unless a later Env took its ID.
+func forgetCall(c callEntry) {
+	playedCalls.Lock()
+	defer playedCalls.Unlock()
+	if playedCalls.byID[c.id] == c.w {
+		delete(playedCalls.byID, c.id)
 	}
 }
 
@@ -61,5 +72,5 @@ func registerCall(e *Env) {
 func playedCall(id string) *Env {
 	playedCalls.Lock()
 	defer playedCalls.Unlock()
-	return playedCalls.byID[id]
+	return playedCalls.byID[id].Value()
 }

@@ -436,14 +436,14 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	// goroutine the handler waits for, see madeFor): then it is that
 	// call's.
 	outside := e.run != nil && !e.run.inBotCall()
-	bg := outside && !madeFor(ctx) && !e.run.callAwaitsGraph(status)
+	bg := outside && !madeFor(ctx, e) && !e.run.callAwaitsGraph(status)
 	if e.neighbour {
 		// The neighbouring call's request from a goroutine of the bot's
 		// own (a compliance bot's recording loop), not from one of that
 		// call's bot calls nor on its context: it may race the call's
 		// end, as such a request of the call under test may.
 		_, inCall := e.inCall.Load(goid())
-		bg = !inCall && !madeForNeighbour(ctx)
+		bg = !inCall && !madeFor(ctx, e)
 	}
 	if bg {
 		u.fromGoroutines.Add(1)

@@ -137,8 +137,16 @@ func checkP3(w *World, e Event) string {
 }
 
 func checkP4(w *World, e Event) string {
-	if (e.Kind == EvGateOpen || e.Kind == EvWriteBegin) && w.LastRecordingOutcome == OutcomePending && !w.Confirmed {
+	if w.LastRecordingOutcome != OutcomePending || w.Confirmed {
+		return ""
+	}
+	switch e.Kind {
+	case EvGateOpen:
 		return "the gate opened on a pending reply"
+	case EvWriteBegin:
+		// Persisting shows an open gate, or a write without one (another
+		// call's frame written here under that call's lease).
+		return fmt.Sprintf("stream %d began persisting while Graph's reply to recording was only pending: the gate was open on it, or the write took no lease of this call's", e.Stream)
 	}
 	return ""
 }

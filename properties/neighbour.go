@@ -137,7 +137,7 @@ func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
 	live := new(atomic.Bool)
 	live.Store(true)
 	defer live.Store(false)
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), neighbourCallKey{}, live), r.opts.timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{r.neighbour.env}, live), r.opts.timeout)
 	defer cancel()
 	done := make(chan struct{})
 	var panicked atomic.Value
@@ -197,4 +197,15 @@ func (e *Env) landNeighbourReply(observe func()) {
 	}
 	defer e.framing.Unlock()
 	observe()
+}
+
+// report is the case's report (see report), and, when the bot broke an
+// invariant in the neighbouring call, that call's events too: the call
+// under test's events alone do not show what happened there.
+func (r *runner) report(vs []Violation, failure string) string {
+	out := report(vs, failure, r.env.events())
+	if len(r.neighbourViolations()) > 0 {
+		out += fmt.Sprintf("the neighbouring call %s, as the suite played it (events in order):\n%s", r.neighbour.env.CallID, describeEvents(r.neighbour.env.events()))
+	}
+	return out
 }

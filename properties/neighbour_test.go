@@ -3,6 +3,7 @@ package properties
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,7 @@ func (b *flagBot) Frame(_ context.Context, stream int, payload []byte) error {
 func TestAProcessWideRecordingFlagIsCaught(t *testing.T) {
 	var p flagProcess
 	v := RunSuite(p.factory)
-	mustCatch(t, v, "keeps one recording flag for the process", "in the neighbouring call")
+	mustCatch(t, v, "keeps one recording flag for the process", "in the neighbouring call", ", as the suite played it (events in order):")
 	if !strings.Contains(v.Output, "P1 ") && !strings.Contains(v.Output, "P7 ") {
 		t.Fatalf("the report names neither P1 nor P7:\n%.4000s", v.Output)
 	}
@@ -445,4 +446,25 @@ func TestTheTwoCallsMediaComeAtOnce(t *testing.T) {
 	keepsTheRuleAlone(t, alone.factory)
 	var p scratchCall
 	mustCatch(t, RunSuite(p.factory), "keeps the call a frame belongs to in one field of the process", "P7 ")
+}
+
+// TestACollectedCallIsForgotten: the routing table holds its calls
+// weakly, so a long run does not keep every Env it ever made, and a call
+// that is still in use is never dropped.
+func TestACollectedCallIsForgotten(t *testing.T) {
+	live := newEnv(newCallPair().test, 1)
+	registerCall(live)
+	gone := newCallPair().test
+	registerCall(newEnv(gone, 1))
+	for i := 0; i < 10 && playedCall(gone) != nil; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond) // cleanups run on a goroutine of the runtime's
+	}
+	if playedCall(gone) != nil {
+		t.Error("a call no one holds is still in the routing table after ten collections")
+	}
+	if playedCall(live.CallID) != live {
+		t.Error("a call still in use was dropped from the routing table")
+	}
+	runtime.KeepAlive(live)
 }

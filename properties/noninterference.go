@@ -30,7 +30,7 @@ func noninterference(r *runner, newBot Factory, o options) string {
 	}
 	vs, failure := again.play(context.Background())
 	if failure != "" || len(vs) > 0 {
-		return "noninterference run (the same case, other media outside the confirmed recordings):\n" + report(vs, failure, again.env.events())
+		return "noninterference run (the same case, other media outside the confirmed recordings):\n" + again.report(vs, failure)
 	}
 	if !sameOutside(outside, again.env) {
 		// The replay met the concurrent events at other moments (a frame

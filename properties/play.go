@@ -170,7 +170,7 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 		r.startsRunning.Add(1)
 		defer r.startsRunning.Add(-1)
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), r.opts.timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{r.env}, live), r.opts.timeout)
 	defer cancel()
 	var hung atomic.Bool
 	watchdog := time.AfterFunc(r.opts.timeout, func() {

@@ -165,7 +165,8 @@ func TestRequestsFromADetachedSenderAreTheWaitingHandlers(t *testing.T) {
 func TestMadeFor(t *testing.T) {
 	live := new(atomic.Bool)
 	live.Store(true)
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{}, live), time.Minute)
+	env := newEnv(suiteCallID, 1)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), botCallKey{env}, live), time.Minute)
 	defer cancel()
 	derived, cancelDerived := context.WithCancel(ctx)
 	defer cancelDerived()
@@ -179,12 +180,15 @@ func TestMadeFor(t *testing.T) {
 		{"its deadline stripped", context.WithoutCancel(ctx), false},
 		{"another context", context.Background(), false},
 	} {
-		if got := madeFor(c.ctx); got != c.want {
+		if got := madeFor(c.ctx, env); got != c.want {
 			t.Errorf("%s: madeFor %v, want %v", c.name, got, c.want)
 		}
 	}
+	if madeFor(ctx, newEnv(suiteCallID, 1)) {
+		t.Error("a call's context is another call's")
+	}
 	live.Store(false)
-	if madeFor(ctx) {
+	if madeFor(ctx, env) {
 		t.Error("the context of a call that returned is still the call's")
 	}
 }

@@ -145,7 +145,7 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 		// make the case fail only sometimes and its replay passes, as the
 		// "Original traceback", where a log line of the failing run would
 		// be lost.
-		rt.Fatalf("%s\n%s", headline(vs, failure), report(vs, failure, r.env.events()))
+		rt.Fatalf("%s\n%s", headline(vs, failure), r.report(vs, failure))
 	}
 	if o.noninterference {
 		if msg := noninterference(r, newBot, o); msg != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/recgate/recgate/internal/roundnine"
 	"github.com/recgate/recgate/internal/roundseven"
 	"github.com/recgate/recgate/internal/roundsix"
+	"github.com/recgate/recgate/internal/roundsixteen"
 	"github.com/recgate/recgate/internal/roundten"
 	"github.com/recgate/recgate/internal/roundthirteen"
 	"github.com/recgate/recgate/internal/roundthree"
@@ -69,6 +70,7 @@ func botRounds() []botRound {
 		fromBotrounds("thirteen", "internal/roundthirteen", roundthirteen.Bugs(), roundthirteen.Correct()),
 		fromBotrounds("fourteen", "internal/roundfourteen", roundfourteen.Bugs(), roundfourteen.Correct()),
 		fromBotrounds("fifteen", "internal/roundfifteen", roundfifteen.Bugs(), roundfifteen.Correct()),
+		fromBotrounds("sixteen", "internal/roundsixteen", roundsixteen.Bugs(), roundsixteen.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

@@ -58,9 +58,8 @@ type Env struct {
 	// request of that call's: the reply lands between frames, never inside
 	// one (see landNeighbourReply).
 	framing sync.RWMutex
-	// inCall holds the goroutines (by id) running one of the neighbouring
-	// call's bot calls.
-	inCall sync.Map
+	// startsRunning counts the neighbouring call's Start calls under way.
+	startsRunning atomic.Int32
 }
 
 func newEnv(callID string, streams int) *Env {
@@ -85,8 +84,9 @@ func (e *Env) GateOpened() {
 	// has not returned, so the bot knows of any Stop asked meanwhile.
 	bg := e.run != nil && !e.run.inBotCall() && e.run.startsRunning.Load() == 0
 	if e.neighbour {
-		_, inCall := e.inCall.Load(goid())
-		bg = !inCall
+		// An opening while the neighbouring call's Start runs is that
+		// Start's; any other came from a goroutine of the bot's own.
+		bg = e.startsRunning.Load() == 0
 	}
 	e.observe(Event{Kind: EvGateOpen, background: bg})
 }
@@ -438,12 +438,11 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	outside := e.run != nil && !e.run.inBotCall()
 	bg := outside && !madeFor(ctx, e) && !e.run.callAwaitsGraph(status)
 	if e.neighbour {
-		// The neighbouring call's request from a goroutine of the bot's
-		// own (a compliance bot's recording loop), not from one of that
-		// call's bot calls nor on its context: it may race the call's
-		// end, as such a request of the call under test may.
-		_, inCall := e.inCall.Load(goid())
-		bg = !inCall && !madeFor(ctx, e)
+		// The neighbouring call's request not made on the context of
+		// one of that call's bot calls (a compliance bot's recording
+		// loop): it may race the call's end, as such a request of the
+		// call under test may.
+		bg = !madeFor(ctx, e)
 	}
 	if bg {
 		u.fromGoroutines.Add(1)

@@ -182,8 +182,7 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 	var err error
 	var panicked any
 	control := what == "Start" || what == "Stop" || what == "Fail" || what == "CallEnded" || what == "OperationUpdate"
-	run := func() {
-		g := goid()
+	run := func(g uint64) {
 		r.mu.Lock()
 		if r.inBot == nil {
 			r.inBot, r.control = make(map[uint64]bool), make(map[uint64]string)
@@ -200,10 +199,12 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 			delete(r.control, g)
 			r.mu.Unlock()
 		}()
-		err = fn(ctx)
+		// The goroutine's id rides along, for enterFrame: reading it from
+		// the stack again costs as much as the stack is deep.
+		err = fn(context.WithValue(ctx, goroutineKey{}, g))
 	}
 	if inline {
-		run()
+		run(goid())
 	} else {
 		done := make(chan struct{})
 		// A bot call other than a frame ends a storage stall: its held
@@ -223,7 +224,7 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 				r.mu.Unlock()
 			}()
 		}
-		go func() { defer close(done); gid.Store(goid()); run() }()
+		go func() { defer close(done); g := goid(); gid.Store(g); run(g) }()
 		r.releaseInTurn(held, done, r.botGoroutine(&gid))
 		select {
 		case <-done:

@@ -1,5 +1,7 @@
 package properties
 
+import "context"
+
 // A Start a bot runs on a goroutine of its own (its webhook answers at
 // once) gets Graph's completed while the suite hands the next frames over.
 // The suite dates a frame's arrival when it hands the frame over, and P7
@@ -23,10 +25,19 @@ type frameCall struct {
 // call has begun (enterFrame), and, exclusively, by a landing reply.
 func (r *runner) handingOver() { r.handOver.RLock() }
 
-// enterFrame marks the calling goroutine as running a Frame call, ends the
-// frame's hand-over, and returns what leaveFrame needs.
-func (r *runner) enterFrame() *frameCall {
-	fc := &frameCall{done: make(chan struct{}), g: goid()}
+// goroutineKey carries, in a bot call's context, the id of the goroutine
+// that runs the call.
+type goroutineKey struct{}
+
+// enterFrame marks the goroutine running the Frame call whose context is
+// ctx as running it, ends the frame's hand-over, and returns what
+// leaveFrame needs.
+func (r *runner) enterFrame(ctx context.Context) *frameCall {
+	g, ok := ctx.Value(goroutineKey{}).(uint64)
+	if !ok {
+		g = goid()
+	}
+	fc := &frameCall{done: make(chan struct{}), g: g}
 	r.mu.Lock()
 	if r.frameCalls == nil {
 		r.frameCalls = make(map[*frameCall]bool)

@@ -310,7 +310,7 @@ func (r *runner) frameNow(n, s int, inline bool) {
 	r.env.arrive(n, s, canary(n, v))
 	r.env.stats.framesSent.Add(1)
 	r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error {
-		defer r.leaveFrame(r.enterFrame())
+		defer r.leaveFrame(r.enterFrame(ctx))
 		return r.bot.Frame(ctx, s, p)
 	})
 }

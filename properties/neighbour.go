@@ -2,6 +2,7 @@ package properties
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -53,7 +54,7 @@ func newNeighbour(main *Env, callID string, newBot Factory, replay bool) (*neigh
 		return nil, fmt.Errorf("the bot factory failed for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process): %w", err)
 	}
 	if bot == nil {
-		return nil, fmt.Errorf("the bot factory returned a nil Bot and no error for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process)")
+		return nil, errors.New("the bot factory returned a nil Bot and no error for the neighbouring call (a second call the same process serves; pass WithoutNeighbourCall if your bot serves one call per process)")
 	}
 	n := &neighbour{env: env, bot: bot, variant: neighbourVariant}
 	if replay {

@@ -468,3 +468,21 @@ func TestACollectedCallIsForgotten(t *testing.T) {
 	}
 	runtime.KeepAlive(live)
 }
+
+// TestAFactoryThatServesOneCallIsToldWhatToDo: a factory that cannot
+// build a second call while the first one lives (one call per process)
+// fails with a message that names the neighbouring call and the option.
+func TestAFactoryThatServesOneCallIsToldWhatToDo(t *testing.T) {
+	var mu sync.Mutex
+	var live *Env
+	v := RunSuite(func(env *Env) (Bot, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if live != nil && live.peer == env {
+			return nil, errors.New("this process serves one call")
+		}
+		live = env
+		return ReferenceBot(env)
+	})
+	mustCatch(t, v, "serves one call per process", "the bot factory failed for the neighbouring call", "WithoutNeighbourCall", "this process serves one call")
+}

@@ -17,8 +17,7 @@ import (
 // elsewhere (its own files, a queue, a log) is judged on none of that.
 type Env struct {
 	// CallID is the call the bot is in. No two calls the suite plays in
-	// one process have the same ID, as in production (the
-	// noninterference check's replay of a case plays its calls again).
+	// one process have the same ID, as in production.
 	CallID string
 	// Streams is how many media streams the suite sends frames on
 	// (stream numbers 0..Streams-1).
@@ -58,8 +57,10 @@ type Env struct {
 	// request of that call's: the reply lands between frames, never inside
 	// one (see landNeighbourReply).
 	framing sync.RWMutex
-	// startsRunning counts the neighbouring call's Start calls under way.
-	startsRunning atomic.Int32
+	// startsRunning counts the neighbouring call's Start calls under way;
+	// frameGoroutine is the goroutine running its Frame call, 0 if none.
+	startsRunning  atomic.Int32
+	frameGoroutine atomic.Uint64
 }
 
 func newEnv(callID string, streams int) *Env {

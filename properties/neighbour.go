@@ -19,7 +19,9 @@ import (
 // In about three cases in ten the suite asks the bot to record it before
 // the first step (startNeighbour); it never calls its Stop, Fail or
 // OperationUpdate. It gets a frame on every stream after each step of the
-// call under test, and its CallEnded (then Close) at the end of the case.
+// call under test (in a step of frames, at the same time as that step's
+// frames; during a storage stall, after the next step), and its CallEnded
+// (then Close) at the end of the case.
 // Its world is judged by the same invariants: what it persists must lie
 // inside a recording Graph confirmed for it (its Updater answers
 // completed; a compliance bot that starts every call's recording by
@@ -73,7 +75,7 @@ func (r *runner) neighbourFrames() {
 		return
 	}
 	var which []string
-	for s := 0; s < r.sc.streams; s++ {
+	for s := 0; s < r.sc.streams && r.failed() == ""; s++ {
 		n.frames++
 		k := n.frames
 		c := canary(k, n.variant)
@@ -142,13 +144,19 @@ func (r *runner) neighbourCall(what string, fn func(context.Context) error) {
 	defer cancel()
 	done := make(chan struct{})
 	var panicked atomic.Value
+	env := r.neighbour.env
 	if what == "Start" {
-		starts := &r.neighbour.env.startsRunning
-		starts.Add(1)
-		defer starts.Add(-1)
+		env.startsRunning.Add(1)
+		defer env.startsRunning.Add(-1)
 	}
+	frame := strings.HasPrefix(what, "Frame")
 	go func() {
 		defer close(done)
+		if frame {
+			// Read at the goroutine's start, where its stack is short.
+			env.frameGoroutine.Store(goid())
+			defer env.frameGoroutine.Store(0)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				panicked.Store(fmt.Sprint(p))
@@ -181,15 +189,26 @@ func (r *runner) neighbourViolations() []Violation {
 // landNeighbourReply runs observe (the neighbouring call's completed
 // reply, after which its frames arrive inside its recording) once no
 // frame of that call is being handed over or handled, or after a third
-// of the default timeout if one is still at it (a Frame that waits for
-// the Start the reply answers). A compliance bot that starts every call's
+// of the bot's timeout if one is still at it (a Frame that waits for the
+// Start the reply answers); at once when the frame's handler sent the
+// request itself. A compliance bot that starts every call's
 // recording by itself, on a goroutine, gets its reply while the suite
 // hands the neighbour frames: had the reply landed between a frame's
 // arrival and the bot's lease, the suite would have dated the frame
 // before the recording, and failed a correct bot. (runner.landReply does
 // this for the call under test.)
 func (e *Env) landNeighbourReply(observe func()) {
-	deadline := time.Now().Add(DefaultTimeout / 3)
+	if g := e.frameGoroutine.Load(); g != 0 && g == goid() {
+		// The frame's own handler sent it (on a context of its own): it
+		// would wait for itself.
+		observe()
+		return
+	}
+	limit := DefaultTimeout / 3
+	if p := e.peer; p != nil && p.run != nil {
+		limit = p.run.opts.timeout / 3
+	}
+	deadline := time.Now().Add(limit)
 	for !e.framing.TryLock() {
 		if time.Now().After(deadline) {
 			observe()

@@ -10,8 +10,14 @@ import (
 // noninterference plays the case of r again with other media in every
 // frame that arrived outside a confirmed recording, and says how the
 // persisted bytes differ, if they do. Such frames must not influence what
-// is persisted, not even through a count or a hash.
-func noninterference(r *runner, newBot Factory, o options) string {
+// is persisted, not even through a count or a hash. The replay's calls
+// have IDs of their own, as every call the suite plays does (a registry
+// of the bot's still holds the first run's calls when the case had no
+// CallEnded); the IDs are mapped back before the bytes are compared, so a
+// bot that writes its call ID is not told apart by it. headline is ""
+// when the replay could not be played at all.
+func noninterference(r *runner, newBot Factory, o options) (headline, msg string) {
+	headline = "noninterference violated: media from outside the confirmed recordings changed what was persisted"
 	outside := map[int]bool{}
 	r.env.mu.Lock()
 	for _, or := range r.env.origins {
@@ -21,16 +27,16 @@ func noninterference(r *runner, newBot Factory, o options) string {
 	}
 	r.env.mu.Unlock()
 	if len(outside) == 0 {
-		return ""
+		return "", ""
 	}
 	first := r.env.Sink.persisted() // before the factory runs again: a late write of r's bot is not the media's doing
-	again, err := newRunner(r.sc, newBot, o, outside, r.calls)
+	again, err := newRunner(r.sc, newBot, o, outside, newCallPair())
 	if err != nil {
-		return fmt.Sprintf("properties: noninterference: %v", err)
+		return "", fmt.Sprintf("properties: the noninterference check could not replay the case: %v", err)
 	}
 	vs, failure := again.play(context.Background())
 	if failure != "" || len(vs) > 0 {
-		return "noninterference run (the same case, other media outside the confirmed recordings):\n" + again.report(vs, failure)
+		return headline, "noninterference run (the same case, other media outside the confirmed recordings):\n" + again.report(vs, failure)
 	}
 	if !sameOutside(outside, again.env) {
 		// The replay met the concurrent events at other moments (a frame
@@ -38,9 +44,13 @@ func noninterference(r *runner, newBot Factory, o options) string {
 		// close), so its frames are not the same frames outside the
 		// recordings: the two runs cannot be compared, and this case says
 		// nothing about derived data.
-		return ""
+		return "", ""
 	}
 	second := again.env.Sink.persisted()
+	for k, b := range second {
+		b = bytes.ReplaceAll(b, []byte(again.calls.test), []byte(r.calls.test))
+		second[k] = bytes.ReplaceAll(b, []byte(again.calls.neighbour), []byte(r.calls.neighbour))
+	}
 	streams := map[int]bool{}
 	for s := range first {
 		streams[s] = true
@@ -60,11 +70,11 @@ func noninterference(r *runner, newBot Factory, o options) string {
 	sort.Ints(frames)
 	for _, s := range order {
 		if !bytes.Equal(first[s], second[s]) {
-			return fmt.Sprintf("noninterference violated (P7 ConsentCoversCapture, for derived data): media that arrived outside any confirmed recording (frames %v) changed what was persisted on stream %d:\n  with the first media:  %q\n  with other media:      %q\n"+
+			return headline, fmt.Sprintf("noninterference violated (P7 ConsentCoversCapture, for derived data): media that arrived outside any confirmed recording (frames %v) changed what was persisted on stream %d:\n  with the first media:  %q\n  with other media:      %q\n"+
 				"  rule: %s\n(this check assumes a deterministic bot)\nthe case as the suite played it:\n%s", frames, s, clip(first[s]), clip(second[s]), P7.Rule, describeEvents(r.env.events()))
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func clip(b []byte) []byte {

@@ -154,14 +154,14 @@ func WithUntracedStreams(streams ...int) Option {
 // WithoutNeighbourCall plays the call under test alone. By default each
 // case also builds, with the same Factory, a neighbouring call the same
 // process serves (another env.CallID, its own env.Updater and env.Sink):
-// the suite never asks the bot to record it, hands it media between the
-// steps of the call under test and ends it with the case, and judges what
-// the bot persists and sends for it, and whether its media shows up in
-// the call under test's storage. Pass this option only for a bot built to
-// serve exactly one call per process (one process, or one container, per
-// call): it gives up the check of every mistake between calls (a
-// recording flag or a machine shared by all calls, a registry looked up
-// by the wrong key).
+// the suite asks the bot to record it in about three cases in ten, hands
+// it media after each step and beside each step of frames, ends it with
+// the case, and judges what the bot persists and sends for it, and
+// whether each call's media shows up in the other's storage. Pass this
+// option only for a bot built to serve exactly one call per process (one
+// process, or one container, per call): it gives up the check of every
+// mistake between calls (a recording flag or a machine shared by all
+// calls, a registry looked up by the wrong key).
 func WithoutNeighbourCall() Option {
 	return func(o *options) error {
 		o.oneCall = true

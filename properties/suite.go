@@ -119,6 +119,9 @@ func CheckT(rt *rapid.T, newBot Factory, opts ...Option) {
 	runCase(rt, newBot, o)
 }
 
+// suiteCallID is a call ID for the package's own tests and the model
+// checker's simulated machine; the cases the suite plays take theirs
+// from newCallPair.
 const suiteCallID = "57dab8b1-894c-409a-b240-bd8beae78896"
 
 // runCase draws one case, plays it, and fails rt with a readable report on
@@ -148,11 +151,14 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 		rt.Fatalf("%s\n%s", headline(vs, failure), r.report(vs, failure))
 	}
 	if o.noninterference {
-		if msg := noninterference(r, newBot, o); msg != "" {
+		if headline, msg := noninterference(r, newBot, o); msg != "" {
 			if o.onFail != nil {
 				o.onFail()
 			}
-			rt.Fatalf("noninterference violated: media from outside the confirmed recordings changed what was persisted\n%s", msg)
+			if headline == "" {
+				rt.Fatal(msg)
+			}
+			rt.Fatalf("%s\n%s", headline, msg)
 		}
 	}
 	if o.late != nil {

@@ -102,7 +102,8 @@
 // asks. The
 // neighbouring call gets a frame on every stream after each step of the
 // call under test (in a step of frames, at the same time as that step's
-// frames), and its CallEnded (then Close) at the end of the case.
+// frames; none while a storage stall holds the call under test's writes),
+// and its CallEnded (then Close) at the end of the case.
 // Its world is judged by the same invariants, so anything persisted for
 // it outside a recording Graph confirmed for it breaks P1 and P7 (a
 // compliance bot that records every call by itself may record it), and

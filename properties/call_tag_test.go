@@ -31,6 +31,7 @@ func (b *stopsEarlierRecordings) CallEnded(ctx context.Context) error {
 // report counted as a second request of the earlier call's Start: P3,
 // 8 runs in 10 with WithoutNeighbourCall).
 func TestAnEarlierCallsRecordingMayBeStoppedLater(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var mu sync.Mutex
 	var calls []*referenceBot
 	factory := func(env *Env) (Bot, error) {

@@ -75,6 +75,7 @@ func (b *writerBot) Frame(ctx context.Context, stream int, payload []byte) error
 // under test's write (a shared writer blocked them behind it, and the
 // suite called the bot hung).
 func TestOneWriterForTheProcessWaitsOutAStall(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var p writerProcess
 	if v := RunSuite(p.factory, WithStorageStalls()); !v.Passed {
 		t.Fatalf("a process with one writer for every call failed with storage stalls:\n%.4000s", v.Output)
@@ -109,6 +110,7 @@ func (b *lazyStartBot) Frame(ctx context.Context, stream int, payload []byte) er
 // the timeout for the frame that sent it, and with a short timeout the
 // suite called the bot hung).
 func TestAFrameThatStartsARecordingIsNotHeldBack(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var slow atomic.Int64
 	v := RunSuite(func(env *Env) (Bot, error) {
 		ref, err := newReferenceBot(env, 0)
@@ -169,6 +171,7 @@ func (b *registeredBot) CallEnded(ctx context.Context) error {
 // case had no CallEnded) gives the replay new bots (it handed back the
 // first run's bot, and the replay failed P9).
 func TestTheNoninterferenceReplayPlaysNewCalls(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var g idempotentRegistry
 	if v := RunSuite(g.factory, WithNoninterference()); !v.Passed {
 		t.Fatalf("an idempotent call registry failed under WithNoninterference:\n%.4000s", v.Output)

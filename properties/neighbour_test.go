@@ -84,6 +84,7 @@ func (b *flagBot) Frame(_ context.Context, stream int, payload []byte) error {
 // TestAProcessWideRecordingFlagIsCaught: the neighbouring call, never
 // recorded, persists its media while the call under test records.
 func TestAProcessWideRecordingFlagIsCaught(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var p flagProcess
 	v := RunSuite(p.factory)
 	mustCatch(t, v, "keeps one recording flag for the process")
@@ -103,6 +104,7 @@ func TestAProcessWideRecordingFlagIsCaught(t *testing.T) {
 // TestWithoutNeighbourCallPlaysOneCall: by default every case asks the
 // factory for the neighbouring call too; with the option, never.
 func TestWithoutNeighbourCallPlaysOneCall(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	for _, c := range []struct {
 		opts []Option
 		want bool
@@ -159,6 +161,7 @@ func (p *sharedStreamProcess) factory(env *Env) (Bot, error) {
 // frames found in the call under test's storage break P7 there, and the
 // report says whose they were.
 func TestANeighboursMediaInTheRecordedCallIsCaught(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var p sharedStreamProcess
 	mustCatch(t, RunSuite(p.factory), "writes every call's media through the first call's streams", "P7 ", "in the neighbouring call ")
 }
@@ -202,6 +205,7 @@ func (b *lastCallBot) Fail(ctx context.Context) error { return b.current().Fail(
 // neighbouring call, its Stop stops the neighbour and the call under test
 // goes on persisting.
 func TestAControlEventForTheWrongCallIsCaught(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var alone lastCallProcess
 	keepsTheRuleAlone(t, alone.factory)
 	var p lastCallProcess
@@ -220,6 +224,7 @@ func TestAControlEventForTheWrongCallIsCaught(t *testing.T) {
 // call's requests through it is correct: the request names its call, and
 // the suite answers it as that call's.
 func TestOneGraphClientServesBothCalls(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var mu sync.Mutex
 	var last *Updater
 	client := fsm.UpdaterFunc(func(ctx context.Context, callID string, status graph.Status, clientContext string) (graph.Operation, error) {
@@ -261,6 +266,7 @@ func TestOneGraphClientServesBothCalls(t *testing.T) {
 // preflight's, have IDs of their own, and any Updater routes a request to
 // the call it names.
 func TestEveryCallIsNewToTheProcess(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	var first *Updater
@@ -333,6 +339,7 @@ func (b *outputAtStartBot) Frame(_ context.Context, stream int, payload []byte) 
 // under its own lease, land in the call under test's storage (P7 there).
 // With one call recording at a time the bot keeps the rule.
 func TestTwoRecordingsAtOnceShowOneOutputForTheProcess(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var alone outputAtStart
 	keepsTheRuleAlone(t, alone.factory)
 	var p outputAtStart
@@ -397,6 +404,7 @@ func (b *endStopsBot) CallEnded(ctx context.Context) error {
 // a Start, while the neighbouring call's bot calls carried the call under
 // test's context tag).
 func TestTheNeighboursEventsAreNotTheCallUnderTests(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var p endStopsTheRecording
 	if v := RunSuite(p.factory); !v.Passed {
 		t.Fatalf("a bot whose CallEnded stops the process's recording (within the rule) failed:\n%.4000s", v.Output)
@@ -450,6 +458,7 @@ func (b *scratchBot) Frame(_ context.Context, stream int, payload []byte) error 
 // call's frame into the other's storage. (When the frames came only
 // between steps, it passed every run.)
 func TestTheTwoCallsMediaComeAtOnce(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var alone scratchCall
 	keepsTheRuleAlone(t, alone.factory)
 	var p scratchCall
@@ -460,6 +469,7 @@ func TestTheTwoCallsMediaComeAtOnce(t *testing.T) {
 // weakly, so a long run does not keep every Env it ever made, and a call
 // that is still in use is never dropped.
 func TestACollectedCallIsForgotten(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	live := newEnv(newCallPair().test, 1)
 	registerCall(live)
 	gone := newCallPair().test
@@ -481,6 +491,7 @@ func TestACollectedCallIsForgotten(t *testing.T) {
 // build a second call while the first one lives (one call per process)
 // fails with a message that names the neighbouring call and the option.
 func TestAFactoryThatServesOneCallIsToldWhatToDo(t *testing.T) {
+	t.Parallel() // its own bots and process state; the suite runs beside other suites, as botrounds' rows do
 	var mu sync.Mutex
 	var live *Env
 	v := RunSuite(func(env *Env) (Bot, error) {

@@ -95,8 +95,8 @@
 // wrong key, a pre-roll or a transcript fed by every call's media. So
 // each case calls the Factory twice: for the call under test, and for a
 // neighbouring call of the same process (another env.CallID, its own
-// env.Updater and env.Sink, the same streams). In about three cases in
-// ten the suite asks the bot to record the neighbouring call (Start,
+// env.Updater and env.Sink, the same streams). In about one case in six
+// the suite asks the bot to record the neighbouring call (Start,
 // before the first step; its Updater answers completed), so that both
 // calls record whenever the call under test does; in the others it never
 // asks. The

@@ -16,7 +16,7 @@ import (
 // every call's media. One call per case can show none of them. So each
 // case also builds, with the same Factory, a neighbouring call in the same
 // process: another call ID, its own Updater and Sink, the same streams.
-// In about three cases in ten the suite asks the bot to record it before
+// In about one case in six the suite asks the bot to record it before
 // the first step (startNeighbour); it never calls its Stop, Fail or
 // OperationUpdate. It gets a frame on every stream after each step of the
 // call under test (in a step of frames, at the same time as that step's

@@ -154,7 +154,7 @@ func WithUntracedStreams(streams ...int) Option {
 // WithoutNeighbourCall plays the call under test alone. By default each
 // case also builds, with the same Factory, a neighbouring call the same
 // process serves (another env.CallID, its own env.Updater and env.Sink):
-// the suite asks the bot to record it in about three cases in ten, hands
+// the suite asks the bot to record it in about one case in six, hands
 // it media after each step and beside each step of frames, ends it with
 // the case, and judges what the bot persists and sends for it, and
 // whether each call's media shows up in the other's storage. Pass this

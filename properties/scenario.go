@@ -257,12 +257,13 @@ func drawScenario(t *rapid.T, stalls bool) scenario {
 			st.lateReply = rapid.Bool().Draw(t, at+": the reply is already on its way?")
 		}
 	}
-	// Drawn last too: about three cases in ten (rapid favours small
-	// numbers) have both calls of the process recording whenever the call
-	// under test records. Each such case also ends a recording at its end,
+	// Drawn last too: about one case in six (rapid favours small numbers)
+	// has both calls of the process recording whenever the call under
+	// test records. Each such case also ends a recording at its end,
 	// which a bot that drains slowly pays for: half the cases made the
-	// repository's tests a third slower.
-	sc.neighbourRecords = drawPercent(t, "the neighbouring call records too? (under 25: yes)") < 25
+	// repository's tests a third slower, and three in ten still cost the
+	// test command its margin on a shared 2-core box.
+	sc.neighbourRecords = drawPercent(t, "the neighbouring call records too? (under 12: yes)") < 12
 	return sc
 }
 

@@ -152,16 +152,20 @@ func (r *runner) whileInFlight(st *step) {
 		// Frames keep coming while the webhook waits for the machine.
 		r.concurrently(st.concurrent)
 		if len(st.inFlight) > 0 {
-			r.background(func() { r.deliver(st.inFlight, true) })
+			r.framesAtTheReply(st.inFlight)
+		}
+		return
+	}
+	if st.concurrent == "" {
+		if len(st.inFlight) > 0 {
+			r.framesAtTheReply(st.inFlight)
 		}
 		return
 	}
 	if len(st.inFlight) > 0 {
 		r.background(func() { r.deliver(st.inFlight, true) })
 	}
-	if st.concurrent != "" {
-		r.concurrently(st.concurrent)
-	}
+	r.concurrently(st.concurrent)
 }
 
 // duringWrite runs the drawn Stop or Fail while the first write of a burst

@@ -53,6 +53,9 @@ type runner struct {
 	// opens on another goroutine meanwhile (an actor, a worker the
 	// handler waits for) is that Start's opening, not a background one.
 	startsRunning atomic.Int32
+	// callsReturned counts the bot calls that have returned (see
+	// framesAtTheReply).
+	callsReturned atomic.Uint64
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
 	during string
@@ -198,6 +201,7 @@ func (r *runner) call(what string, inline bool, fn func(context.Context) error) 
 			delete(r.inBot, g)
 			delete(r.control, g)
 			r.mu.Unlock()
+			r.callsReturned.Add(1)
 		}()
 		// The goroutine's id rides along, for enterFrame: reading it from
 		// the stack again costs as much as the stack is deep.

@@ -8,8 +8,11 @@ import (
 
 // tries is how many runs of the suite a bug gets before it counts as
 // missed: a run draws its cases at random, and which invariant a drawn
-// case breaks first varies; a caught row stops at its first catch.
-const tries = 3
+// case breaks first varies; a caught row stops at its first catch. (Five:
+// HookRecoverSwallowsPanic is caught in 7 runs in 10, with and without
+// -race: a recording must end with a stream that had no frame. With three
+// tries it passed about one CI run in forty.)
+const tries = 5
 
 func TestMain(m *testing.M) { botrounds.Main(m) }
 

@@ -43,7 +43,12 @@
 // while Start waits for Graph, a CallEnded while Stop's or Fail's report
 // is out (half the time when Graph throttles it: a retry must not outlive
 // the call), or a Stop, Fail or CallEnded while a write holds its lease.
-// A stream's frames come one at a time (Bot.Frame). The
+// A stream's frames come one at a time (Bot.Frame). Graph's reply lands
+// the moment the last frame that arrived while its request was out has
+// been handed over (its Frame call returned; a Frame that blocks is waited
+// for as below): a bot that hands a frame to a goroutine of its own, which
+// takes its lease when it runs, writes that frame after the reply, where
+// P7 sees it. The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with
 // -rapid.seed. A Stop that sleeps (time.Sleep, outside fsm's own drain)

@@ -8,9 +8,9 @@ import (
 
 // tries is how many runs of the suite a bug gets before it counts as
 // missed: a run draws its cases at random, and which invariant a drawn
-// case breaks first varies. (Five: FailedIsDone, PipeCopy and
-// GoroutinePerFrame were caught 8 or 9 times in 10 on a loaded machine;
-// a caught row stops at its first catch.)
+// case breaks first varies. (Five: FailedIsDone and PipeCopy were caught
+// 8 or 9 times in 10 on a loaded machine; a caught row stops at its first
+// catch.)
 const tries = 5
 
 func TestMain(m *testing.M) { botrounds.Main(m) }

@@ -147,18 +147,18 @@ func (r *runner) concurrently(what string) {
 
 // whileInFlight is what happens while a step's first request is out:
 // frames keep arriving, and perhaps the bot gets another event.
-func (r *runner) whileInFlight(st *step) {
+func (r *runner) whileInFlight(st *step, opens bool) {
 	if st.concurrent == "update" {
 		// Frames keep coming while the webhook waits for the machine.
 		r.concurrently(st.concurrent)
 		if len(st.inFlight) > 0 {
-			r.framesAtTheReply(st.inFlight)
+			r.framesAtTheReply(st.inFlight, opens)
 		}
 		return
 	}
 	if st.concurrent == "" {
 		if len(st.inFlight) > 0 {
-			r.framesAtTheReply(st.inFlight)
+			r.framesAtTheReply(st.inFlight, opens)
 		}
 		return
 	}

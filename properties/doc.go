@@ -43,9 +43,9 @@
 // while Start waits for Graph, a CallEnded while Stop's or Fail's report
 // is out (half the time when Graph throttles it: a retry must not outlive
 // the call), or a Stop, Fail or CallEnded while a write holds its lease.
-// A stream's frames come one at a time (Bot.Frame). Graph's reply lands
-// the moment the last frame that arrived while its request was out has
-// been handed over (its Frame call returned; a Frame that blocks is waited
+// A stream's frames come one at a time (Bot.Frame). Graph's completed
+// reply to a recording request lands the moment the last frame that
+// arrived while the request was out has been handed over (its Frame call returned; a Frame that blocks is waited
 // for as below): a bot that hands a frame to a goroutine of its own, which
 // takes its lease when it runs, writes that frame after the reply, where
 // P7 sees it. The

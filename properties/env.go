@@ -89,6 +89,9 @@ func (e *Env) GateOpened() {
 		// Start's; any other came from a goroutine of the bot's own.
 		bg = e.startsRunning.Load() == 0
 	}
+	if e.run != nil {
+		e.run.gateOpenings.Add(1)
+	}
 	e.observe(Event{Kind: EvGateOpen, background: bg})
 }
 
@@ -465,7 +468,9 @@ func (u *Updater) UpdateRecordingStatus(ctx context.Context, callID string, stat
 	u.mu.Unlock()
 
 	if st != nil && e.run != nil {
-		e.run.whileInFlight(st) // frames, and a concurrent event, while the request is out
+		// Frames, and a concurrent event, while the request is out; a
+		// completed reply to a recording request opens the gate.
+		e.run.whileInFlight(st, status == graph.StatusRecording && r.outcome == OutcomeCompleted)
 	}
 	if err := ctx.Err(); err != nil && r.outcome != OutcomeError && (st == nil || !st.lateReply) {
 		// The bot gave up (or the call ended) while the request was out: as

@@ -56,6 +56,9 @@ type runner struct {
 	// callsReturned counts the bot calls that have returned (see
 	// framesAtTheReply).
 	callsReturned atomic.Uint64
+	// gateOpenings counts the openings the bot told the suite of
+	// (Env.GateOpened; see framesAtTheReply).
+	gateOpenings atomic.Uint64
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
 	during string

@@ -67,12 +67,8 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 	// must not take it as blocked.
 	r.suiteWaits.Add(1)
 	defer r.suiteWaits.Add(-1)
-	var id atomic.Uint64
-	done := make(chan struct{})
-	r.mu.Lock()
-	r.running = append(r.running, done)
-	r.mu.Unlock()
-	idf := r.botGoroutine(&id)
+	done, id := r.startingGoroutine()
+	idf := r.botGoroutine(id)
 	var w *watched
 	if watch != nil {
 		// Before the goroutine starts: a concurrent Stop that closes the
@@ -91,6 +87,17 @@ func (r *runner) backgroundWatch(fn func(), watch func(*watched)) {
 		return
 	}
 	w.hold(r.opts.timeout / 3)
+}
+
+// startingGoroutine registers a goroutine the suite is about to start:
+// waitBackground waits until done is closed. The goroutine stores its id
+// in id.
+func (r *runner) startingGoroutine() (done chan struct{}, id *atomic.Uint64) {
+	done = make(chan struct{})
+	r.mu.Lock()
+	r.running = append(r.running, done)
+	r.mu.Unlock()
+	return done, new(atomic.Uint64)
 }
 
 // deliver sends frames on the given streams, one after the other.

@@ -66,11 +66,7 @@ func (r *runner) framesAtTheReply(streams []int, opens bool) {
 	var state atomic.Int32
 	r.suiteWaits.Add(1)
 	defer r.suiteWaits.Add(-1)
-	var id atomic.Uint64
-	done := make(chan struct{})
-	r.mu.Lock()
-	r.running = append(r.running, done)
-	r.mu.Unlock()
+	done, id := r.startingGoroutine()
 	go func() {
 		defer close(done)
 		id.Store(goid())
@@ -89,7 +85,7 @@ func (r *runner) framesAtTheReply(streams []int, opens bool) {
 		return
 	}
 	if state.CompareAndSwap(waiting, gaveUp) {
-		settle(done, r.botGoroutine(&id), r.opts.timeout/3)
+		settle(done, r.botGoroutine(id), r.opts.timeout/3)
 	}
 }
 

@@ -119,13 +119,24 @@ func (b *gateCheckAtDequeue) Frame(_ context.Context, stream int, payload []byte
 	return b.enqueue(stream, payload)
 }
 
+// recheck is what an admitThenQueue writer asks before it writes a
+// frame admitted earlier.
+type recheck int
+
+const (
+	recheckNothing recheck = iota // write what was admitted
+	recheckGate                   // write only if gate.IsOpen()
+	recheckState                  // write only if the machine's state allows persisting
+)
+
 // admitThenQueue: the handler takes the lease when the frame arrives (so
 // only frames of a confirmed recording are queued), releases it once the
-// frame is queued, and the writer writes without one. See
-// LeaseReleasedBeforeWrite and HookDrainsByQueueLength.
+// frame is queued, and the writer writes without one, after the check its
+// team chose. See LeaseReleasedBeforeWrite, HookDrainsByQueueLength,
+// AdmitThenRecheckGate, AdmitThenRecheckState.
 type admitThenQueue struct{ *streamQueues }
 
-func newAdmitThenQueue(env *properties.Env, hookDrains bool) (properties.Bot, error) {
+func newAdmitThenQueue(env *properties.Env, hookDrains bool, check recheck) (properties.Bot, error) {
 	b := &admitThenQueue{}
 	var hook func(context.Context) error
 	if hookDrains {
@@ -142,7 +153,15 @@ func newAdmitThenQueue(env *properties.Env, hookDrains bool) (properties.Bot, er
 	if err != nil {
 		return nil, err
 	}
-	b.streamQueues = newStreamQueues(c, func(j job) { _, _ = c.sink.Write(j.stream, j.payload) })
+	b.streamQueues = newStreamQueues(c, func(j job) {
+		switch {
+		case check == recheckGate && !c.m.Gate().IsOpen():
+			return
+		case check == recheckState && !c.m.State().PersistAllowed():
+			return
+		}
+		_, _ = c.sink.Write(j.stream, j.payload)
+	})
 	return b, nil
 }
 

@@ -32,7 +32,9 @@ func Bugs() []Bug {
 			Mistake: "each frame a task of an errgroup with SetLimit(8): the task registers a Stream and takes its lease when it runs, not when the frame arrived (round five's GoroutinePerFrame, bounded)"},
 		{Name: "WorkerChecksGateOpen", Rule: "R1", New: newGateCheckAtDequeue, Catches: []string{"P7", "P1"},
 			Mistake: "one writer goroutine per stream that asks gate.IsOpen() when it dequeues a frame and then writes without a lease (\"a lease per frame is overhead; the gate tells us\"): a frame that arrived before the gate opened is written after, and a check just before Stop closes the gate writes after notRecording"},
-		{Name: "LeaseReleasedBeforeWrite", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) { return newAdmitThenQueue(env, false, recheckNothing) }, Catches: []string{"P1", "P2"},
+		{Name: "LeaseReleasedBeforeWrite", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) {
+			return newAdmitThenQueue(env, false, recheckNothing)
+		}, Catches: []string{"P1", "P2"},
 			Mistake: "the handler takes the lease when the frame arrives (only frames of a confirmed recording are queued) and releases it once the frame is on the writer's channel (\"queued is as good as written\"): Stop's drain does not wait for the queue, so a frame still queued is written after notRecording"},
 		{Name: "HookDrainsByQueueLength", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) { return newAdmitThenQueue(env, true, recheckNothing) }, Catches: []string{"P1", "P2"},
 			Mistake: "LeaseReleasedBeforeWrite whose recording-ended hook waits until every channel is empty (len(q) == 0): the frame the writer has taken off its channel and not yet written is in no channel, and is written after notRecording"},

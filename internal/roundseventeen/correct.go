@@ -55,6 +55,16 @@ func newLeaseQueues(env *properties.Env, depth int, dropWhenFull bool) (properti
 	return b, nil
 }
 
+// newLeaseTravelsWithFrame waits for room in the stream's queue.
+func newLeaseTravelsWithFrame(env *properties.Env) (properties.Bot, error) {
+	return newLeaseQueues(env, leasesPerStream, false)
+}
+
+// newDropWhenFull drops a frame that finds its queue of two full.
+func newDropWhenFull(env *properties.Env) (properties.Bot, error) {
+	return newLeaseQueues(env, 2, true)
+}
+
 // Frame takes the lease now and hands it to the writer with the frame.
 func (b *leaseQueues) Frame(_ context.Context, stream int, payload []byte) error {
 	if err := b.c.checkStream(stream); err != nil {

@@ -178,6 +178,23 @@ func (b *admitThenQueue) Frame(_ context.Context, stream int, payload []byte) er
 	return b.enqueue(stream, payload)
 }
 
+// The admitThenQueue rows' factories.
+func newLeaseReleasedBeforeWrite(env *properties.Env) (properties.Bot, error) {
+	return newAdmitThenQueue(env, false, recheckNothing)
+}
+
+func newHookDrainsByQueueLength(env *properties.Env) (properties.Bot, error) {
+	return newAdmitThenQueue(env, true, recheckNothing)
+}
+
+func newAdmitThenRecheckGate(env *properties.Env) (properties.Bot, error) {
+	return newAdmitThenQueue(env, false, recheckGate)
+}
+
+func newAdmitThenRecheckState(env *properties.Env) (properties.Bot, error) {
+	return newAdmitThenQueue(env, false, recheckState)
+}
+
 // poolWorkers is how many writers a call's worker pool runs.
 const poolWorkers = 4
 

@@ -32,15 +32,13 @@ func Bugs() []Bug {
 			Mistake: "each frame a task of an errgroup with SetLimit(8): the task registers a Stream and takes its lease when it runs, not when the frame arrived (round five's GoroutinePerFrame, bounded)"},
 		{Name: "WorkerChecksGateOpen", Rule: "R1", New: newGateCheckAtDequeue, Catches: []string{"P7", "P1"},
 			Mistake: "one writer goroutine per stream that asks gate.IsOpen() when it dequeues a frame and then writes without a lease (\"a lease per frame is overhead; the gate tells us\"): a frame that arrived before the gate opened is written after, and a check just before Stop closes the gate writes after notRecording"},
-		{Name: "LeaseReleasedBeforeWrite", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) {
-			return newAdmitThenQueue(env, false, recheckNothing)
-		}, Catches: []string{"P1", "P2"},
+		{Name: "LeaseReleasedBeforeWrite", Rule: "R2", New: newLeaseReleasedBeforeWrite, Catches: []string{"P1", "P2"},
 			Mistake: "the handler takes the lease when the frame arrives (only frames of a confirmed recording are queued) and releases it once the frame is on the writer's channel (\"queued is as good as written\"): Stop's drain does not wait for the queue, so a frame still queued is written after notRecording"},
-		{Name: "HookDrainsByQueueLength", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) { return newAdmitThenQueue(env, true, recheckNothing) }, Catches: []string{"P1", "P2"},
+		{Name: "HookDrainsByQueueLength", Rule: "R2", New: newHookDrainsByQueueLength, Catches: []string{"P1", "P2"},
 			Mistake: "LeaseReleasedBeforeWrite whose recording-ended hook waits until every channel is empty (len(q) == 0): the frame the writer has taken off its channel and not yet written is in no channel, and is written after notRecording"},
-		{Name: "AdmitThenRecheckGate", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) { return newAdmitThenQueue(env, false, recheckGate) }, Catches: []string{"P1", "P2"},
+		{Name: "AdmitThenRecheckGate", Rule: "R2", New: newAdmitThenRecheckGate, Catches: []string{"P1", "P2"},
 			Mistake: "LeaseReleasedBeforeWrite whose writer asks gate.IsOpen() again before it writes (\"so nothing is written once Stop closed the gate\"): a check made just before Stop closed the gate is followed by a write after notRecording"},
-		{Name: "AdmitThenRecheckState", Rule: "R2", New: func(env *properties.Env) (properties.Bot, error) { return newAdmitThenQueue(env, false, recheckState) }, Catches: []string{"P1", "P2"},
+		{Name: "AdmitThenRecheckState", Rule: "R2", New: newAdmitThenRecheckState, Catches: []string{"P1", "P2"},
 			Mistake: "LeaseReleasedBeforeWrite whose writer asks the machine's State() before it writes: the state says Recording after Stop closed the gate, until the Stop transition runs, so a frame dequeued then is written after notRecording"},
 		{Name: "DoubleBufferTickerSwap", Rule: "R2", New: newDoubleBuffer, Catches: []string{"P1", "P2"},
 			Mistake: "frames admitted under a lease into a front buffer; a ticker swaps the buffers every 5 ms and writes the back one; the recording-ended hook writes the front buffer (\"nothing admitted stays behind\") but does not wait for a back buffer the ticker is writing, which lands after notRecording"},
@@ -59,9 +57,9 @@ func Bugs() []Bug {
 // rule.
 func Correct() []CorrectBot {
 	return []CorrectBot{
-		{Name: "LeaseTravelsWithFrame", New: func(env *properties.Env) (properties.Bot, error) { return newLeaseQueues(env, leasesPerStream, false) },
+		{Name: "LeaseTravelsWithFrame", New: newLeaseTravelsWithFrame,
 			What: "the handler takes a lease when the frame arrives (from a pool of Streams, one lease each) and queues it with the frame; the stream's writer releases it once the frame is written, so Stop's drain waits for every queued frame"},
-		{Name: "DropWhenFull", New: func(env *properties.Env) (properties.Bot, error) { return newLeaseQueues(env, 2, true) },
+		{Name: "DropWhenFull", New: newDropWhenFull,
 			What: "LeaseTravelsWithFrame with a queue of two and `select { case q <- job: default: drop }`: a frame that finds the queue full is dropped and its lease released at once"},
 		{Name: "HookWaitsForQueue", New: newHookWaitsForQueue,
 			What: "the handler admits the frame under a lease and counts it in a WaitGroup before releasing the lease; the writer writes without a lease and marks it done; the recording-ended hook waits for the count before the flush, so every admitted frame is written before notRecording"},

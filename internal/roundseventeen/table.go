@@ -2,7 +2,6 @@ package roundseventeen
 
 import (
 	"github.com/recgate/recgate/internal/botrounds"
-	"github.com/recgate/recgate/properties"
 )
 
 // The table's rows and pseudo-invariants are botrounds', shared by every

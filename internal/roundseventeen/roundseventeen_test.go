@@ -1,6 +1,8 @@
 package roundseventeen
 
 import (
+	"flag"
+	"os"
 	"testing"
 
 	"github.com/recgate/recgate/internal/botrounds"
@@ -10,7 +12,20 @@ import (
 // missed.
 const tries = 3
 
-func TestMain(m *testing.M) { botrounds.Main(m) }
+// quickChecks is how many cases a run of the suite draws in the package's
+// default test: a correct bot runs the whole suite, and one whose writers
+// meet a Stop pays the suite's storage latency for each write, so 100
+// cases took 4 s per correct bot under -race on two shared cores.
+// Measure (MEASURE set) and an explicit -rapid.checks keep rapid's 100.
+const quickChecks = "50"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == f.DefValue && os.Getenv("MEASURE") == "" {
+		_ = f.Value.Set(quickChecks)
+	}
+	botrounds.Main(m)
+}
 
 // TestCorrectBotsPass: the suite passes hand-offs that keep the rule
 // (botrounds.CheckCorrect).

@@ -38,16 +38,25 @@
 //
 // # What it found
 //
-// Measured with TestMeasure (RUNS=10, with and without -race), on a
-// 2-core machine shared with other jobs; each row says more. Every buggy
-// bot whose mistake shows at the start of a recording (a lease taken at
-// dequeue) is caught 10/10 since the suite lands Graph's reply the moment
-// the frames that arrived meanwhile were handed over (0d113a2). The Stop
-// side is weaker: a writer that writes without a lease is caught only
-// when Stop comes while it has a backlog, and the Stop the suite draws
-// "during a write" was never started from a write on the bot's own
-// goroutine. See the rows marked Unreliable, and round17's patch in
-// /work/notes.
+// Measured with TestMeasure (RUNS=10, with and without -race) on
+// b379618, on a 2-core machine shared with other jobs; each row says
+// more. Of the 13 buggy bots, 11 are caught 10/10 both ways, among them
+// every bot whose lease (or gate check) is taken where the frame is
+// dequeued, flushed or run: the suite lands Graph's reply the moment the
+// frames that arrived while the request was out were handed over
+// (0d113a2), so the writer runs after the gate opened. The correct bots
+// pass 10/10 both ways.
+//
+// The Stop side is where the suite is weaker. A writer that writes
+// without a lease is caught only when an ordinary Stop step meets its
+// backlog, and the Stop the suite draws "during the first write" of a
+// step was never started from a write of the bot's own goroutines
+// (duringWrite starts nothing from them), so a writer that rechecks the
+// gate just before it writes (AdmitThenRecheckGate) is caught in 7 to 9
+// runs in 10, and a ticker's double buffer (DoubleBufferTickerSwap) in 8
+// to 10. round17-background-writer-stop.patch in /work/notes starts that
+// Stop from the bot's own writers too, makes the step wait for it as it
+// waits for a Frame call's write: both 10/10 under -race, most by P2.
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

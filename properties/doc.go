@@ -43,15 +43,24 @@
 // while Start waits for Graph, a CallEnded while Stop's or Fail's report
 // is out (half the time when Graph throttles it: a retry must not outlive
 // the call), or a Stop, Fail or CallEnded while a write holds its lease.
-// A stream's frames come one at a time (Bot.Frame). Graph's completed
-// reply to a recording request lands the moment the last frame that
-// arrived while the request was out has been handed over (its Frame call returned; a Frame that blocks is waited
-// for as below): a bot that hands a frame to a goroutine of its own, which
-// takes its lease when it runs, writes that frame after the reply, where
-// P7 sees it. The
+// A stream's frames come one at a time (Bot.Frame). Unless a Stop, Fail,
+// Start or CallEnded is drawn beside a Start's request, Graph's completed
+// reply lands the moment the frames that arrived while the request was
+// out have been handed over (their Frame calls returned within a
+// millisecond; a Frame that blocks, or takes longer, is waited for as
+// below), and the goroutine that handed them over keeps its processor
+// until the bot acted on the reply (for at most 2 ms). A bot that hands a
+// frame to a goroutine of its own, which takes its lease when it runs,
+// then writes that frame after the reply, where P7 sees it. This needs
+// two processors (GOMAXPROCS of 2 or more); and a handler that yields
+// after it started its goroutine (runtime.Gosched, a contended lock, a
+// channel send that blocks) lets the goroutine run before the reply: that
+// bot is caught in some runs only. The
 // suite waits for such concurrent events to return or to block, never for
 // a fixed time, so one seed plays one case and a failure replays with
-// -rapid.seed. A Stop that sleeps (time.Sleep, outside fsm's own drain)
+// -rapid.seed (one that came from a goroutine's timing, as above, may
+// not: rapid then reports a "flaky test", with the failure it saw first). A
+// Stop that sleeps (time.Sleep, outside fsm's own drain)
 // while a write waits for it counts as running, for up to 100 ms, so a
 // hook that "drains" by sleeping rather than waiting for the writes under
 // way is caught; one that waits on a timer's channel cannot be told from

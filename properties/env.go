@@ -61,6 +61,9 @@ type Env struct {
 	// frameGoroutine is the goroutine running its Frame call, 0 if none.
 	startsRunning  atomic.Int32
 	frameGoroutine atomic.Uint64
+	// repliesHeldOut counts its replies that waited the whole hold-back
+	// limit for its frames (see landNeighbourReply).
+	repliesHeldOut atomic.Int64
 }
 
 func newEnv(callID string, streams int) *Env {

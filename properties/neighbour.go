@@ -211,6 +211,7 @@ func (e *Env) landNeighbourReply(observe func()) {
 	deadline := time.Now().Add(limit)
 	for !e.framing.TryLock() {
 		if time.Now().After(deadline) {
+			e.repliesHeldOut.Add(1)
 			observe()
 			return
 		}

@@ -76,7 +76,8 @@
 // five times. The goroutine its Frame starts ran, nearly always, before
 // Graph's reply landed. Since the reply lands the moment the frames that
 // arrived meanwhile were handed over (properties, frames_at_reply.go),
-// it is caught 20/20 under -race and without.
+// it was caught in 20 runs of 20, under -race and without (measured on
+// this 2-core box).
 //
 // The bots are wrong on purpose: nothing outside recgate's own tests
 // should import this package.

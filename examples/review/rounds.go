@@ -11,6 +11,7 @@ import (
 	"github.com/recgate/recgate/internal/roundfourteen"
 	"github.com/recgate/recgate/internal/roundnine"
 	"github.com/recgate/recgate/internal/roundseven"
+	"github.com/recgate/recgate/internal/roundseventeen"
 	"github.com/recgate/recgate/internal/roundsix"
 	"github.com/recgate/recgate/internal/roundsixteen"
 	"github.com/recgate/recgate/internal/roundten"
@@ -71,6 +72,7 @@ func botRounds() []botRound {
 		fromBotrounds("fourteen", "internal/roundfourteen", roundfourteen.Bugs(), roundfourteen.Correct()),
 		fromBotrounds("fifteen", "internal/roundfifteen", roundfifteen.Bugs(), roundfifteen.Correct()),
 		fromBotrounds("sixteen", "internal/roundsixteen", roundsixteen.Bugs(), roundsixteen.Correct()),
+		fromBotrounds("seventeen", "internal/roundseventeen", roundseventeen.Bugs(), roundseventeen.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

@@ -54,13 +54,12 @@
 // (duringWrite starts nothing from them), so a writer that rechecks the
 // gate just before it writes (AdmitThenRecheckGate) is caught in 7 to 9
 // runs in 10, and a ticker's double buffer (DoubleBufferTickerSwap) in 8
-// to 10. The suite now starts that Stop from the bot's own writers'
-// writes too (this round's patch, taken into properties): both 10/10
-// under -race, most by P2. The patch's first version made a correct bot
-// (userbots' WriterPerStream) fail 4 runs in 10 under -race: a frame was
-// handed over between a CallEnded's start and its closing the gate, and
-// judged as arriving after the call ended. Frames are now marked arriving
-// only before such an event was taken or after it returned or blocked.
+// to 10. A patch to the suite that started that Stop from the bot's own
+// writers too caught both 10/10 under -race, most by P2; its first version
+// made a correct bot (userbots' WriterPerStream) fail 4 runs in 10 under
+// -race (a frame handed over between a CallEnded's start and its closing
+// the gate, judged as arriving after the call ended), and it is not in the
+// suite yet.
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

@@ -58,8 +58,11 @@
 // writers too caught both 10/10 under -race, most by P2; its first version
 // made a correct bot (userbots' WriterPerStream) fail 4 runs in 10 under
 // -race (a frame handed over between a CallEnded's start and its closing
-// the gate, judged as arriving after the call ended), and it is not in the
-// suite yet.
+// the gate, judged as arriving after the call ended). Its second version
+// made the noninterference replay play differently from the first run (a
+// writer goroutine's write could start the Stop in one and not the
+// other), and properties' TestLateWriteIsNotTakenForInterference failed;
+// it is not in the suite.
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

@@ -180,10 +180,7 @@ func newRingFlusher(env *properties.Env) (properties.Bot, error) {
 
 // Frame admits the frame under a lease into the ring.
 func (b *ringFlusher) Frame(_ context.Context, stream int, payload []byte) error {
-	if err := b.c.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.c.streams[stream].Acquire()
+	lease, err := b.c.admit(stream)
 	if err != nil {
 		return err
 	}

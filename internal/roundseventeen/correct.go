@@ -120,10 +120,7 @@ func newHookWaitsForQueue(env *properties.Env) (properties.Bot, error) {
 
 // Frame admits the frame, counts it, and queues it.
 func (b *hookWaitsForQueue) Frame(_ context.Context, stream int, payload []byte) error {
-	if err := b.c.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.c.streams[stream].Acquire()
+	lease, err := b.c.admit(stream)
 	if err != nil {
 		return err
 	}

@@ -167,10 +167,7 @@ func newAdmitThenQueue(env *properties.Env, hookDrains bool, check recheck) (pro
 
 // Frame admits the frame under a lease, queues it, and releases the lease.
 func (b *admitThenQueue) Frame(_ context.Context, stream int, payload []byte) error {
-	if err := b.c.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.c.streams[stream].Acquire()
+	lease, err := b.c.admit(stream)
 	if err != nil {
 		return err
 	}

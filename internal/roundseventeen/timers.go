@@ -69,10 +69,7 @@ func (b *doubleBuffer) writeOut(out []job) {
 
 // Frame admits the frame under a lease into the front buffer.
 func (b *doubleBuffer) Frame(_ context.Context, stream int, payload []byte) error {
-	if err := b.c.checkStream(stream); err != nil {
-		return err
-	}
-	lease, err := b.c.streams[stream].Acquire()
+	lease, err := b.c.admit(stream)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,16 @@ func (c *call) checkStream(i int) error {
 	return nil
 }
 
+// admit checks that stream names one of the call's streams and takes
+// that stream's lease: the start of every handler that admits a frame
+// when it arrives.
+func (c *call) admit(stream int) (fsm.Lease, error) {
+	if err := c.checkStream(stream); err != nil {
+		return fsm.Lease{}, err
+	}
+	return c.streams[stream].Acquire()
+}
+
 // control are the call's handlers for Graph's side, each on the call's
 // machine: every team in this round got them right.
 type control struct{ c *call }

@@ -22,10 +22,24 @@ type recordingFlag struct {
 	control
 	*streamWriters
 	recording atomic.Bool
+	// generations, when set, makes the writer drop a frame admitted in
+	// an earlier recording too: gen counts the times the flag went down,
+	// and each job carries the gen it was admitted in. See
+	// GenerationCheckThenWrite.
+	generations bool
+	gen         atomic.Uint64
 }
 
 func newRecordingFlag(env *properties.Env) (properties.Bot, error) {
-	b := &recordingFlag{}
+	return newFlagBot(env, false)
+}
+
+func newGenerationCheckThenWrite(env *properties.Env) (properties.Bot, error) {
+	return newFlagBot(env, true)
+}
+
+func newFlagBot(env *properties.Env, generations bool) (properties.Bot, error) {
+	b := &recordingFlag{generations: generations}
 	c, err := newCall(env, nil, func(open bool) {
 		if open {
 			b.recording.Store(true)
@@ -36,7 +50,7 @@ func newRecordingFlag(env *properties.Env) (properties.Bot, error) {
 	}
 	b.control = control{c}
 	b.streamWriters = newStreamWriters(len(c.streams), func(j job) {
-		if !b.recording.Load() {
+		if !b.recording.Load() || (b.generations && j.gen != b.gen.Load()) {
 			return // "not recording any more": dropped
 		}
 		_, _ = c.sink.Write(j.stream, j.payload)
@@ -44,31 +58,40 @@ func newRecordingFlag(env *properties.Env) (properties.Bot, error) {
 	return b, nil
 }
 
-// Frame admits, queues and releases.
+// Frame admits, queues and releases. The generation is read before the
+// frame is admitted: one admitted after a Stop lowered the flag (the gate
+// still open) carries the generation that ended, and is dropped.
 func (b *recordingFlag) Frame(_ context.Context, stream int, payload []byte) error {
+	gen := b.gen.Load()
 	lease, err := b.c.admit(stream)
 	if err != nil {
 		return err
 	}
 	defer lease.Release()
-	return b.send(job{stream: stream, payload: copyOf(payload)})
+	return b.send(job{stream: stream, payload: copyOf(payload), gen: gen})
+}
+
+// lower lowers the flag and starts a new generation.
+func (b *recordingFlag) lower() {
+	b.recording.Store(false)
+	b.gen.Add(1)
 }
 
 // Stop lowers the flag, then stops.
 func (b *recordingFlag) Stop(ctx context.Context) error {
-	b.recording.Store(false)
+	b.lower()
 	return b.c.m.Stop(ctx)
 }
 
 // Fail lowers the flag, then fails.
 func (b *recordingFlag) Fail(ctx context.Context) error {
-	b.recording.Store(false)
+	b.lower()
 	return b.c.m.Fail(ctx)
 }
 
 // CallEnded lowers the flag, then ends the machine.
 func (b *recordingFlag) CallEnded(ctx context.Context) error {
-	b.recording.Store(false)
+	b.lower()
 	return b.c.m.CallEnded(ctx)
 }
 

@@ -9,10 +9,13 @@ import (
 	"github.com/recgate/recgate/properties"
 )
 
-// hookWait is how long HookWaitsWithTimeout's hook waits for its
-// writers before it returns anyway ("a few milliseconds is plenty for a
-// frame").
-const hookWait = 5 * time.Millisecond
+// How long HookWaitsWithTimeout's and HookWaitsWithLongTimeout's hooks
+// wait for their writers before they return anyway ("a few milliseconds
+// is plenty for a frame"; "no storage takes 50 ms").
+const (
+	hookWait     = 5 * time.Millisecond
+	hookWaitLong = 50 * time.Millisecond
+)
 
 // admitQueue: the handler admits the frame under its stream's lease,
 // counts it in the writers' pending group, queues it and releases the
@@ -63,11 +66,22 @@ func (b *admitQueue) Frame(_ context.Context, stream int, payload []byte) error 
 // newHookWaitsWithTimeout: the hook waits for the writers, but at most
 // hookWait, then returns anyway. See HookWaitsWithTimeout.
 func newHookWaitsWithTimeout(env *properties.Env) (properties.Bot, error) {
+	return newHookWaitsAtMost(env, hookWait)
+}
+
+// newHookWaitsWithLongTimeout is HookWaitsWithTimeout with hookWaitLong.
+// See HookWaitsWithLongTimeout.
+func newHookWaitsWithLongTimeout(env *properties.Env) (properties.Bot, error) {
+	return newHookWaitsAtMost(env, hookWaitLong)
+}
+
+// newHookWaitsAtMost: the hook waits for the writers, but at most limit.
+func newHookWaitsAtMost(env *properties.Env, limit time.Duration) (properties.Bot, error) {
 	return newAdmitQueue(env, func(b *admitQueue) endedHook {
 		return func(context.Context, fsm.Trigger) error {
 			select {
 			case <-b.drained():
-			case <-time.After(hookWait): // "storage is slow; don't hold the webhook"
+			case <-time.After(limit): // "storage is slow; don't hold the webhook"
 			}
 			return nil
 		}

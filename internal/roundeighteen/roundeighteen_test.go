@@ -15,7 +15,7 @@ const tries = 5
 // quickChecks is how many cases a run of the suite draws in the package's
 // default test (CI's whole run is near its limit). Measure (MEASURE set)
 // and an explicit -rapid.checks keep rapid's 100.
-const quickChecks = "50"
+const quickChecks = "30"
 
 func TestMain(m *testing.M) {
 	flag.Parse()

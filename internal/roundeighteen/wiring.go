@@ -135,6 +135,9 @@ type job struct {
 	// counted, when set, is the WaitGroup the frame was counted on
 	// (HookWaitsOnSwappedGroup).
 	counted *sync.WaitGroup
+	// gen is the recording generation the frame was admitted in
+	// (GenerationCheckThenWrite).
+	gen uint64
 }
 
 // release ends the job's lease, if it carries one, and returns its Stream

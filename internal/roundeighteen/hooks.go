@@ -38,6 +38,12 @@ func (b *admitQueue) drained() <-chan struct{} {
 }
 
 func newAdmitQueue(env *properties.Env, hook func(b *admitQueue) endedHook) (*admitQueue, error) {
+	return newAdmitQueueDone(env, hook, false)
+}
+
+// newAdmitQueueDone is newAdmitQueue; doneAtDequeue makes the writers
+// mark a frame done before they write it.
+func newAdmitQueueDone(env *properties.Env, hook func(b *admitQueue) endedHook, doneAtDequeue bool) (*admitQueue, error) {
 	b := &admitQueue{}
 	c, err := newCall(env, func(ctx context.Context, t fsm.Trigger) error {
 		return hook(b)(ctx, t)
@@ -46,9 +52,9 @@ func newAdmitQueue(env *properties.Env, hook func(b *admitQueue) endedHook) (*ad
 		return nil, err
 	}
 	b.control = control{c}
-	b.streamWriters = newStreamWriters(len(c.streams), func(j job) {
+	b.streamWriters = newStreamWritersDone(len(c.streams), func(j job) {
 		_, _ = c.sink.Write(j.stream, j.payload)
-	})
+	}, doneAtDequeue)
 	return b, nil
 }
 
@@ -112,6 +118,17 @@ func newHookWaitsForWriters(env *properties.Env) (properties.Bot, error) {
 			return nil
 		}
 	})
+}
+
+// newDoneBeforeWrite: the hook waits for the count, but the writers mark
+// a frame done when they take it off the queue. See DoneBeforeWrite.
+func newDoneBeforeWrite(env *properties.Env) (properties.Bot, error) {
+	return newAdmitQueueDone(env, func(b *admitQueue) endedHook {
+		return func(context.Context, fsm.Trigger) error {
+			b.pending.Wait()
+			return nil
+		}
+	}, true)
 }
 
 // swappedGroup: each recording counts its frames on a WaitGroup of its

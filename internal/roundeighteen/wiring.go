@@ -184,23 +184,40 @@ func (p *leasePool) job(stream int, payload []byte) (job, error) {
 // takes frames off and calls write. pending counts the frames queued or
 // in a writer's hands, for the bots whose hook waits for them.
 type streamWriters struct {
-	qs      []chan job
-	quit    chan struct{}
-	once    sync.Once
-	wg      sync.WaitGroup
-	pending sync.WaitGroup
+	// doneAtDequeue marks a frame done in pending when the writer takes
+	// it off its queue, before write (DoneBeforeWrite).
+	doneAtDequeue bool
+	qs            []chan job
+	quit          chan struct{}
+	once          sync.Once
+	wg            sync.WaitGroup
+	pending       sync.WaitGroup
 }
 
 // newStreamWriters starts n writers, each calling write for the frames
 // it takes off its queue (and for those still queued when stopped), then
 // marking them done in pending.
 func newStreamWriters(n int, write func(job)) *streamWriters {
-	w := &streamWriters{quit: make(chan struct{})}
+	return newStreamWritersDone(n, write, false)
+}
+
+// newStreamWritersDone is newStreamWriters; doneAtDequeue marks each frame
+// done before it is written.
+func newStreamWritersDone(n int, write func(job), doneAtDequeue bool) *streamWriters {
+	w := &streamWriters{quit: make(chan struct{}), doneAtDequeue: doneAtDequeue}
 	for range n {
 		q := make(chan job, queueDepth)
 		w.qs = append(w.qs, q)
 		w.wg.Go(func() {
-			do := func(j job) { defer w.pending.Done(); write(j) }
+			do := func(j job) {
+				if w.doneAtDequeue {
+					w.pending.Done() // "taken off the queue: handled"
+					write(j)
+					return
+				}
+				defer w.pending.Done()
+				write(j)
+			}
 			for {
 				select {
 				case j := <-q:

@@ -27,7 +27,8 @@
 //     that cancels a context and returns leaves the frame in a worker's
 //     hand (HookCancelsAndReturns); one that waits on a WaitGroup other
 //     than the one the ending recording counted on waits for nothing
-//     (HookWaitsOnSwappedGroup); one that leaves the flush to a timer or
+//     (HookWaitsOnSwappedGroup), and so does one whose writers mark a
+//     frame done before they write it (DoneBeforeWrite); one that leaves the flush to a timer or
 //     an uploader goroutine writes the recording's tail after the report
 //     (FlushOnTimerAfterHook, SegmentUploadAfterHook); and one that skips
 //     the wait on Fail ("storage is broken anyway") reports failed before
@@ -54,7 +55,7 @@
 //
 // Measured with TestMeasure (RUNS=10, with and without -race) on
 // c404210, on a 2-core machine shared with other jobs; each row says
-// more. At 100 cases a run, nine of the twelve buggy bots are caught
+// more. At 100 cases a run, ten of the thirteen buggy bots are caught
 // 10/10 both ways and the correct ones pass 10/10 both ways. The suite
 // catches most of them although it never lands the Stop it draws "during
 // the first write" of a step on them: a write from a bot goroutine made

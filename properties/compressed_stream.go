@@ -156,7 +156,7 @@ func inflateMember(b []byte) ([]byte, memberState) {
 	}
 	// One byte past the bound tells a member that is too big from one
 	// that ended right at it.
-	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	out, err := io.ReadAll(io.LimitReader(r, int64(maxInflated)+1))
 	switch {
 	case len(out) > maxInflated:
 		return out, memberCorrupt

@@ -29,13 +29,9 @@ type admitQueue struct {
 	*streamWriters
 }
 
-// waitFor returns what the hook waits on: a channel closed once every
+// drained returns what the hook waits on: a channel closed once every
 // counted frame was written.
-func (b *admitQueue) drained() <-chan struct{} {
-	done := make(chan struct{})
-	go func() { b.pending.Wait(); close(done) }()
-	return done
-}
+func (b *admitQueue) drained() <-chan struct{} { return b.pending.drained() }
 
 func newAdmitQueue(env *properties.Env, hook func(b *admitQueue) endedHook) (*admitQueue, error) {
 	return newAdmitQueueDone(env, hook, false)
@@ -114,7 +110,7 @@ func newFailSkipsDrain(env *properties.Env) (properties.Bot, error) {
 func newHookWaitsForWriters(env *properties.Env) (properties.Bot, error) {
 	return newAdmitQueue(env, func(b *admitQueue) endedHook {
 		return func(context.Context, fsm.Trigger) error {
-			b.pending.Wait()
+			b.pending.wait()
 			return nil
 		}
 	})
@@ -125,7 +121,7 @@ func newHookWaitsForWriters(env *properties.Env) (properties.Bot, error) {
 func newDoneBeforeWrite(env *properties.Env) (properties.Bot, error) {
 	return newAdmitQueueDone(env, func(b *admitQueue) endedHook {
 		return func(context.Context, fsm.Trigger) error {
-			b.pending.Wait()
+			b.pending.wait()
 			return nil
 		}
 	}, true)

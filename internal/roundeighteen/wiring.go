@@ -191,7 +191,7 @@ type streamWriters struct {
 	quit          chan struct{}
 	once          sync.Once
 	wg            sync.WaitGroup
-	pending       sync.WaitGroup
+	pending       inFlight
 }
 
 // newStreamWriters starts n writers, each calling write for the frames
@@ -204,18 +204,18 @@ func newStreamWriters(n int, write func(job)) *streamWriters {
 // newStreamWritersDone is newStreamWriters; doneAtDequeue marks each frame
 // done before it is written.
 func newStreamWritersDone(n int, write func(job), doneAtDequeue bool) *streamWriters {
-	w := &streamWriters{quit: make(chan struct{}), doneAtDequeue: doneAtDequeue}
+	w := &streamWriters{quit: make(chan struct{}), doneAtDequeue: doneAtDequeue, pending: newInFlight()}
 	for range n {
 		q := make(chan job, queueDepth)
 		w.qs = append(w.qs, q)
 		w.wg.Go(func() {
 			do := func(j job) {
 				if w.doneAtDequeue {
-					w.pending.Done() // "taken off the queue: handled"
+					w.pending.done() // "taken off the queue: handled"
 					write(j)
 					return
 				}
-				defer w.pending.Done()
+				defer w.pending.done()
 				write(j)
 			}
 			for {
@@ -246,12 +246,12 @@ func (w *streamWriters) send(j job) error {
 		return errClosed
 	default:
 	}
-	w.pending.Add(1)
+	w.pending.add()
 	select {
 	case w.qs[j.stream] <- j:
 		return nil
 	default:
-		w.pending.Done()
+		w.pending.done()
 		return errFull
 	}
 }
@@ -267,3 +267,51 @@ func (w *streamWriters) Close(context.Context) error {
 // copyOf is payload copied: the SDK reuses its buffer once the handler
 // returned.
 func copyOf(p []byte) []byte { return append([]byte(nil), p...) }
+
+// inFlight counts frames admitted and not yet written, and says when the
+// count is zero. It does what a sync.WaitGroup does for the hooks here,
+// and may be waited on by a goroutine that outlives its hook (a hook that
+// stops waiting after a timeout) while the next recording counts again,
+// which a WaitGroup forbids ("Add called concurrently with Wait").
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed while n is zero
+}
+
+func newInFlight() inFlight {
+	idle := make(chan struct{})
+	close(idle)
+	return inFlight{idle: idle}
+}
+
+// add counts one frame.
+func (f *inFlight) add() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.n++
+}
+
+// done marks one frame written (or dropped).
+func (f *inFlight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n--
+	if f.n == 0 {
+		close(f.idle)
+	}
+}
+
+// drained returns a channel closed once every frame counted so far is
+// done.
+func (f *inFlight) drained() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.idle
+}
+
+// wait returns once every frame counted so far is done.
+func (f *inFlight) wait() { <-f.drained() }

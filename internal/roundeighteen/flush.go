@@ -101,19 +101,6 @@ func newFlushOnTimerAfterHook(env *properties.Env) (properties.Bot, error) {
 	})
 }
 
-// newFlushInHook: the hook flushes every buffer before it returns. The
-// correct FlushInHook.
-func newFlushInHook(env *properties.Env) (properties.Bot, error) {
-	return newBufferedStreams(env, func(b *bufferedStreams) endedHook {
-		return func(context.Context, fsm.Trigger) error {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			b.flushLocked()
-			return nil
-		}
-	})
-}
-
 // framesPerSegment is how many frames make a segment.
 const framesPerSegment = 8
 

@@ -98,8 +98,9 @@ func (b *recordingFlag) CallEnded(ctx context.Context) error {
 // leaseTravels: the handler takes a lease per frame from a pool of
 // Streams and queues it with the frame; the stream's writer releases it
 // once the frame is written, so the machine's drain waits for every
-// queued frame. The correct LeaseTravelsToWriter; StopDeadlineThenReport
-// and the correct StopDeadlineRetried change its Stop.
+// queued frame (round seventeen's LeaseTravelsWithFrame).
+// StopDeadlineThenReport and the correct StopDeadlineRetried change its
+// Stop.
 type leaseTravels struct {
 	control
 	*streamWriters
@@ -138,15 +139,11 @@ func (b *leaseTravels) Frame(_ context.Context, stream int, payload []byte) erro
 	return nil
 }
 
-func newLeaseTravelsToWriter(env *properties.Env) (properties.Bot, error) {
-	return newLeaseTravels(env)
-}
-
 // stopBudget is how long the Stop handlers of StopDeadlineThenReport and
 // StopDeadlineRetried give the machine ("a Stop is a few milliseconds").
 const stopBudget = 3 * time.Millisecond
 
-// stopDeadlineThenReport: LeaseTravelsToWriter whose Stop and Fail give
+// stopDeadlineThenReport: leaseTravels whose Stop and Fail give
 // the machine stopBudget and, when it runs out, send the report
 // themselves. See StopDeadlineThenReport.
 type stopDeadlineThenReport struct{ *leaseTravels }

@@ -9,13 +9,10 @@ import (
 	"github.com/recgate/recgate/properties"
 )
 
-// How long HookWaitsWithTimeout's and HookWaitsWithLongTimeout's hooks
-// wait for their writers before they return anyway ("a few milliseconds
-// is plenty for a frame"; "no storage takes 50 ms").
-const (
-	hookWait     = 5 * time.Millisecond
-	hookWaitLong = 50 * time.Millisecond
-)
+// hookWait is how long HookWaitsWithTimeout's hook waits for its
+// writers before it returns anyway ("a few milliseconds is plenty for a
+// frame"). A 50 ms wait was measured too: see doc.go.
+const hookWait = 5 * time.Millisecond
 
 // admitQueue: the handler admits the frame under its stream's lease,
 // counts it in the writers' pending group, queues it and releases the
@@ -69,12 +66,6 @@ func (b *admitQueue) Frame(_ context.Context, stream int, payload []byte) error 
 // hookWait, then returns anyway. See HookWaitsWithTimeout.
 func newHookWaitsWithTimeout(env *properties.Env) (properties.Bot, error) {
 	return newHookWaitsAtMost(env, hookWait)
-}
-
-// newHookWaitsWithLongTimeout is HookWaitsWithTimeout with hookWaitLong.
-// See HookWaitsWithLongTimeout.
-func newHookWaitsWithLongTimeout(env *properties.Env) (properties.Bot, error) {
-	return newHookWaitsAtMost(env, hookWaitLong)
 }
 
 // newHookWaitsAtMost: the hook waits for the writers, but at most limit.

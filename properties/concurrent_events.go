@@ -179,20 +179,43 @@ func (r *runner) whileInFlight(st *step, opens bool) {
 // is under way (the lease is held: Stop must wait for it).
 func (r *runner) duringWrite() {
 	g := goid()
+	r.duringGate.Lock() // no frame is marked arriving meanwhile
 	r.mu.Lock()
-	what := r.during
-	if !r.inBot[g] {
-		// A write from one of the bot's own goroutines (a write-behind
-		// queue): the suite cannot tell when it runs, so it starts nothing
-		// from it.
-		what = ""
+	own := !r.inBot[g]
+	if own {
+		r.ownWrites = true
 	}
+	// A write from one of the bot's own goroutines (a writer that a
+	// frame handler queued its frame for, a ticker's flush) counts too:
+	// the Stop drawn for the step comes while it is under way. A writer
+	// that holds the frame's lease (taken when the frame arrived and
+	// handed over with it) makes Stop wait in its drain; one that writes
+	// without a lease, having asked the gate or the machine a moment
+	// before, is still writing when Stop reports (P2), and lands after
+	// it (P1). Which write of the step is the first to reach the Sink
+	// may then vary from run to run.
+	what := r.during
 	frames := r.whileDraining
+	var started chan struct{}
 	if what != "" {
 		r.during, r.whileDraining = "", nil
+		r.ownDuring = r.ownDuring || own
+		// Known to the step before the lock is let go: a writer of the
+		// bot's own may take the Stop just as the step's frames are all
+		// handed over, and the step must wait for it (waitBackground)
+		// rather than play the next step beside it.
+		started = make(chan struct{})
+		r.running = append(r.running, started)
+		// And the step's next frame waits for it as it waits for a
+		// Frame call that writes: a frame must not reach the bot between
+		// the event's start (a CallEnded is marked at once) and its
+		// closing the gate.
+		r.duringStarted = started
 	}
 	r.mu.Unlock()
+	r.duringGate.Unlock()
 	if what != "" {
+		defer close(started)
 		r.env.stats.stopsWithWrites.Add(1)
 		r.concurrently(what)
 		// Media keeps coming while Stop waits for the lease: a frame now

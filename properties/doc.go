@@ -42,7 +42,13 @@
 // Stop, Fail, Start, CallEnded or a stale completed notification comes in
 // while Start waits for Graph, a CallEnded while Stop's or Fail's report
 // is out (half the time when Graph throttles it: a retry must not outlive
-// the call), or a Stop, Fail or CallEnded while a write holds its lease.
+// the call), or a Stop, Fail or CallEnded while a write holds its lease
+// (the step's first write, whether a Frame call makes it or a writer
+// goroutine of the bot's own does: the step's next frame waits until
+// that event returned or blocked; when no Frame call of the step wrote,
+// a bot that has written from its own goroutines earlier in the case is
+// given until its goroutines are quiet, at most the grace period, to
+// write the step's frames).
 // A stream's frames come one at a time (Bot.Frame). Unless a Stop, Fail,
 // Start or CallEnded is drawn beside a Start's request, Graph's completed
 // reply lands the moment the frames that arrived while the request was

@@ -95,7 +95,11 @@ func WithLateWindow(d time.Duration) Option {
 // with other media in every frame that arrived outside a confirmed
 // recording, and the bot must persist exactly the same bytes on every
 // stream. It needs a deterministic bot (the same events in the same order
-// give the same bytes) and doubles the time a run takes.
+// give the same bytes) and doubles the time a run takes. A case whose
+// replay met the concurrent events at other moments is not compared: one
+// where a frame fell on the other side of a gate's change, and one where
+// a Stop, Fail or CallEnded drawn for a step's first write came during a
+// write of the bot's own goroutines, whose timing the scheduler chooses.
 func WithNoninterference() Option {
 	return func(o *options) error {
 		o.noninterference = true

@@ -62,6 +62,21 @@ type runner struct {
 	// during is what the suite runs while the current burst's first write
 	// is under way, and what arrives while the hook flushes.
 	during string
+	// duringGate orders duringWrite's taking its event against frames
+	// arriving (see arriveAfterDuringStarted).
+	duringGate sync.RWMutex
+	// duringStarted closes once the Stop, Fail or CallEnded drawn for the
+	// step's first write has returned or blocked (nil before one began):
+	// the step's frames wait for it (see duringWrite).
+	duringStarted chan struct{}
+	// ownWrites is set once a write of the bot's own goroutines (outside
+	// every bot call) reached the Sink in this case; ownDuring once such
+	// a write took the event drawn for a step's first write. A bot with
+	// no writer of its own plays every step as it did before the event
+	// could start from such a write, and a case whose event one of them
+	// took is not compared by the noninterference replay, which cannot
+	// make the bot's goroutines write at the same moments again.
+	ownWrites, ownDuring bool
 	// whileDraining are the frames that arrive while that Stop or Fail
 	// waits for the write's lease.
 	whileDraining []int
@@ -363,8 +378,30 @@ func (r *runner) step(st *step, ended *bool) {
 			<-fed // each of its bot calls has a watchdog
 		}
 		r.mu.Lock()
-		r.during, r.whileDraining = "", nil
+		unmet := r.during != "" && r.ownWrites
 		r.mu.Unlock()
+		if unmet {
+			// No Frame call wrote, and the bot has writers of its own
+			// (one wrote earlier in the case): it may write the step's
+			// frames now, and the drawn Stop comes during that writer's
+			// first write (duringWrite). A bot that has written only
+			// inside its calls is not waited for: the wait costs up to
+			// the grace period, in every such step.
+			quiesce(r.opts.grace, r.baseline)
+		}
+		// Disarmed under duringGate: a write of the bot's own has either
+		// taken the event by now (and the step waits until it returned
+		// or blocked, as it would behind the Frame call whose write took
+		// it) or never will.
+		r.duringGate.Lock()
+		r.mu.Lock()
+		taken := r.duringStarted
+		r.during, r.whileDraining, r.duringStarted = "", nil, nil
+		r.mu.Unlock()
+		r.duringGate.Unlock()
+		if taken != nil {
+			<-taken
+		}
 	case stepStart, stepStop, stepFail:
 		sentBefore := env.Updater.fromGoroutines.Load()
 		env.Updater.arm(st)
@@ -432,6 +469,36 @@ func (r *runner) step(st *step, ended *bool) {
 		// world still says what Stop or the end of the call made it.
 		quiesce(r.opts.grace, r.baseline)
 	}
+}
+
+// arriveAfterDuringStarted marks the arrival of frame n on stream s
+// (env.arrive). A frame the suite's own goroutine hands over (inline
+// false: a step's frames) first waits until a Stop, Fail or CallEnded
+// that a write of the bot's own goroutine started for the step
+// (duringWrite) has returned or blocked, as it waits behind a Frame call
+// whose write started one; and no frame is marked while duringWrite takes
+// its event, so a frame arrives either before that event was asked, or
+// after it closed the gate.
+func (r *runner) arriveAfterDuringStarted(n, s int, v int, inline bool) {
+	for {
+		r.duringGate.RLock()
+		r.mu.Lock()
+		c := r.duringStarted
+		r.mu.Unlock()
+		if inline || c == nil {
+			break
+		}
+		select {
+		case <-c:
+		default:
+			r.duringGate.RUnlock()
+			<-c
+			continue
+		}
+		break
+	}
+	defer r.duringGate.RUnlock()
+	r.env.arrive(n, s, canary(n, v))
 }
 
 // lookAtGate checks P4 and P5 on a bot that reports its gate.

@@ -307,7 +307,7 @@ func (r *runner) frameNow(n, s int, inline bool) {
 	}
 	p := payload(n, s, v)
 	r.handingOver()
-	r.env.arrive(n, s, canary(n, v))
+	r.arriveAfterDuringStarted(n, s, v, inline)
 	r.env.stats.framesSent.Add(1)
 	r.call(fmt.Sprintf("Frame (frame %d, stream %d)", n, s), inline, func(ctx context.Context) error {
 		defer r.leaveFrame(r.enterFrame(ctx))

@@ -40,29 +40,29 @@
 //
 // Measured with TestMeasure (RUNS=10, with and without -race) on
 // b379618, on a 2-core machine shared with other jobs; each row says
-// more. Of the 13 buggy bots, 11 are caught 10/10 both ways, among them
+// more. Of the 13 buggy bots, 11 were caught 10/10 both ways, among them
 // every bot whose lease (or gate check) is taken where the frame is
 // dequeued, flushed or run: the suite lands Graph's reply the moment the
 // frames that arrived while the request was out were handed over
 // (0d113a2), so the writer runs after the gate opened. The correct bots
 // pass 10/10 both ways.
 //
-// The Stop side is where the suite is weaker. A writer that writes
-// without a lease is caught only when an ordinary Stop step meets its
-// backlog, and the Stop the suite draws "during the first write" of a
-// step was never started from a write of the bot's own goroutines
-// (duringWrite starts nothing from them), so a writer that rechecks the
-// gate just before it writes (AdmitThenRecheckGate) is caught in 7 to 9
-// runs in 10, and a ticker's double buffer (DoubleBufferTickerSwap) in 8
-// to 10. A patch to the suite that started that Stop from the bot's own
-// writers too caught both 10/10 under -race, most by P2; its first version
-// made a correct bot (userbots' WriterPerStream) fail 4 runs in 10 under
-// -race (a frame handed over between a CallEnded's start and its closing
-// the gate, judged as arriving after the call ended). Its second version
-// made the noninterference replay play differently from the first run (a
-// writer goroutine's write could start the Stop in one and not the
-// other), and properties' TestLateWriteIsNotTakenForInterference failed;
-// it is not in the suite.
+// The Stop side was where the suite was weaker. A writer that writes
+// without a lease was caught only when an ordinary Stop step met its
+// backlog, because the Stop the suite draws "during the first write" of a
+// step was never started from a write of the bot's own goroutines: a
+// writer that rechecks the gate just before it writes
+// (AdmitThenRecheckGate) was caught in 7 to 9 runs in 10, and a ticker's
+// double buffer (DoubleBufferTickerSwap) in 8 to 10. The suite took the
+// round's patch in its third version (see README, "Round seventeen"):
+// that Stop now starts from those writes too, and on it
+// AdmitThenRecheckGate is caught 10/10 with and without -race, and
+// DoubleBufferTickerSwap 10/10 without and 9/10 with it, mostly by P2.
+// Its first version made a correct bot (userbots' WriterPerStream) fail 4
+// runs in 10 under -race (a frame handed over between a CallEnded's start
+// and its closing the gate, judged as arriving after the call ended); its
+// second let the noninterference replay compare two runs whose Stops came
+// at moments the scheduler chose.
 //
 // Bugs lists the buggy bots, Correct the correct ones; the tests keep the
 // package green while keeping the rows in sight (internal/botrounds).

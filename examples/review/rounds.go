@@ -4,6 +4,7 @@ import (
 	"github.com/recgate/recgate/internal/botrounds"
 	"github.com/recgate/recgate/internal/buggybots"
 	"github.com/recgate/recgate/internal/roundeight"
+	"github.com/recgate/recgate/internal/roundeighteen"
 	"github.com/recgate/recgate/internal/roundeleven"
 	"github.com/recgate/recgate/internal/roundfifteen"
 	"github.com/recgate/recgate/internal/roundfive"
@@ -73,6 +74,7 @@ func botRounds() []botRound {
 		fromBotrounds("fifteen", "internal/roundfifteen", roundfifteen.Bugs(), roundfifteen.Correct()),
 		fromBotrounds("sixteen", "internal/roundsixteen", roundsixteen.Bugs(), roundsixteen.Correct()),
 		fromBotrounds("seventeen", "internal/roundseventeen", roundseventeen.Bugs(), roundseventeen.Correct()),
+		fromBotrounds("eighteen", "internal/roundeighteen", roundeighteen.Bugs(), roundeighteen.Correct()),
 	}
 	for _, b := range buggybots.Bugs() {
 		rounds[0].bugs = append(rounds[0].bugs, botRow{name: b.Name, rule: b.Class, mistake: b.Mistake})

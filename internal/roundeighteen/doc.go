@@ -54,9 +54,9 @@
 //
 // # What it found
 //
-// Measured with TestMeasure (RUNS=10, with and without -race) on
-// c404210, on a 2-core machine shared with other jobs; each row says
-// more. At rapid's 100 cases a run, nine of the twelve buggy bots are
+// Measured first with TestMeasure (RUNS=10, with and without -race) on
+// c404210, on a 2-core machine shared with other jobs. At rapid's 100
+// cases a run, nine of the twelve buggy bots are
 // caught 10/10 both ways (RecordingFlagCheckThenWrite 8/10 once without
 // -race, on a busier box) and the correct ones pass 10/10 both ways. The
 // suite catches most of them although it never plays the Stop it draws
@@ -69,16 +69,24 @@
 // still fails). At the package test's 30 cases a run, under -race, the
 // caught rows fall to 65 to 100 in 100, hence eight tries.
 //
-// Two rows are Unreliable. FailSkipsDrain (10/10 and 8/10 without -race,
-// 8/10 twice under it; 3/10 at 30 cases) and GenerationCheckThenWrite
-// (9 to 10 in 10 both ways; 5/10 at 30 cases) need a Stop or Fail while
-// the writers are busy, and the one the suite draws during a step's first
-// write is lost for a bot whose writes are all on goroutines of its own:
-// duringWrite starts nothing from them, and the step clears it unplayed
-// (the coverage warning "no Stop or Fail ran while one of the bot's
-// writes held its lease" shows it on every correct bot here). A third,
-// measured and left out of the table for the package test's time: the
-// hook of HookWaitsWithTimeout with 50 ms instead of 5 (9/10 without
+// Two rows were Unreliable on that suite. FailSkipsDrain (10/10 and 8/10
+// without -race, 8/10 twice under it; 3/10 at 30 cases) and
+// GenerationCheckThenWrite (9 to 10 in 10 both ways; 5/10 at 30 cases)
+// need a Stop or Fail while the writers are busy, and the one the suite
+// draws during a step's first write was lost for a bot whose writes are
+// all on goroutines of its own: duringWrite started nothing from them,
+// and the step cleared it unplayed (the coverage warning "no Stop or Fail
+// ran while one of the bot's writes held its lease" showed it on every
+// correct bot here). The suite then took round seventeen's Stop-side
+// patch in its third version (368799d: that Stop also starts from a
+// write of the bot's own goroutines). Measured on it: all twelve buggy
+// bots 10/10 with and without -race at 100 cases, the four correct ones
+// 0/10 both ways; at 30 cases under -race (RUNS=20)
+// GenerationCheckThenWrite 20/20, FailSkipsDrain 17/20, and the rows
+// named in tries' comment 19 or 20 in 20. Neither is marked any more.
+//
+// Measured on c404210 and left out of the table for the package test's
+// time: the hook of HookWaitsWithTimeout with 50 ms instead of 5 (9/10 without
 // -race, 5/10 and 4/10 with it, 3/10 at 30 cases) outlasts the suite's
 // 10 ms storage latency unless more than five frames are queued at the
 // Stop: a hook that waits on a timer cannot be told from one that waits

@@ -118,10 +118,9 @@ type segment struct {
 // seconds; the webhook must not wait"). See SegmentUploadAfterHook.
 type segmentUploader struct {
 	control
-	mu       sync.Mutex
-	open     []*segment
-	uploads  sync.WaitGroup
-	uploader func([]*segment)
+	mu      sync.Mutex
+	open    []*segment
+	uploads sync.WaitGroup
 }
 
 func newSegmentUploadAfterHook(env *properties.Env) (properties.Bot, error) {

@@ -1,16 +1,28 @@
 package properties
 
+import "sync/atomic"
+
 // Media a bot compresses before env.Sink (a lead-in gzipped "because it is
 // the bulky part", a zlib-packed archive) keeps its canaries once inflated.
 // The sink looks for the two formats that announce themselves, gzip and
 // zlib, at every place in a write where their header could start, and
 // inflates what follows. Raw deflate has no header and stays untraceable,
 // as does encryption.
+
 // maxInflated bounds what one member may inflate to: a bot's media in a
 // case is far smaller, and a compression bomb must not stall the suite.
-// A variable only so that a test can meet the bound without inflating
-// megabytes under the race detector; nothing else changes it.
-var maxInflated = 4 << 20
+func maxInflated() int {
+	if n := inflateLimit.Load(); n > 0 {
+		return int(n)
+	}
+	return 4 << 20
+}
+
+// inflateLimit, when set, replaces maxInflated's 4 MiB: only so that a
+// test can meet the bound without inflating megabytes under the race
+// detector. Atomic, since a bot goroutine left over from an earlier test
+// may still be writing while a test sets it.
+var inflateLimit atomic.Int64
 
 const (
 	// maxMembers bounds the places tried in one write: zlib's two-byte
@@ -32,7 +44,7 @@ func inflatedMembers(p []byte) [][]byte {
 		// A member cut short or corrupt still gives what it inflated
 		// before the error.
 		if b, _ := inflateMember(p[i:]); len(b) > 0 {
-			out = append(out, b[:min(len(b), maxInflated)])
+			out = append(out, b[:min(len(b), maxInflated())])
 		}
 	}
 	return out

@@ -41,7 +41,7 @@ func (s *Sink) streamedCanaries(stream int, p []byte) (canaries []string, keep f
 	if m := s.open[stream]; m != nil {
 		buf := append(m.buf[:len(m.buf):len(m.buf)], p...)
 		inflated, state := inflateMember(buf)
-		if len(buf) > maxInflated || len(inflated) > maxInflated {
+		if len(buf) > maxInflated() || len(inflated) > maxInflated() {
 			overflow = true
 		} else {
 			if state != memberCorrupt {
@@ -156,9 +156,9 @@ func inflateMember(b []byte) ([]byte, memberState) {
 	}
 	// One byte past the bound tells a member that is too big from one
 	// that ended right at it.
-	out, err := io.ReadAll(io.LimitReader(r, int64(maxInflated)+1))
+	out, err := io.ReadAll(io.LimitReader(r, int64(maxInflated())+1))
 	switch {
-	case len(out) > maxInflated:
+	case len(out) > maxInflated():
 		return out, memberCorrupt
 	case err == nil:
 		return out, memberWhole

@@ -118,17 +118,17 @@ func TestOversizedCompressedMemberIsReported(t *testing.T) {
 	// The bound lowered from 4 MiB to 64 KiB: the same code meets it
 	// without inflating megabytes under the race detector (8 s). Not
 	// parallel: no other test runs while it is lowered.
-	defer func(was int) { maxInflated = was }(maxInflated)
-	maxInflated = 64 << 10
+	defer inflateLimit.Store(0)
+	inflateLimit.Store(64 << 10)
 	env := newEnv(suiteCallID, 1)
 	// Writes of 32 KiB: a few re-inflations, not a hundred.
-	bw := bufio.NewWriterSize(env.Sink.Stream(0), maxInflated/2)
+	bw := bufio.NewWriterSize(env.Sink.Stream(0), maxInflated()/2)
 	zw, err := gzip.NewWriterLevel(bw, gzip.NoCompression)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunk := make([]byte, maxInflated/4) // zeros: no run the sink would try to decode
-	for i := 0; i < 6; i++ {             // 1.5 times the bound, stored as is
+	chunk := make([]byte, maxInflated()/4) // zeros: no run the sink would try to decode
+	for i := 0; i < 6; i++ {               // 1.5 times the bound, stored as is
 		if _, err := zw.Write(chunk); err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestOversizedCompressedMemberIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := env.stats.untracedCompressed.Load(); n == 0 {
-		t.Fatalf("a member of 1.5 times the %d KiB bound was followed past it without a word", maxInflated>>10)
+		t.Fatalf("a member of 1.5 times the %d KiB bound was followed past it without a word", maxInflated()>>10)
 	}
 }
 

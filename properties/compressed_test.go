@@ -77,10 +77,10 @@ func TestCanariesInsideCompressedMembers(t *testing.T) {
 // A bomb does not stall the suite: one member inflates to at most
 // maxInflated bytes.
 func TestInflatingIsBounded(t *testing.T) {
-	big := bytes.Repeat([]byte{'a'}, 3*maxInflated)
+	big := bytes.Repeat([]byte{'a'}, 3*maxInflated())
 	out := inflatedMembers(gzipped(t, big))
-	if len(out) != 1 || len(out[0]) != maxInflated {
-		t.Fatalf("inflated %d members, first %d bytes; want one of %d", len(out), len(out[0]), maxInflated)
+	if len(out) != 1 || len(out[0]) != maxInflated() {
+		t.Fatalf("inflated %d members, first %d bytes; want one of %d", len(out), len(out[0]), maxInflated())
 	}
 }
 

@@ -186,7 +186,7 @@ func (r *runner) duringWrite() {
 		r.ownWrites = true
 	}
 	// A write from one of the bot's own goroutines (a writer that a
-	// frame handler queued its frame for, a ticker's flush) counts too:
+	// frame handler queued its frame for, a flusher) counts too:
 	// the Stop drawn for the step comes while it is under way. A writer
 	// that holds the frame's lease (taken when the frame arrived and
 	// handed over with it) makes Stop wait in its drain; one that writes

@@ -44,11 +44,15 @@
 // is out (half the time when Graph throttles it: a retry must not outlive
 // the call), or a Stop, Fail or CallEnded while a write holds its lease
 // (the step's first write, whether a Frame call makes it or a writer
-// goroutine of the bot's own does: the step's next frame waits until
-// that event returned or blocked; when no Frame call of the step wrote,
-// a bot that has written from its own goroutines earlier in the case is
-// given until its goroutines are quiet, at most the grace period, to
-// write the step's frames).
+// goroutine of the bot's own does: the step's next frame, unless a bot
+// call delivers it, waits until that event returned or blocked; when no
+// Frame call of the step wrote, a bot that has written from its own
+// goroutines earlier in the case is given until its goroutines are
+// quiet, at most the grace period, to write the step's frames, so a
+// writer asleep on a timer, a ticker's flush, is met only by chance).
+// A bot's Stop, Fail and CallEnded must close the gate before they wait
+// for anything its writers hold (a storage lock kept across a write):
+// one that waits first lets a writer's frames in after Stop was asked.
 // A stream's frames come one at a time (Bot.Frame). Unless a Stop, Fail,
 // Start or CallEnded is drawn beside a Start's request, Graph's completed
 // reply lands the moment the frames that arrived while the request was

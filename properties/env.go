@@ -256,7 +256,7 @@ func (s *Sink) Write(stream int, p []byte) (int, error) {
 	s.mu.Unlock()
 	if overflow {
 		e.stats.untracedCompressed.Add(1)
-		e.observe(Event{Kind: EvQuiet, Label: fmt.Sprintf("stream %d: a compressed member grew past %d MiB: the rest of it is not traced", stream, maxInflated>>20)})
+		e.observe(Event{Kind: EvQuiet, Label: fmt.Sprintf("stream %d: a compressed member grew past %d KiB: the rest of it is not traced", stream, maxInflated()>>10)})
 	}
 	media := e.trace(p, streamed...)
 	if len(media) == 0 && e.untracedStream(stream) {

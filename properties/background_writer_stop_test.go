@@ -3,6 +3,7 @@ package properties
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,15 @@ func TestAStopDrawnDuringAWriteMeetsABackgroundWriter(t *testing.T) {
 	replayed := RunSuite(func(env *Env) (Bot, error) { return newQueueWriterBot(env, true) }, WithoutNeighbourCall(), WithNoninterference())
 	if !replayed.Passed {
 		t.Fatalf("the suite failed a bot whose writer holds each frame's lease, with WithNoninterference:\n%.4000s", replayed.Output)
+	}
+	// Those cases are counted, and said, as left out; the others were
+	// compared.
+	c := replayed.Coverage
+	if c.Replayed == 0 || !strings.Contains(c.String(), fmt.Sprintf("noninterference: %d cases replayed and compared, %d replayed but not comparable", c.Replayed, c.NotComparable)) {
+		t.Fatalf("the run compared %d replays (%d not comparable), want some, and a coverage line that says so: %s", c.Replayed, c.NotComparable, c)
+	}
+	if c.NotComparable > 0 && !strings.Contains(replayed.Output, fmt.Sprintf("compared %d replayed cases and left %d out", c.Replayed, c.NotComparable)) {
+		t.Fatalf("%d cases were left out of the noninterference check, and the output does not say so:\n%.2000s", c.NotComparable, replayed.Output)
 	}
 	for i := range 3 {
 		v := RunSuite(func(env *Env) (Bot, error) { return newQueueWriterBot(env, false) }, WithoutNeighbourCall())

@@ -38,6 +38,9 @@ type caseCoverage struct {
 	storageFaults   int
 	untracedComp    int
 	intervals       int
+	// replayed and notComparable are 1 when the noninterference check
+	// compared the case's replay, or replayed it and could not compare.
+	replayed, notComparable int
 	// streamBytes and streamTraced are, per Sink stream, the bytes
 	// persisted and whether a frame was traced in them.
 	streamBytes  map[int]int
@@ -117,6 +120,13 @@ type Coverage struct {
 	// UntracedCompressed counts compressed members that grew past 4 MiB
 	// (compressed or inflated), whose rest the sink did not trace.
 	UntracedCompressed int
+	// Replayed counts the cases WithNoninterference played again and
+	// compared; NotComparable those it played again but could not compare,
+	// because the replay met the concurrent events at other moments (a
+	// frame on the other side of a gate's change, or a Stop drawn for a
+	// write that a goroutine of the bot's own took in one of the runs).
+	// Both are 0 without the option.
+	Replayed, NotComparable int
 	// StreamBytes counts, per Sink stream, the bytes persisted; TracedStreams
 	// says on which streams a frame was ever traced.
 	StreamBytes   map[int]int
@@ -144,6 +154,8 @@ func (c *Coverage) add(k caseCoverage) {
 	c.Bursts += k.bursts
 	c.StorageFaults += k.storageFaults
 	c.UntracedCompressed += k.untracedComp
+	c.Replayed += k.replayed
+	c.NotComparable += k.notComparable
 	if c.StreamBytes == nil {
 		c.StreamBytes, c.TracedStreams = map[int]int{}, map[int]bool{}
 	}
@@ -203,7 +215,15 @@ func (c *Coverage) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return fmt.Sprintf("%d cases, %d reached a confirmed recording (%d intervals); %d frames sent (%d inside a confirmed recording), %d persisted (%d bytes); %d Stops or Fails while a write held its lease; %d storage stalls (%d writes held), %d bursts; %d writes failed by storage",
-		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesOffered, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts, c.StorageFaults)
+		c.Cases, c.Confirmed, c.Intervals, c.FramesSent, c.FramesOffered, c.FramesPersisted, c.Bytes, c.StopsWithWrites, c.Stalls, c.StalledWrites, c.Bursts, c.StorageFaults) + c.replayLine()
+}
+
+// replayLine says what the noninterference check compared, when it ran.
+func (c *Coverage) replayLine() string {
+	if c.Replayed == 0 && c.NotComparable == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; noninterference: %d cases replayed and compared, %d replayed but not comparable", c.Replayed, c.NotComparable)
 }
 
 // Warnings say what the run did not put to the test although it persisted
@@ -219,6 +239,9 @@ func (c *Coverage) Warnings() []string {
 			"Hand env.Sink each frame while its lease is held, or run more cases (-rapid.checks). "+
 			"A bot that persists through a queue its hook drains (an uploader goroutine) gets this warning by design: "+
 			"its frames reach env.Sink from the queue, after their lease, and each is judged where it lands (before the report if the hook drained the queue, after it if not); the warning only says that no Stop met a lease in flight")
+	}
+	if c.NotComparable > 0 {
+		out = append(out, fmt.Sprintf("properties: warning: the noninterference check compared %d replayed cases and left %d out: their replay met the concurrent events at other moments (a frame fell on the other side of a gate's change, or a Stop drawn for a write came during a write of the bot's own goroutines in one run only), so their bytes say nothing about derived data", c.Replayed, c.NotComparable))
 	}
 	if c.UntracedCompressed > 0 {
 		out = append(out, fmt.Sprintf("properties: warning: %d compressed member(s) grew past 4 MiB on a Sink stream; the rest of each was not traced: start a new member now and then (close and reopen the compressor), or hand env.Sink the plaintext", c.UntracedCompressed))

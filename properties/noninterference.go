@@ -15,8 +15,9 @@ import (
 // of the bot's still holds the first run's calls when the case had no
 // CallEnded); the IDs are mapped back before the bytes are compared, so a
 // bot that writes its call ID is not told apart by it. headline is ""
-// when the replay could not be played at all.
-func noninterference(r *runner, newBot Factory, o options) (headline, msg string) {
+// when the replay could not be played at all. played says what became of
+// the case (the coverage counts cases compared and cases left out).
+func noninterference(r *runner, newBot Factory, o options) (headline, msg string, played replayOutcome) {
 	headline = "noninterference violated: media from outside the confirmed recordings changed what was persisted"
 	outside := map[int]bool{}
 	r.env.mu.Lock()
@@ -27,16 +28,16 @@ func noninterference(r *runner, newBot Factory, o options) (headline, msg string
 	}
 	r.env.mu.Unlock()
 	if len(outside) == 0 {
-		return "", ""
+		return "", "", replayNotNeeded
 	}
 	first := r.env.Sink.persisted() // before the factory runs again: a late write of r's bot is not the media's doing
 	again, err := newRunner(r.sc, newBot, o, outside, newCallPair())
 	if err != nil {
-		return "", fmt.Sprintf("properties: the noninterference check could not replay the case: %v", err)
+		return "", fmt.Sprintf("properties: the noninterference check could not replay the case: %v", err), replayCompared
 	}
 	vs, failure := again.play(context.Background())
 	if failure != "" || len(vs) > 0 {
-		return headline, "noninterference run (the same case, other media outside the confirmed recordings):\n" + again.report(vs, failure)
+		return headline, "noninterference run (the same case, other media outside the confirmed recordings):\n" + again.report(vs, failure), replayCompared
 	}
 	r.mu.Lock()
 	ownDuring := r.ownDuring
@@ -50,7 +51,7 @@ func noninterference(r *runner, newBot Factory, o options) (headline, msg string
 		// when that write comes is the scheduler's choice, so the two
 		// runs closed the gate at moments the media did not decide, and
 		// their bytes cannot be compared.
-		return "", ""
+		return "", "", replayNotComparable
 	}
 	if !sameOutside(outside, again.env) {
 		// The replay met the concurrent events at other moments (a frame
@@ -58,7 +59,7 @@ func noninterference(r *runner, newBot Factory, o options) (headline, msg string
 		// close), so its frames are not the same frames outside the
 		// recordings: the two runs cannot be compared, and this case says
 		// nothing about derived data.
-		return "", ""
+		return "", "", replayNotComparable
 	}
 	second := again.env.Sink.persisted()
 	for k, b := range second {
@@ -85,11 +86,20 @@ func noninterference(r *runner, newBot Factory, o options) (headline, msg string
 	for _, s := range order {
 		if !bytes.Equal(first[s], second[s]) {
 			return headline, fmt.Sprintf("noninterference violated (P7 ConsentCoversCapture, for derived data): media that arrived outside any confirmed recording (frames %v) changed what was persisted on stream %d:\n  with the first media:  %q\n  with other media:      %q\n"+
-				"  rule: %s\n(this check assumes a deterministic bot)\nthe case as the suite played it:\n%s", frames, s, clip(first[s]), clip(second[s]), P7.Rule, describeEvents(r.env.events()))
+				"  rule: %s\n(this check assumes a deterministic bot)\nthe case as the suite played it:\n%s", frames, s, clip(first[s]), clip(second[s]), P7.Rule, describeEvents(r.env.events())), replayCompared
 		}
 	}
-	return "", ""
+	return "", "", replayCompared
 }
+
+// replayOutcome is what became of a case under WithNoninterference.
+type replayOutcome int
+
+const (
+	replayNotNeeded     replayOutcome = iota // no frame arrived outside a confirmed recording
+	replayCompared                           // replayed, and its bytes compared (or the replay failed)
+	replayNotComparable                      // replayed, but the two runs met the concurrent events at other moments
+)
 
 func clip(b []byte) []byte {
 	if len(b) > 200 {

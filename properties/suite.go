@@ -151,7 +151,14 @@ func runCase(rt *rapid.T, newBot Factory, o options) caseCoverage {
 		rt.Fatalf("%s\n%s", headline(vs, failure), r.report(vs, failure))
 	}
 	if o.noninterference {
-		if headline, msg := noninterference(r, newBot, o); msg != "" {
+		headline, msg, played := noninterference(r, newBot, o)
+		switch played {
+		case replayCompared:
+			cov.replayed = 1
+		case replayNotComparable:
+			cov.notComparable = 1
+		}
+		if msg != "" {
 			if o.onFail != nil {
 				o.onFail()
 			}

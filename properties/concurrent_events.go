@@ -179,12 +179,20 @@ func (r *runner) whileInFlight(st *step, opens bool) {
 // is under way (the lease is held: Stop must wait for it).
 func (r *runner) duringWrite() {
 	g := goid()
-	r.duringGate.Lock() // no frame is marked arriving meanwhile
 	r.mu.Lock()
 	own := !r.inBot[g]
 	if own {
 		r.ownWrites = true
 	}
+	armed := r.during != ""
+	r.mu.Unlock()
+	if !armed {
+		// Most writes: nothing drawn for them, so no frame's arrival
+		// needs holding back (duringGate is taken only to take the event).
+		return
+	}
+	r.duringGate.Lock() // no frame is marked arriving meanwhile
+	r.mu.Lock()
 	// A write from one of the bot's own goroutines (a writer that a
 	// frame handler queued its frame for, a flusher) counts too:
 	// the Stop drawn for the step comes while it is under way. A writer
